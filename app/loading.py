@@ -1,0 +1,122 @@
+"""Read definition files from disk: the edge where paths become YAML documents.
+
+Everything after reading is pure (`app.slo.validate`); this module only finds and reads files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.slo.definitions import DefinitionSet
+from app.slo.problems import Problem
+from app.slo.validate import build_definition_set
+from app.slo.yamlsource import YamlDocument, parse_yaml
+
+CATALOG_FILE = "design_choices.yaml"
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    definitions: DefinitionSet
+    problems: list[Problem]
+    files: list[Path]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _yaml_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix in YAML_SUFFIXES and p.is_file())
+    return [path]
+
+
+def _read(path: Path, problems: list[Problem]) -> YamlDocument | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        problems.append(Problem(str(path), 1, 1, f"cannot read file: {error}"))
+        return None
+    document, found = parse_yaml(text, str(path))
+    problems.extend(found)
+    return document
+
+
+def load_definitions(
+    definitions: Path,
+    alerts: Path | None = None,
+    extra_paths: Iterable[Path] = (),
+    catalog: Path | None = None,
+) -> LoadResult:
+    """Load SLO files, the design-choice catalog and alert policies; report every problem.
+
+    `definitions` is the directory of service files (its `design_choices.yaml` is the catalog).
+    `extra_paths` are further files or directories to check, as `faultline validate PATH...`
+    passes them: a file named `design_choices.yaml` is a catalog, a file with `policies:`,
+    `receivers:` or `routes:` at the top is an alerts file, anything else a service file.
+    `catalog` is the catalog to use when none of those paths holds one.
+    """
+    problems: list[Problem] = []
+    files = _collect(definitions, alerts, extra_paths, problems)
+    catalog_path = (definitions if definitions.is_dir() else definitions.parent) / CATALOG_FILE
+    if not catalog_path.is_file() and catalog is not None:
+        catalog_path = catalog
+    has_catalog = any(file.name == CATALOG_FILE for file in files)
+    if catalog_path.is_file() and not has_catalog:
+        files.append(catalog_path)
+
+    service_docs: list[YamlDocument] = []
+    alert_docs: list[YamlDocument] = []
+    catalog_doc: YamlDocument | None = None
+    for file in files:
+        document = _read(file, problems)
+        if document is None:
+            continue
+        if file.name == CATALOG_FILE:
+            catalog_doc = document
+        elif _looks_like_alerts(document):
+            alert_docs.append(document)
+        else:
+            service_docs.append(document)
+    if catalog_doc is None and not any(file.name == CATALOG_FILE for file in files):
+        problems.append(
+            Problem(
+                str(catalog_path),
+                1,
+                1,
+                "design-choice catalog not found; failure modes cannot be checked without it "
+                "(copy slo_definitions/design_choices.yaml)",
+            )
+        )
+    definition_set, found = build_definition_set(service_docs, catalog_doc, alert_docs)
+    problems.extend(found)
+    return LoadResult(definition_set, sorted(set(problems)), files)
+
+
+def _collect(
+    definitions: Path, alerts: Path | None, extra_paths: Iterable[Path], problems: list[Problem]
+) -> list[Path]:
+    """Every YAML file to read, once each, in a stable order."""
+    files: list[Path] = []
+    roots = [definitions, *extra_paths]
+    if alerts is not None and alerts.is_dir():
+        roots.append(alerts)
+    for root in roots:
+        if not root.exists():
+            problems.append(Problem(str(root), 1, 1, "no such file or directory"))
+            continue
+        for file in _yaml_files(root):
+            if file.resolve() not in {known.resolve() for known in files}:
+                files.append(file)
+    return files
+
+
+def _looks_like_alerts(document: YamlDocument) -> bool:
+    data = document.data
+    return isinstance(data, dict) and "service" not in data and bool(
+        {"policies", "receivers", "routes", "budget_policy", "incidents"} & set(data)
+    )

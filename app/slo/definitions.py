@@ -1,0 +1,104 @@
+"""Loaded definitions: SLOs with their service context, the catalog and the alert configuration."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from app.slo.alert_spec import AlertPolicy, BudgetPolicy, IncidentRule, Receiver, Route
+from app.slo.catalog import Catalog
+from app.slo.spec import SLOSpec, slo_key
+
+
+@dataclass(frozen=True)
+class SLODefinition:
+    """One SLO as the engine sees it: the spec, its service, and the file it came from."""
+
+    service: str
+    spec: SLOSpec
+    owner: str | None = None
+    service_labels: Mapping[str, str] = field(default_factory=dict)
+    source: str = "<memory>"
+    line: int = 1
+
+    @property
+    def key(self) -> str:
+        return slo_key(self.service, self.spec.name)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Service labels, overridden by the SLO's own."""
+        return {**self.service_labels, **self.spec.labels}
+
+    @cached_property
+    def content_hash(self) -> str:
+        """Changes whenever anything in the definition changes."""
+        payload = {
+            "service": self.service,
+            "owner": self.owner,
+            "labels": self.labels,
+            "spec": self.spec.model_dump(mode="json", by_alias=True),
+        }
+        return _digest(payload)
+
+    @cached_property
+    def history_hash(self) -> str:
+        """Changes only when the stored ledger would differ: queries, slicing, budgeting, modes.
+
+        The objective is not part of it: the ledger stores counts, and budget figures are derived
+        from counts and the objective when they are read.
+        """
+        spec = self.spec
+        payload = {
+            "sli": spec.sli.model_dump(mode="json") if spec.sli else None,
+            "slice": spec.slice_seconds,
+            "budgeting": spec.effective_budgeting.value,
+            "slice_target": spec.slice_target,
+            "modes": [
+                {"name": mode.name, "bad": mode.bad, "when": mode.when}
+                for mode in spec.failure_modes
+            ],
+        }
+        return _digest(payload)
+
+
+def _digest(payload: object) -> str:
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    """Everything in `alerts/`, merged across files."""
+
+    policies: Mapping[str, AlertPolicy] = field(default_factory=lambda: {"default": AlertPolicy()})
+    budget_policy: BudgetPolicy = field(default_factory=BudgetPolicy)
+    incidents: IncidentRule = field(default_factory=IncidentRule)
+    receivers: Mapping[str, Receiver] = field(default_factory=dict)
+    routes: tuple[Route, ...] = ()
+    dashboard_url: str | None = None
+
+
+@dataclass(frozen=True)
+class DefinitionSet:
+    """The SLOs that loaded cleanly, and the context they are judged in."""
+
+    slos: tuple[SLODefinition, ...]
+    catalog: Catalog
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
+
+    def get(self, key: str) -> SLODefinition | None:
+        return next((slo for slo in self.slos if slo.key == key), None)
+
+    def keys(self) -> list[str]:
+        return [slo.key for slo in self.slos]
+
+    def policy_for(self, slo: SLODefinition) -> AlertPolicy:
+        return self.alerts.policies.get(slo.spec.alerting.policy) or AlertPolicy()

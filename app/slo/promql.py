@@ -1,0 +1,92 @@
+"""PromQL in the spec: `{{window}}` rendering, syntax checks and what a query returns.
+
+Parsing uses promql-parser (the Rust parser Prometheus-compatible tools share), so a query that
+passes here is one Prometheus will accept, and a query that fails gets the parser's own message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Literal
+
+import promql_parser
+
+from app.slo.durations import format_duration
+from app.slo.spec import WINDOW_PLACEHOLDER
+
+RATE_FUNCTIONS = frozenset({"rate", "irate"})
+COUNT_FUNCTIONS = frozenset({"increase", "count_over_time", "sum_over_time"})
+_CHILD_ATTRIBUTES = ("expr", "lhs", "rhs", "param")
+
+
+def render(query: str, window_seconds: int) -> str:
+    """Substitute the `{{window}}` placeholder with a Prometheus duration."""
+    return query.replace(WINDOW_PLACEHOLDER, format_duration(window_seconds))
+
+
+def syntax_error(query: str, window_seconds: int = 60) -> str | None:
+    """The parser's message if the query (with its window rendered) is not valid PromQL."""
+    try:
+        promql_parser.parse(render(query, window_seconds))
+    except ValueError as error:
+        return " ".join(str(error).split()) or "invalid PromQL"
+    return None
+
+
+def _nodes(expr: Any) -> Iterator[Any]:
+    yield expr
+    for attribute in _CHILD_ATTRIBUTES:
+        child = getattr(expr, attribute, None)
+        if child is not None and not isinstance(child, str | int | float):
+            yield from _nodes(child)
+    for argument in getattr(expr, "args", None) or ():
+        yield from _nodes(argument)
+
+
+def _function_names(query: str) -> set[str]:
+    expr = promql_parser.parse(render(query, 60))
+    return {node.func.name for node in _nodes(expr) if type(node).__name__ == "Call"}
+
+
+def detect_unit(query: str) -> Literal["rate", "count"] | None:
+    """Whether an events query returns per-second rates or counts; None when it cannot tell.
+
+    `rate()`/`irate()` return per-second values (Sloth style) that Faultline multiplies by the
+    window; `increase()` returns counts already. A query mixing both is ambiguous.
+    """
+    names = _function_names(query)
+    rates, counts = bool(names & RATE_FUNCTIONS), bool(names & COUNT_FUNCTIONS)
+    if rates and not counts:
+        return "rate"
+    if counts and not rates:
+        return "count"
+    return None
+
+
+def has_bool_comparison(query: str) -> bool:
+    """True when the outermost expression is a `bool` comparison, which is never empty."""
+    expr = promql_parser.parse(render(query, 60))
+    while type(expr).__name__ == "ParenExpr":
+        expr = getattr(expr, "expr")  # noqa: B009 - the stubs do not type ParenExpr.expr
+    modifier = getattr(expr, "modifier", None)
+    return type(expr).__name__ == "BinaryExpr" and bool(getattr(modifier, "return_bool", False))
+
+
+def le_matcher(le: float) -> str:
+    """A regex matching the ways exporters spell a histogram bound (`0.5`, `1`, `1.0`, `1e+06`)."""
+    spellings = {repr(float(le)), f"{le:g}", format(le, "g")}
+    if float(le).is_integer():
+        spellings.add(str(int(le)))
+    escaped = sorted(spelling.replace(".", "\\\\.").replace("+", "\\\\+") for spelling in spellings)
+    return "|".join(escaped)
+
+
+def latency_queries(histogram: str, selector: str, le: float) -> tuple[str, str]:
+    """(total, good) count queries for a histogram SLI, with a `{{window}}` placeholder."""
+    matchers = selector.strip()[1:-1].strip().rstrip(",") if selector else ""
+    bucket_matchers = (
+        f'{matchers}, le=~"{le_matcher(le)}"' if matchers else f'le=~"{le_matcher(le)}"'
+    )
+    total = f"sum(rate({histogram}_count{{{matchers}}}[{WINDOW_PLACEHOLDER}]))"
+    good = f"sum(rate({histogram}_bucket{{{bucket_matchers}}}[{WINDOW_PLACEHOLDER}]))"
+    return total, good

@@ -1,0 +1,309 @@
+"""From parsed YAML documents to a `DefinitionSet`, with every problem pinned to `file:line:col`.
+
+Each SLO is validated on its own, so one broken SLO never takes its neighbours down: the others
+load, and the broken one is reported. All problems of all files come back in one pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from app.slo import promql
+from app.slo.alert_spec import AlertPolicy, AlertsFile, BudgetPolicy, IncidentRule
+from app.slo.catalog import Catalog
+from app.slo.definitions import AlertsConfig, DefinitionSet, SLODefinition
+from app.slo.problems import Problem
+from app.slo.queries import query_unit
+from app.slo.spec import LABEL_NAME_PATTERN, NAME_PATTERN, WINDOW_PLACEHOLDER, SLOSpec, Spec
+from app.slo.yamlsource import YamlDocument, validate_model
+
+
+class ServiceHeader(Spec):
+    """A service file with its SLOs left unparsed, so each SLO can be validated on its own."""
+
+    service: Annotated[str, Field(pattern=NAME_PATTERN)]
+    owner: str | None = None
+    description: str | None = None
+    labels: dict[Annotated[str, Field(pattern=LABEL_NAME_PATTERN)], str] = Field(
+        default_factory=dict
+    )
+    slos: list[Any] = Field(min_length=1)
+
+
+def load_catalog(document: YamlDocument) -> tuple[Catalog | None, list[Problem]]:
+    return validate_model(document, Catalog)
+
+
+def load_alerts(documents: Sequence[YamlDocument]) -> tuple[AlertsConfig, list[Problem]]:
+    """Merge all alert files; a name defined twice is a problem at its second definition."""
+    problems: list[Problem] = []
+    policies: dict[str, AlertPolicy] = {}
+    receivers = {}
+    routes = []
+    budget_policy: BudgetPolicy | None = None
+    incidents: IncidentRule | None = None
+    dashboard_url = None
+    for document in documents:
+        parsed, found = validate_model(document, AlertsFile)
+        problems.extend(found)
+        if parsed is None:
+            continue
+        for name, policy in parsed.policies.items():
+            if name in policies:
+                problems.append(
+                    document.problem(
+                        ("policies", name), f"policy {name!r} is defined twice", at_key=True
+                    )
+                )
+            policies[name] = policy
+        for name, receiver in parsed.receivers.items():
+            if name in receivers:
+                problems.append(
+                    document.problem(
+                        ("receivers", name), f"receiver {name!r} is defined twice", at_key=True
+                    )
+                )
+            receivers[name] = receiver
+        for index, route in enumerate(parsed.routes):
+            routes.append(route)
+            if route.receiver not in receivers and not _defined_later(route.receiver, documents):
+                problems.append(
+                    document.problem(
+                        ("routes", index, "receiver"),
+                        f"unknown receiver {route.receiver!r}",
+                    )
+                )
+        budget_policy = parsed.budget_policy or budget_policy
+        incidents = parsed.incidents or incidents
+        dashboard_url = parsed.dashboard_url or dashboard_url
+    if "default" not in policies:
+        policies["default"] = AlertPolicy()
+    config = AlertsConfig(
+        policies=policies,
+        budget_policy=budget_policy or BudgetPolicy(),
+        incidents=incidents or IncidentRule(),
+        receivers=receivers,
+        routes=tuple(routes),
+        dashboard_url=dashboard_url,
+    )
+    return config, problems
+
+
+def _defined_later(receiver: str, documents: Sequence[YamlDocument]) -> bool:
+    return any(
+        isinstance(document.data, dict)
+        and isinstance(document.data.get("receivers"), dict)
+        and receiver in document.data["receivers"]
+        for document in documents
+    )
+
+
+def load_service(
+    document: YamlDocument, catalog: Catalog | None, alerts: AlertsConfig
+) -> tuple[list[SLODefinition], list[Problem]]:
+    """Validate one service file; return the SLOs that are valid and every problem found."""
+    header, problems = validate_model(document, ServiceHeader)
+    if header is None:
+        # The header is broken; still check each SLO so one run reports everything.
+        raw = document.data.get("slos") if isinstance(document.data, dict) else None
+        for index, item in enumerate(raw if isinstance(raw, list) else []):
+            problems.extend(_check_slo(document, index, item, catalog, alerts)[1])
+        return [], problems
+    definitions: list[SLODefinition] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(header.slos):
+        spec, found = _check_slo(document, index, item, catalog, alerts)
+        problems.extend(found)
+        if spec is None:
+            continue
+        if spec.name in seen:
+            problems.append(
+                document.problem(
+                    ("slos", index, "name"),
+                    f"duplicate SLO name {spec.name!r} in service {header.service!r} "
+                    f"(first at slos[{seen[spec.name]}])",
+                )
+            )
+            continue
+        seen[spec.name] = index
+        if found:
+            continue
+        line, _ = document.resolve(("slos", index))[1:]
+        definitions.append(
+            SLODefinition(
+                service=header.service,
+                spec=spec,
+                owner=header.owner,
+                service_labels=dict(header.labels),
+                source=document.file,
+                line=line,
+            )
+        )
+    return definitions, problems
+
+
+def _check_slo(
+    document: YamlDocument,
+    index: int,
+    item: Any,
+    catalog: Catalog | None,
+    alerts: AlertsConfig,
+) -> tuple[SLOSpec | None, list[Problem]]:
+    prefix: tuple[int | str, ...] = ("slos", index)
+    spec, problems = validate_model(document, SLOSpec, data=item, prefix=prefix)
+    if spec is None:
+        return None, problems
+    problems = [
+        document.problem(prefix + loc, message)
+        for loc, message in semantic_problems(spec, catalog, alerts)
+    ]
+    return spec, problems
+
+
+def semantic_problems(
+    spec: SLOSpec, catalog: Catalog | None, alerts: AlertsConfig
+) -> list[tuple[Loc, str]]:
+    """Rules pydantic cannot see: PromQL syntax, `{{window}}`, known design choices and policies."""
+    checker = _SemanticChecker(spec)
+    checker.check_sli()
+    checker.check_failure_modes(catalog)
+    checker.check_alerting(alerts)
+    return checker.found
+
+
+Loc = tuple[int | str, ...]
+
+
+class _SemanticChecker:
+    def __init__(self, spec: SLOSpec) -> None:
+        self.spec = spec
+        self.found: list[tuple[Loc, str]] = []
+
+    def query(self, loc: Loc, query: str | None, *, counts_events: bool) -> bool:
+        """Check one query; True when it is present and valid."""
+        if query is None:
+            return False
+        if counts_events and WINDOW_PLACEHOLDER not in query:
+            self.found.append(
+                (
+                    loc,
+                    f"the query counts events, so it needs the {WINDOW_PLACEHOLDER} placeholder "
+                    f"in its range selector, e.g. rate(x[{WINDOW_PLACEHOLDER}])",
+                )
+            )
+            return False
+        message = promql.syntax_error(query, self.spec.slice_seconds)
+        if message is not None:
+            self.found.append((loc, f"invalid PromQL: {message}"))
+            return False
+        if counts_events and query_unit(self.spec, query) is None:
+            self.found.append(
+                (
+                    loc,
+                    "cannot tell whether this query returns a rate or a count; use rate(...) or "
+                    "increase(...), or set `unit: rate` or `unit: count` on the events SLI",
+                )
+            )
+            return False
+        return True
+
+    def check_sli(self) -> None:
+        sli = self.spec.sli
+        if sli is None:
+            return
+        if sli.events is not None:
+            for role in ("total", "bad", "good"):
+                self.query(("sli", "events", role), getattr(sli.events, role), counts_events=True)
+        if sli.latency is not None:
+            latency = sli.latency
+            for query in promql.latency_queries(latency.histogram, latency.selector, latency.le):
+                message = promql.syntax_error(query, self.spec.slice_seconds)
+                if message is not None:
+                    self.found.append(
+                        (("sli", "latency", "selector"), f"invalid selector: {message}")
+                    )
+                    return
+        if sli.threshold is not None:
+            self.query(("sli", "threshold", "query"), sli.threshold.query, counts_events=False)
+
+    def check_failure_modes(self, catalog: Catalog | None) -> None:
+        for index, mode in enumerate(self.spec.failure_modes):
+            loc: Loc = ("failure_modes", index)
+            if catalog is not None and catalog.get(mode.design_choice) is None:
+                self.found.append(
+                    (
+                        (*loc, "design_choice"),
+                        f"unknown design choice {mode.design_choice!r}; known: "
+                        f"{', '.join(catalog.names())} (add it to design_choices.yaml)",
+                    )
+                )
+            self.query((*loc, "bad"), mode.bad, counts_events=True)
+            valid_when = self.query((*loc, "when"), mode.when, counts_events=False)
+            if valid_when and mode.when is not None and promql.has_bool_comparison(mode.when):
+                self.found.append(
+                    (
+                        (*loc, "when"),
+                        "a `when` condition holds while it returns series; drop the `bool` "
+                        "modifier so it returns nothing when it does not hold",
+                    )
+                )
+
+    def check_alerting(self, alerts: AlertsConfig) -> None:
+        reference = self.spec.alerting
+        policy = alerts.policies.get(reference.policy)
+        if policy is None:
+            self.found.append(
+                (
+                    ("alerting",),
+                    f"unknown alert policy {reference.policy!r}; known: "
+                    f"{', '.join(sorted(alerts.policies))}",
+                )
+            )
+            return
+        tiers = sorted(tier.name for tier in policy.tiers)
+        for tier in reference.disabled_tiers:
+            if tier not in tiers:
+                self.found.append(
+                    (
+                        ("alerting", "disabled_tiers"),
+                        f"unknown tier {tier!r} in policy {reference.policy!r}; known: "
+                        f"{', '.join(tiers)}",
+                    )
+                )
+
+
+def build_definition_set(
+    service_documents: Sequence[YamlDocument],
+    catalog_document: YamlDocument | None,
+    alert_documents: Sequence[YamlDocument],
+) -> tuple[DefinitionSet, list[Problem]]:
+    """Everything valid, plus every problem; a service defined in two files is a problem."""
+    problems: list[Problem] = []
+    catalog: Catalog | None = None
+    if catalog_document is not None:
+        catalog, found = load_catalog(catalog_document)
+        problems.extend(found)
+    alerts, found = load_alerts(alert_documents)
+    problems.extend(found)
+    slos: list[SLODefinition] = []
+    services: dict[str, str] = {}
+    for document in service_documents:
+        definitions, found = load_service(document, catalog, alerts)
+        problems.extend(found)
+        if definitions:
+            service = definitions[0].service
+            if service in services:
+                problems.append(
+                    document.problem(
+                        ("service",), f"service {service!r} is also defined in {services[service]}"
+                    )
+                )
+                continue
+            services[service] = document.file
+        slos.extend(definitions)
+    return DefinitionSet(
+        slos=tuple(slos), catalog=catalog or Catalog(design_choices={}), alerts=alerts
+    ), problems
