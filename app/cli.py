@@ -36,7 +36,9 @@ PrometheusOption = Annotated[
 ]
 DatabaseOption = Annotated[
     str | None,
-    typer.Option("--database-url", help="SQLAlchemy URL of the ledger [env FAULTLINE_DATABASE_URL]"),
+    typer.Option(
+        "--database-url", help="SQLAlchemy URL of the ledger [env FAULTLINE_DATABASE_URL]"
+    ),
 ]
 
 

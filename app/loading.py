@@ -117,6 +117,8 @@ def _collect(
 
 def _looks_like_alerts(document: YamlDocument) -> bool:
     data = document.data
-    return isinstance(data, dict) and "service" not in data and bool(
-        {"policies", "receivers", "routes", "budget_policy", "incidents"} & set(data)
+    return (
+        isinstance(data, dict)
+        and "service" not in data
+        and bool({"policies", "receivers", "routes", "budget_policy", "incidents"} & set(data))
     )

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from app.slo.durations import DurationError, parse_duration
 from app.slo.spec import LABEL_NAME_PATTERN, NAME_PATTERN, Spec
+from app.slo.windows import STANDARD_WINDOWS
 
 
 def _seconds(value: object) -> int:
@@ -91,6 +92,14 @@ class PolicyStateRule(Spec):
     remaining_below: Annotated[float, Field(ge=0, le=1)]
     burn_rate_above: Annotated[float, Field(gt=0)] | None = None
     burn_window: Seconds = 86400
+
+    @field_validator("burn_window")
+    @classmethod
+    def _standard_window(cls, value: int) -> int:
+        allowed = {seconds: label for label, seconds in STANDARD_WINDOWS}
+        if value not in allowed:
+            raise ValueError(f"burn_window must be one of {', '.join(allowed.values())}")
+        return value
 
 
 class BudgetPolicy(Spec):

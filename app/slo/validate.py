@@ -240,7 +240,17 @@ class _SemanticChecker:
                         f"{', '.join(catalog.names())} (add it to design_choices.yaml)",
                     )
                 )
-            self.query((*loc, "bad"), mode.bad, counts_events=True)
+            threshold = self.spec.sli is not None and self.spec.sli.threshold is not None
+            if threshold and mode.bad is not None:
+                self.found.append(
+                    (
+                        (*loc, "bad"),
+                        "a threshold SLI counts slices, not events, so its failure modes "
+                        "signal with `when`, not `bad`",
+                    )
+                )
+            else:
+                self.query((*loc, "bad"), mode.bad, counts_events=True)
             valid_when = self.query((*loc, "when"), mode.when, counts_events=False)
             if valid_when and mode.when is not None and promql.has_bool_comparison(mode.when):
                 self.found.append(

@@ -1,0 +1,1 @@
+"""Wires the concrete pieces into the FastAPI application (see create_app)."""

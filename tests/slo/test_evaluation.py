@@ -1,0 +1,122 @@
+import math
+
+import pytest
+
+from app.slo.evaluation import evaluate_slice
+from app.slo.ledger import SliceStatus
+from app.slo.spec import SLOSpec
+
+EVENTS = {
+    "name": "success",
+    "objective": 99.9,
+    "sli": {
+        "events": {
+            "total": "sum(rate(req_total[{{window}}]))",
+            "bad": 'sum(rate(req_total{code="500"}[{{window}}]))',
+        }
+    },
+    "failure_modes": [
+        {
+            "name": "timeout",
+            "design_choice": "synchronous-call",
+            "bad": "sum(rate(timeouts_total[{{window}}]))",
+        },
+        {"name": "backlog", "design_choice": "queue", "when": "max(age) > 300"},
+    ],
+}
+
+
+def spec(**changes: object) -> SLOSpec:
+    return SLOSpec.model_validate({**EVENTS, **changes})
+
+
+def test_rates_become_counts_and_attribution_follows_the_rules() -> None:
+    record = evaluate_slice(
+        spec(),
+        600,
+        {
+            "total": [10.0],  # 10/s over a 60 s slice: 600 requests
+            "bad": [0.1],  # 6 bad
+            "mode:timeout:bad": [0.05],  # 3 of them timeouts
+            "mode:backlog:when": [412.0],  # the backlog condition returned a series: it held
+        },
+    )
+    assert record.status is SliceStatus.OK
+    assert (record.total, record.bad) == pytest.approx((600, 6))
+    assert record.modes["timeout"].credited == pytest.approx(3)
+    assert record.modes["backlog"].credited == pytest.approx(3)
+    assert record.modes["backlog"].held is True
+    assert record.unattributed == pytest.approx(0)
+
+
+def test_no_total_series_is_no_data_and_spends_nothing() -> None:
+    record = evaluate_slice(spec(), 600, {"total": [], "bad": [1.0]})
+    assert record.status is SliceStatus.NO_DATA
+    assert not record.counts
+
+
+def test_nan_and_inf_are_never_stored() -> None:
+    record = evaluate_slice(spec(), 600, {"total": [math.nan, math.inf]})
+    assert record.status is SliceStatus.NO_DATA
+    record = evaluate_slice(spec(), 600, {"total": [1.0], "bad": [math.nan]})
+    assert (record.total, record.bad) == (60, 0)
+
+
+def test_no_bad_series_with_traffic_means_zero_bad() -> None:
+    record = evaluate_slice(spec(), 600, {"total": [2.0]})
+    assert (record.status, record.total, record.bad) == (SliceStatus.OK, 120, 0)
+    assert record.modes["backlog"].held is False
+
+
+def test_bad_is_clamped_to_total() -> None:
+    record = evaluate_slice(spec(), 600, {"total": [1.0], "bad": [2.0]})
+    assert record.bad == record.total == 60
+
+
+def test_good_queries_count_the_complement() -> None:
+    events = {
+        "total": "sum(increase(req_total[{{window}}]))",
+        "good": "sum(increase(ok_total[{{window}}]))",
+    }
+    record = evaluate_slice(
+        spec(sli={"events": events}, failure_modes=[]), 600, {"total": [100.0], "good": [97.0]}
+    )
+    assert (record.total, record.bad) == (100, 3)  # increase() is a count already
+
+
+def test_without_own_bad_the_modes_count_bad_capped_at_total() -> None:
+    events = {"total": "sum(rate(req_total[{{window}}]))"}
+    modes = [
+        {"name": "a", "design_choice": "queue", "bad": "sum(rate(a_total[{{window}}]))"},
+        {"name": "b", "design_choice": "queue", "bad": "sum(rate(b_total[{{window}}]))"},
+    ]
+    record = evaluate_slice(
+        spec(sli={"events": events}, failure_modes=modes),
+        600,
+        {"total": [1.0], "mode:a:bad": [0.75], "mode:b:bad": [0.75]},
+    )
+    assert (record.total, record.bad) == (60, 60)  # min(total, 45 + 45)
+    assert record.modes["a"].credited == pytest.approx(30)
+
+
+def test_threshold_slices_are_judged_at_their_end() -> None:
+    threshold = spec(
+        sli={"threshold": {"query": "max(age)", "op": "<=", "value": 300}},
+        failure_modes=[{"name": "workers", "design_choice": "queue", "when": "up == 0"}],
+    )
+    good = evaluate_slice(threshold, 600, {"threshold": [120.0]})
+    bad = evaluate_slice(threshold, 660, {"threshold": [301.0], "mode:workers:when": [0.0]})
+    assert (good.total, good.bad, good.value) == (1, 0, 120)
+    assert (bad.total, bad.bad, bad.value) == (1, 1, 301)
+    assert bad.modes["workers"].credited == 1
+    assert evaluate_slice(threshold, 720, {}).status is SliceStatus.NO_DATA
+
+
+def test_timeslices_of_events_use_the_slice_target() -> None:
+    sliced = spec(budgeting="timeslices", slice_target=99)
+    ok = evaluate_slice(sliced, 600, {"total": [10.0], "bad": [0.1]})  # 99.0% good
+    not_ok = evaluate_slice(sliced, 660, {"total": [10.0], "bad": [0.2], "mode:timeout:bad": [0.1]})
+    assert (ok.total, ok.bad) == (1, 0)
+    assert (not_ok.total, not_ok.bad) == (1, 1)
+    assert not_ok.events_total == pytest.approx(600)
+    assert not_ok.modes["timeout"].credited == pytest.approx(0.5)  # explains half the bad events
