@@ -62,39 +62,9 @@ def settings_from(
         raise typer.Exit(2) from None
 
 
-@cli.command()
-def validate(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Files or directories to check (default: the definitions and alerts)"),
-    ] = None,
-    definitions: DefinitionsOption = None,
-    prometheus_url: PrometheusOption = None,
-    database_url: DatabaseOption = None,
-) -> None:
-    """Check SLO, catalog and alert files; print one `file:line:col: message` line per problem."""
-    from app.loading import load_definitions  # noqa: PLC0415 - keep start-up light
-
-    settings = settings_from(definitions, prometheus_url, database_url)
-    targets = list(paths or [])
-    root = targets[0] if targets else settings.definitions
-    result = load_definitions(
-        root,
-        alerts=settings.alerts,
-        extra_paths=targets[1:],
-        catalog=settings.definitions / "design_choices.yaml",
-    )
-    for problem in result.problems:
-        out.print(str(problem), markup=False)
-    slo_count = len(result.definitions.slos)
-    if result.problems:
-        err.print(
-            f"[red]{len(result.problems)} problem(s)[/] in {len(result.files)} file(s); "
-            f"{slo_count} SLO(s) valid"
-        )
-        raise typer.Exit(1)
-    err.print(f"[green]OK[/]: {slo_count} SLO(s) in {len(result.files)} file(s)")
-
-
 def main() -> None:
     cli()
+
+
+# Each command module registers itself on `cli`; they import their heavy dependencies lazily.
+from app.commands import backfill, report, validate  # noqa: E402, F401

@@ -1,6 +1,6 @@
 """Budget incidents: contiguous burn episodes that spent a large share of the budget.
 
-Slices are grouped into buckets (default 5 minutes) so one good minute does not split an episode;
+Slices are summed into buckets (default 5 minutes) so one good minute does not split an episode;
 a bucket burns when its burn rate exceeds the rule's threshold; burning buckets separated by at
 most `merge_gap` form one episode; an episode is an incident when it spent at least
 `min_consumed` of the period's budget. Each incident carries its own attribution: the evidence a
@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from app.slo.alert_spec import IncidentRule
 from app.slo.budget import consumed_by
 from app.slo.ledger import SliceRecord, WindowTotals
-from app.slo.windows import align_up
+from app.slo.windows import Window, align_up
+
+# (bucket end, totals of the bucket's slices); the bucket covers (end - bucket, end].
+Bucket = tuple[int, WindowTotals]
 
 
 @dataclass(frozen=True)
@@ -29,18 +32,59 @@ class Incident:
 
     @property
     def top_failure_mode(self) -> str | None:
+        """The mode that spent most in the incident, unless nobody-named causes spent more."""
         best = max(self.credited.items(), key=lambda item: item[1], default=None)
         if best is None or best[1] <= 0 or best[1] < self.unattributed:
             return None
         return best[0]
 
 
-def _buckets(records: Iterable[SliceRecord], bucket: int) -> list[tuple[int, WindowTotals]]:
-    """(bucket end, totals) for every bucket with at least one slice, oldest first."""
+def buckets_of(records: Iterable[SliceRecord], bucket: int) -> list[Bucket]:
+    """Group slices into buckets; only buckets with at least one slice appear, oldest first."""
     grouped: dict[int, list[SliceRecord]] = {}
     for record in records:
         grouped.setdefault(align_up(record.t, bucket), []).append(record)
     return [(end, WindowTotals.of(grouped[end])) for end in sorted(grouped)]
+
+
+def find_episodes(
+    buckets: Sequence[Bucket], *, period_totals: WindowTotals, budget: float, rule: IncidentRule
+) -> list[tuple[Window, WindowTotals]]:
+    """Spans of burning buckets (merged over short lulls) that spent at least `min_consumed`.
+
+    Everything inside a span counts, including the quieter buckets it merged over.
+    """
+    spans: list[tuple[int, int]] = []  # (first, last) bucket ends
+    for end, totals in buckets:
+        if totals.total <= 0 or (totals.bad / totals.total) / budget <= rule.burn_rate_above:
+            continue
+        if spans and end - rule.bucket - spans[-1][1] <= rule.merge_gap:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((end, end))
+    episodes = []
+    for first, last in spans:
+        totals = WindowTotals()
+        for end, bucket_totals in buckets:
+            if first <= end <= last:
+                totals = totals + bucket_totals
+        if consumed_by(totals.bad, period_totals, budget) >= rule.min_consumed:
+            episodes.append((Window(first - rule.bucket, last), totals))
+    return episodes
+
+
+def make_incident(
+    span: Window, totals: WindowTotals, *, period_totals: WindowTotals, budget: float
+) -> Incident:
+    """An incident over `span` whose `totals` include the per-mode credit."""
+    return Incident(
+        start=span.start,
+        end=span.end,
+        consumed=consumed_by(totals.bad, period_totals, budget),
+        bad=totals.bad,
+        credited=dict(totals.credited),
+        unattributed=totals.unattributed,
+    )
 
 
 def detect_incidents(
@@ -50,34 +94,11 @@ def detect_incidents(
     budget: float,
     rule: IncidentRule,
 ) -> list[Incident]:
-    """Incidents among `records` (oldest first), consumed measured against `period_totals`."""
-    buckets = _buckets(records, rule.bucket)
-    spans: list[tuple[int, int]] = []  # (first, last) bucket ends of each burning episode
-    for end, totals in buckets:
-        if totals.total <= 0 or (totals.bad / totals.total) / budget <= rule.burn_rate_above:
-            continue
-        if spans and end - rule.bucket - spans[-1][1] <= rule.merge_gap:
-            spans[-1] = (spans[-1][0], end)
-        else:
-            spans.append((end, end))
-
-    incidents = []
-    for first, last in spans:
-        # Everything inside the episode's span counts, including quieter buckets it merged over.
-        totals = WindowTotals()
-        for end, bucket_totals in buckets:
-            if first <= end <= last:
-                totals = totals + bucket_totals
-        consumed = consumed_by(totals.bad, period_totals, budget)
-        if consumed >= rule.min_consumed:
-            incidents.append(
-                Incident(
-                    start=first - rule.bucket,
-                    end=last,
-                    consumed=consumed,
-                    bad=totals.bad,
-                    credited=dict(totals.credited),
-                    unattributed=totals.unattributed,
-                )
-            )
-    return incidents
+    """Incidents among in-memory `records` (oldest first), consumed against `period_totals`."""
+    episodes = find_episodes(
+        buckets_of(records, rule.bucket), period_totals=period_totals, budget=budget, rule=rule
+    )
+    return [
+        make_incident(span, totals, period_totals=period_totals, budget=budget)
+        for span, totals in episodes
+    ]

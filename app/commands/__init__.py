@@ -1,0 +1,1 @@
+"""One module per `faultline` command; each registers itself on `app.cli.cli`."""

@@ -1,0 +1,87 @@
+"""`faultline report`: the ledger's figures for one or all SLOs, as a table or stable JSON."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from app.cli import (
+    DatabaseOption,
+    DefinitionsOption,
+    PrometheusOption,
+    cli,
+    err,
+    out,
+    settings_from,
+)
+from app.slo.report import Report, SLOReport, rfc3339
+from app.timeparse import parse_time
+
+
+@cli.command()
+def report(
+    slo: Annotated[
+        list[str] | None, typer.Option("--slo", help="SERVICE/NAME; repeat for several")
+    ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="End of the window: RFC 3339, epoch seconds or now-6h"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the stable JSON shape")] = False,
+    definitions: DefinitionsOption = None,
+    prometheus_url: PrometheusOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Print budget, burn rates, attribution and incidents from the stored ledger."""
+    from app.wiring import reporting_engine  # noqa: PLC0415
+
+    settings = settings_from(definitions, prometheus_url, database_url)
+    try:
+        moment = parse_time(at) if at else int(time.time())
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--at") from None
+    engine = reporting_engine(settings)
+    keys = slo or engine.definitions.keys()
+    reports: list[SLOReport] = []
+    for key in keys:
+        try:
+            reports.append(engine.report(key, moment))
+        except KeyError:
+            known = ", ".join(engine.definitions.keys()) or "nothing yet"
+            err.print(f"[red]unknown SLO[/] {key!r}; the ledger has: {known}")
+            raise typer.Exit(1) from None
+    document = Report(generated_at=rfc3339(time.time()), slos=reports)
+    if as_json:
+        out.print(document.model_dump_json(indent=2), markup=False)
+        return
+    out.print(_table(reports))
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+def _rate(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _table(reports: list[SLOReport]) -> Table:
+    table = Table(title="Error budgets")
+    for column in ("SLO", "status", "policy", "remaining", "1h", "6h", "1d", "top failure mode"):
+        table.add_column(column)
+    for item in reports:
+        top = next((row for row in item.attribution if row.bad > 0), None)
+        table.add_row(
+            item.key,
+            item.status.value,
+            item.policy,
+            _percent(item.budget.remaining),
+            _rate(item.burn_rates.get("1h")),
+            _rate(item.burn_rates.get("6h")),
+            _rate(item.burn_rates.get("1d")),
+            f"{top.failure_mode} ({top.design_choice}) {_percent(top.share)}" if top else "–",
+        )
+    return table

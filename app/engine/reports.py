@@ -1,0 +1,108 @@
+"""Reports from the ledger: window sums from the store, figures from the pure core.
+
+Used by `faultline report`, the API and the status snapshots, so every surface shows the same
+numbers for the same instant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from app.slo.definitions import DefinitionSet, SLODefinition
+from app.slo.incidents import Incident, find_episodes, make_incident
+from app.slo.ledger import WindowTotals
+from app.slo.report import ReportInput, SLOReport, Status, build_report
+from app.slo.windows import STANDARD_WINDOWS, Window, align_down, period_window, trailing
+from app.store import ledger
+from app.store.registry import StoredSLO
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How current the ledger must be at `at` for an SLO not to count as stale."""
+
+    stale_after: int = 300
+    evaluation_delay: int = 60
+
+
+def slo_status(
+    stored: StoredSLO, at: int, freshness: Freshness, recent: WindowTotals
+) -> tuple[Status, str | None]:
+    """ok / no-data / stale / error, with the message to show."""
+    failing_since_success = stored.last_error is not None and (
+        stored.last_success_at is None
+        or (stored.last_error_at is not None and stored.last_error_at >= stored.last_success_at)
+    )
+    if failing_since_success and stored.last_error_kind == "query":
+        return Status.ERROR, stored.last_error
+    due = align_down(at - freshness.evaluation_delay, stored.slice_seconds)
+    if stored.checkpoint is None or due - stored.checkpoint > freshness.stale_after:
+        through = "never evaluated" if stored.checkpoint is None else "evaluation is behind"
+        return Status.STALE, stored.last_error if failing_since_success else through
+    if not recent.has_data:
+        return Status.NO_DATA, "the SLI returned no series in the last 5 minutes"
+    return Status.OK, None
+
+
+def _incidents(
+    connection: Connection,
+    stored: StoredSLO,
+    definition: SLODefinition,
+    window: Window,
+    period_totals: WindowTotals,
+    definitions: DefinitionSet,
+) -> list[Incident]:
+    rule = definitions.alerts.incidents
+    budget = definition.spec.budget
+    buckets = [
+        (end, WindowTotals(total=total, bad=bad, slices=count))
+        for end, total, bad, count in ledger.bucket_totals(
+            connection, stored.id, window, rule.bucket
+        )
+    ]
+    episodes = find_episodes(buckets, period_totals=period_totals, budget=budget, rule=rule)
+    spans = [span for span, _ in episodes]
+    exact = ledger.window_totals(connection, stored.id, spans)
+    return [
+        make_incident(span, totals, period_totals=period_totals, budget=budget)
+        for span, totals in zip(spans, exact, strict=True)
+    ]
+
+
+def build_slo_report(
+    connection: Connection,
+    stored: StoredSLO,
+    definition: SLODefinition,
+    definitions: DefinitionSet,
+    at: int,
+    *,
+    freshness: Freshness,
+    with_incidents: bool = True,
+) -> SLOReport:
+    """The report of one SLO with its window ending at `at` (aligned down to a slice end)."""
+    end = align_down(at, definition.spec.slice_seconds)
+    window = period_window(definition.spec.period, end)
+    windows = [window, *(trailing(end, seconds) for _, seconds in STANDARD_WINDOWS)]
+    totals = ledger.window_totals(connection, stored.id, windows)
+    period_totals = totals[0]
+    burn_windows = {label: totals[i + 1] for i, (label, _) in enumerate(STANDARD_WINDOWS)}
+    status, error = slo_status(stored, at, freshness, burn_windows["5m"])
+    incidents = (
+        _incidents(connection, stored, definition, window, period_totals, definitions)
+        if with_incidents
+        else []
+    )
+    source = ReportInput(
+        definition=definition,
+        at=end,
+        period_window=window,
+        period_totals=period_totals,
+        burn_windows=burn_windows,
+        incidents=incidents,
+        status=status,
+        error=error,
+        evaluated_through=stored.checkpoint,
+    )
+    return build_report(source, definitions.alerts.budget_policy)

@@ -1,0 +1,243 @@
+"""The engine: keeps definitions, evaluates ticks and backfills, refreshes status snapshots.
+
+A tick evaluates every slice since each SLO's checkpoint, so a restart or a Prometheus outage
+leaves no hole once Prometheus answers again. A query error marks only its SLO; an unavailable
+Prometheus stops the tick early (nothing else would answer either) and SLOs turn stale.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from app.engine.evaluate import evaluate_range
+from app.engine.reports import Freshness, build_slo_report
+from app.slo.definitions import DefinitionSet, SLODefinition
+from app.slo.report import SLOReport
+from app.slo.windows import align_down, align_up, period_window
+from app.sources.errors import QueryError, SourceUnavailableError
+from app.sources.prometheus import PrometheusSource
+from app.store import registry, status
+from app.store.errors import StoreError
+from app.store.registry import StoredSLO, SyncResult
+from app.store.store import Store
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    evaluation_delay: int = 60
+    stale_after: int = 300
+    initial_backfill: int | None = None  # default: each SLO's period
+    history_limit: int = 90 * 86400
+    concurrency: int = 4
+
+    @property
+    def freshness(self) -> Freshness:
+        return Freshness(stale_after=self.stale_after, evaluation_delay=self.evaluation_delay)
+
+
+@dataclass
+class TickResult:
+    started: float
+    finished: float = 0.0
+    evaluated: dict[str, int] = field(default_factory=dict)  # key → slices written
+    errors: dict[str, str] = field(default_factory=dict)  # key → message
+    unavailable: str | None = None
+
+    @property
+    def seconds(self) -> float:
+        return self.finished - self.started
+
+
+class Engine:
+    """Thread-safe: ticks, backfills and reloads may come from the scheduler and the API."""
+
+    def __init__(
+        self,
+        store: Store,
+        source: PrometheusSource,
+        definitions: DefinitionSet,
+        config: EngineConfig | None = None,
+        clock: Clock = time.time,
+    ) -> None:
+        self.store = store
+        self.source = source
+        self.config = config or EngineConfig()
+        self.clock = clock
+        self._definitions = definitions
+        self._tick_lock = threading.Lock()
+        self._slo_locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self.after_tick: list[Callable[[TickResult], None]] = []
+        self.last_tick: TickResult | None = None
+        self.source_error: str | None = None
+
+    # -- definitions ---------------------------------------------------------------------
+
+    @property
+    def definitions(self) -> DefinitionSet:
+        return self._definitions
+
+    def sync(self) -> SyncResult:
+        """Register the current definitions in the store (new, changed, removed SLOs)."""
+        with self.store.begin() as connection:
+            result = registry.sync_definitions(
+                connection, self._definitions.slos, int(self.clock())
+            )
+        for key in result.history_reset:
+            log.info("definition of %s changed its queries: history will be recomputed", key)
+        return result
+
+    def replace_definitions(self, definitions: DefinitionSet) -> SyncResult:
+        """Swap in new definitions (after they validated) and register them."""
+        with self._tick_lock:
+            self._definitions = definitions
+            return self.sync()
+
+    def lock_for(self, key: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._slo_locks.setdefault(key, threading.Lock())
+
+    # -- evaluation ----------------------------------------------------------------------
+
+    def due(self, definition: SLODefinition, now: float) -> int:
+        """The newest slice end that may be evaluated at wall time `now`."""
+        return align_down(int(now) - self.config.evaluation_delay, definition.spec.slice_seconds)
+
+    def initial_start(self, definition: SLODefinition, due: int) -> int:
+        """Where a new SLO's history starts: its period (or the configured span), capped."""
+        span = self.config.initial_backfill
+        start = due - span if span is not None else period_window(definition.spec.period, due).start
+        start = max(start, due - self.config.history_limit)
+        return align_up(start + 1, definition.spec.slice_seconds)
+
+    def stored_slos(self) -> dict[str, StoredSLO]:
+        with self.store.read() as connection:
+            return {slo.key: slo for slo in registry.list_slos(connection)}
+
+    def tick(self, now: float | None = None) -> TickResult:
+        """Evaluate every active SLO up to its due slice, then refresh status snapshots."""
+        with self._tick_lock:
+            wall = self.clock() if now is None else now
+            result = TickResult(started=time.monotonic())
+            stored = self.stored_slos()
+            definitions = [d for d in self._definitions.slos if d.key in stored]
+            abort = threading.Event()
+
+            def run(definition: SLODefinition) -> None:
+                if abort.is_set():
+                    return
+                self._catch_up(definition, stored[definition.key], wall, result, abort)
+
+            with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
+                list(pool.map(run, definitions))
+            self.source_error = result.unavailable
+            self.refresh_statuses(wall, definitions)
+            result.finished = time.monotonic()
+            self.last_tick = result
+        for hook in self.after_tick:
+            try:
+                hook(result)
+            except Exception:  # a failing hook (alerting) must not stop evaluation
+                log.exception("after-tick hook failed")
+        return result
+
+    def _catch_up(
+        self,
+        definition: SLODefinition,
+        stored: StoredSLO,
+        wall: float,
+        result: TickResult,
+        abort: threading.Event,
+    ) -> None:
+        due = self.due(definition, wall)
+        step = definition.spec.slice_seconds
+        first = stored.checkpoint + step if stored.checkpoint is not None else None
+        if first is None:
+            first = self.initial_start(definition, due)
+        if first > due:
+            return
+        now = int(self.clock())
+        with self.lock_for(definition.key):
+            try:
+                outcome = evaluate_range(self.store, self.source, definition, stored.id, first, due)
+                with self.store.begin() as connection:
+                    registry.record_success(connection, stored.id, now)
+                result.evaluated[definition.key] = outcome.slices
+            except QueryError as error:
+                result.errors[definition.key] = error.message
+                self._record_error(stored.id, "query", f"Prometheus: {error.message}", now)
+            except SourceUnavailableError as error:
+                result.unavailable = str(error)
+                abort.set()  # nothing else will answer either; try again next tick
+                self._record_error(stored.id, "unavailable", str(error), now)
+            except StoreError as error:
+                result.errors[definition.key] = str(error)
+                log.error("store error while evaluating %s: %s", definition.key, error)
+
+    def _record_error(self, slo_id: int, kind: str, message: str, now: int) -> None:
+        try:
+            with self.store.begin() as connection:
+                registry.record_error(connection, slo_id, kind, message, now)
+        except StoreError:
+            log.exception("could not record the error of SLO %s", slo_id)
+
+    # -- reports -------------------------------------------------------------------------
+
+    def report(self, key: str, at: float | None = None, *, incidents: bool = True) -> SLOReport:
+        definition = self._definitions.get(key)
+        if definition is None:
+            raise KeyError(key)
+        moment = int(self.clock() if at is None else at)
+        with self.store.read() as connection:
+            stored = registry.get_slo(connection, key)
+            if stored is None:
+                raise KeyError(key)
+            return build_slo_report(
+                connection,
+                stored,
+                definition,
+                self._definitions,
+                moment,
+                freshness=self.config.freshness,
+                with_incidents=incidents,
+            )
+
+    def refresh_statuses(self, now: float, definitions: Sequence[SLODefinition]) -> None:
+        """Store each SLO's current report (without incidents) for fast listing."""
+        moment = int(now)
+        for definition in definitions:
+            try:
+                report = self.report(definition.key, moment, incidents=False)
+                with self.store.begin() as connection:
+                    stored = registry.get_slo(connection, definition.key)
+                    if stored is not None:
+                        status.save_status(connection, stored.id, report, moment)
+            except (StoreError, KeyError):
+                log.exception("could not refresh the status of %s", definition.key)
+
+    def evaluation_lag(self, now: float | None = None) -> float:
+        """Age in seconds of the oldest slice that is due but not yet evaluated (0 if none)."""
+        wall = self.clock() if now is None else now
+        worst = 0.0
+        registered = self.stored_slos()
+        for definition in self._definitions.slos:
+            stored = registered.get(definition.key)
+            if stored is None:
+                continue
+            due = self.due(definition, wall)
+            if stored.checkpoint is None:
+                oldest_missing = self.initial_start(definition, due)
+            else:
+                oldest_missing = stored.checkpoint + definition.spec.slice_seconds
+            if oldest_missing <= due:
+                worst = max(worst, float(wall - oldest_missing))
+        return worst

@@ -1,0 +1,225 @@
+"""The SLO registry: which definitions are loaded, their hashes, checkpoints and last errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, or_, select, update
+
+from app.slo.definitions import SLODefinition
+from app.slo.spec import SLOSpec
+from app.store.ledger import delete_history
+from app.store.tables import backfill_jobs, failure_modes, slos, statuses
+
+
+@dataclass(frozen=True)
+class StoredSLO:
+    id: int
+    key: str
+    service: str
+    name: str
+    active: bool
+    content_hash: str
+    history_hash: str
+    slice_seconds: int
+    history_start: int | None
+    checkpoint: int | None
+    last_error: str | None
+    last_error_kind: str | None
+    last_error_at: int | None
+    last_success_at: int | None
+    definition: dict[str, Any]
+
+
+@dataclass
+class SyncResult:
+    added: list[str] = field(default_factory=list)
+    history_reset: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deactivated: list[str] = field(default_factory=list)
+
+
+def _stored(row: Any) -> StoredSLO:
+    return StoredSLO(
+        id=row.id,
+        key=row.key,
+        service=row.service,
+        name=row.name,
+        active=row.active,
+        content_hash=row.content_hash,
+        history_hash=row.history_hash,
+        slice_seconds=row.slice_seconds,
+        history_start=row.history_start,
+        checkpoint=row.checkpoint,
+        last_error=row.last_error,
+        last_error_kind=row.last_error_kind,
+        last_error_at=row.last_error_at,
+        last_success_at=row.last_success_at,
+        definition=json.loads(row.definition),
+    )
+
+
+def definition_json(definition: SLODefinition) -> str:
+    return json.dumps(
+        {
+            "service": definition.service,
+            "owner": definition.owner,
+            "labels": definition.labels,
+            "source": definition.source,
+            "line": definition.line,
+            "spec": definition.spec.model_dump(mode="json", by_alias=True, exclude_none=True),
+        },
+        sort_keys=True,
+    )
+
+
+def sync_definitions(
+    connection: Connection, definitions: Sequence[SLODefinition], now: int
+) -> SyncResult:
+    """Make the registry match the loaded definitions.
+
+    A changed query (history hash) throws that SLO's ledger away so it is recomputed from
+    Prometheus; other edits only update the stored definition. SLOs no longer defined become
+    inactive and keep their history.
+    """
+    result = SyncResult()
+    existing = {row.key: row for row in connection.execute(select(slos))}
+    for definition in definitions:
+        values = {
+            "key": definition.key,
+            "service": definition.service,
+            "name": definition.name,
+            "active": True,
+            "definition": definition_json(definition),
+            "content_hash": definition.content_hash,
+            "history_hash": definition.history_hash,
+            "source_file": definition.source,
+            "slice_seconds": definition.spec.slice_seconds,
+            "updated_at": now,
+        }
+        row = existing.get(definition.key)
+        if row is None:
+            inserted = connection.execute(slos.insert().values(**values)).inserted_primary_key
+            assert inserted is not None
+            slo_id = int(inserted[0])
+            result.added.append(definition.key)
+        else:
+            slo_id = row.id
+            if row.history_hash != definition.history_hash:
+                delete_history(connection, slo_id)
+                connection.execute(delete(statuses).where(statuses.c.slo_id == slo_id))
+                connection.execute(delete(backfill_jobs).where(backfill_jobs.c.slo_id == slo_id))
+                values |= {
+                    "checkpoint": None,
+                    "history_start": None,
+                    "last_error": None,
+                    "last_error_kind": None,
+                    "last_error_at": None,
+                }
+                result.history_reset.append(definition.key)
+            elif row.content_hash != definition.content_hash or not row.active:
+                result.updated.append(definition.key)
+            else:
+                continue
+            connection.execute(update(slos).where(slos.c.id == slo_id).values(**values))
+        _replace_modes(connection, slo_id, definition)
+    loaded = {definition.key for definition in definitions}
+    for key, row in existing.items():
+        if key not in loaded and row.active:
+            connection.execute(
+                update(slos).where(slos.c.id == row.id).values(active=False, updated_at=now)
+            )
+            result.deactivated.append(key)
+    return result
+
+
+def _replace_modes(connection: Connection, slo_id: int, definition: SLODefinition) -> None:
+    connection.execute(delete(failure_modes).where(failure_modes.c.slo_id == slo_id))
+    rows = [
+        {
+            "slo_id": slo_id,
+            "name": mode.name,
+            "design_choice": mode.design_choice,
+            "dependency": mode.dependency,
+        }
+        for mode in definition.spec.failure_modes
+    ]
+    if rows:
+        connection.execute(failure_modes.insert(), rows)
+
+
+def list_slos(connection: Connection, *, active_only: bool = True) -> list[StoredSLO]:
+    query = select(slos).order_by(slos.c.key)
+    if active_only:
+        query = query.where(slos.c.active.is_(True))
+    return [_stored(row) for row in connection.execute(query)]
+
+
+def get_slo(connection: Connection, key: str) -> StoredSLO | None:
+    row = connection.execute(select(slos).where(slos.c.key == key)).first()
+    return None if row is None else _stored(row)
+
+
+def advance_checkpoint(
+    connection: Connection, slo_id: int, first: int, last: int, slice_seconds: int
+) -> None:
+    """Record that slices `first..last` are evaluated.
+
+    The checkpoint only moves forward, and only over contiguous history: a chunk that starts
+    after a hole does not pretend the hole was filled.
+    """
+    connection.execute(
+        update(slos)
+        .where(
+            slos.c.id == slo_id,
+            or_(
+                slos.c.checkpoint.is_(None),
+                and_(slos.c.checkpoint >= first - slice_seconds, slos.c.checkpoint < last),
+            ),
+        )
+        .values(checkpoint=last)
+    )
+    connection.execute(
+        update(slos)
+        .where(
+            slos.c.id == slo_id,
+            or_(slos.c.history_start.is_(None), slos.c.history_start > first),
+        )
+        .values(history_start=first)
+    )
+
+
+def definition_of(stored: StoredSLO) -> SLODefinition:
+    """The definition the stored ledger was computed with."""
+    data = stored.definition
+    return SLODefinition(
+        service=data["service"],
+        spec=SLOSpec.model_validate(data["spec"]),
+        owner=data.get("owner"),
+        service_labels=data.get("labels", {}),
+        source=data.get("source", "<store>"),
+        line=data.get("line", 1),
+    )
+
+
+def set_checkpoint(connection: Connection, slo_id: int, checkpoint: int | None) -> None:
+    connection.execute(update(slos).where(slos.c.id == slo_id).values(checkpoint=checkpoint))
+
+
+def record_error(connection: Connection, slo_id: int, kind: str, message: str, now: int) -> None:
+    connection.execute(
+        update(slos)
+        .where(slos.c.id == slo_id)
+        .values(last_error=message, last_error_kind=kind, last_error_at=now)
+    )
+
+
+def record_success(connection: Connection, slo_id: int, now: int) -> None:
+    connection.execute(
+        update(slos)
+        .where(slos.c.id == slo_id)
+        .values(last_error=None, last_error_kind=None, last_error_at=None, last_success_at=now)
+    )

@@ -1,0 +1,138 @@
+"""The ledger's tables (SQLAlchemy Core). Alembic migrations in `migrations/` create them.
+
+Times are integer epoch seconds everywhere: the same on SQLite and PostgreSQL, and cheap to index.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# One row per SLO ever loaded. Removed SLOs stay (inactive) so their history is kept.
+slos = Table(
+    "slos",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("service", String(100), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("definition", Text, nullable=False),  # the loaded spec, JSON
+    Column("content_hash", String(32), nullable=False),
+    Column("history_hash", String(32), nullable=False),
+    Column("source_file", String(500), nullable=True),
+    Column("slice_seconds", Integer, nullable=False),
+    Column("history_start", BigInteger, nullable=True),  # first slice end evaluated
+    Column("checkpoint", BigInteger, nullable=True),  # last slice end of contiguous history
+    Column("last_error", Text, nullable=True),
+    Column("last_error_kind", String(16), nullable=True),  # query | unavailable | store
+    Column("last_error_at", BigInteger, nullable=True),  # wall clock
+    Column("last_success_at", BigInteger, nullable=True),  # wall clock
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+failure_modes = Table(
+    "failure_modes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("slo_id", Integer, ForeignKey("slos.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("design_choice", String(100), nullable=False),
+    Column("dependency", String(200), nullable=True),
+    UniqueConstraint("slo_id", "name", name="uq_failure_modes_slo_id_name"),
+)
+
+# One row per SLO per slice end `t`, covering (t - slice, t]. Upserted, never appended twice.
+slices = Table(
+    "slices",
+    metadata,
+    Column("slo_id", Integer, ForeignKey("slos.id", ondelete="CASCADE"), primary_key=True),
+    Column("t", BigInteger, primary_key=True, autoincrement=False),
+    Column("status", String(8), nullable=False),
+    Column("total", Float, nullable=False),
+    Column("bad", Float, nullable=False),
+    Column("unattributed", Float, nullable=False),
+    # {mode: [credited, raw_bad | null, held 1/0/null]}, compact JSON.
+    Column("modes", Text, nullable=False),
+    Column("events_total", Float, nullable=True),
+    Column("events_bad", Float, nullable=True),
+    Column("value", Float, nullable=True),
+    Column("excluded", Boolean, nullable=False, default=False),
+)
+
+# Hourly sums of counted slices, keyed by the hour's END (slices with t in (hour - 3600, hour]).
+hourly = Table(
+    "hourly",
+    metadata,
+    Column("slo_id", Integer, ForeignKey("slos.id", ondelete="CASCADE"), primary_key=True),
+    Column("hour", BigInteger, primary_key=True, autoincrement=False),
+    Column("total", Float, nullable=False),
+    Column("bad", Float, nullable=False),
+    Column("unattributed", Float, nullable=False),
+    Column("slices", Integer, nullable=False),
+    Column("no_data_slices", Integer, nullable=False),
+    Column("excluded_slices", Integer, nullable=False),
+)
+
+hourly_modes = Table(
+    "hourly_modes",
+    metadata,
+    Column("slo_id", Integer, ForeignKey("slos.id", ondelete="CASCADE"), primary_key=True),
+    Column("hour", BigInteger, primary_key=True, autoincrement=False),
+    Column("mode", String(100), primary_key=True),
+    Column("credited", Float, nullable=False),
+    Column("held_slices", Integer, nullable=False),
+)
+
+# The latest report of every SLO, refreshed after each evaluation: lists read this, not the ledger.
+statuses = Table(
+    "statuses",
+    metadata,
+    Column("slo_id", Integer, ForeignKey("slos.id", ondelete="CASCADE"), primary_key=True),
+    Column("computed_at", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("policy", String(16), nullable=False),
+    Column("remaining", Float, nullable=False),
+    Column("consumed", Float, nullable=False),
+    Column("sli", Float, nullable=True),
+    Column("burn_1h", Float, nullable=True),
+    Column("burn_6h", Float, nullable=True),
+    Column("burn_1d", Float, nullable=True),
+    Column("report", Text, nullable=False),  # SLOReport JSON without incidents
+)
+
+backfill_jobs = Table(
+    "backfill_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("slo_id", Integer, ForeignKey("slos.id", ondelete="CASCADE"), nullable=False),
+    Column("start", BigInteger, nullable=False),  # first slice end to evaluate
+    Column("end", BigInteger, nullable=False),  # last slice end to evaluate
+    Column("cursor", BigInteger, nullable=True),  # last slice end done
+    Column("state", String(16), nullable=False),  # pending | running | done | failed
+    Column("error", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_backfill_jobs_state", "state"),
+)

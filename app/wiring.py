@@ -1,0 +1,97 @@
+"""Build the concrete pieces from settings: definitions, store, Prometheus source, engine.
+
+The CLI and the app factory both start here, so a command and the server see the same world.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from app.engine.service import Engine, EngineConfig
+from app.loading import LoadResult, load_definitions
+from app.settings import Settings
+from app.slo.definitions import DefinitionSet
+from app.sources.prometheus import PrometheusSource, QueryObserver, SourceConfig
+from app.sources.retry import RetryPolicy
+from app.store import registry
+from app.store.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def load(settings: Settings) -> LoadResult:
+    return load_definitions(settings.definitions, alerts=settings.alerts)
+
+
+def source_config(settings: Settings) -> SourceConfig:
+    basic = None
+    if settings.prometheus_username:
+        password = (
+            settings.prometheus_password.get_secret_value() if settings.prometheus_password else ""
+        )
+        basic = (settings.prometheus_username, password)
+    return SourceConfig(
+        url=settings.prometheus_url,
+        timeout=settings.prometheus_timeout,
+        retry=RetryPolicy(
+            attempts=settings.prometheus_retries + 1,
+            base=settings.prometheus_backoff,
+            cap=settings.prometheus_backoff_cap,
+        ),
+        max_points=settings.prometheus_max_points,
+        concurrency=settings.prometheus_concurrency,
+        headers=settings.prometheus_headers,
+        bearer_token=(
+            settings.prometheus_bearer_token.get_secret_value()
+            if settings.prometheus_bearer_token
+            else None
+        ),
+        basic_auth=basic,
+        verify_tls=settings.prometheus_verify_tls,
+    )
+
+
+def engine_config(settings: Settings) -> EngineConfig:
+    return EngineConfig(
+        evaluation_delay=settings.evaluation_delay,
+        stale_after=settings.stale_after,
+        initial_backfill=settings.initial_backfill,
+        history_limit=settings.history_limit,
+        concurrency=settings.prometheus_concurrency,
+    )
+
+
+def build_engine(
+    settings: Settings,
+    definitions: DefinitionSet,
+    observer: QueryObserver | None = None,
+    *,
+    sync: bool = True,
+) -> Engine:
+    """Open (and migrate) the store and, unless told not to, register the definitions."""
+    store = Store(settings.database_url).open()
+    source = PrometheusSource(source_config(settings), observer=observer)
+    engine = Engine(store, source, definitions, engine_config(settings))
+    if sync:
+        engine.sync()
+    return engine
+
+
+def stored_definitions(store: Store, current: DefinitionSet) -> DefinitionSet:
+    """The definitions the ledger was computed with, in the current catalog and alert context.
+
+    Reports read these rather than the YAML files, so editing a file never changes what an
+    existing ledger means until the service has re-evaluated it.
+    """
+    with store.read() as connection:
+        stored = registry.list_slos(connection)
+    return replace(current, slos=tuple(registry.definition_of(slo) for slo in stored))
+
+
+def reporting_engine(settings: Settings) -> Engine:
+    """An engine over the stored ledger and the definitions it was computed with; no sync."""
+    current = load(settings).definitions
+    store = Store(settings.database_url).open()
+    source = PrometheusSource(source_config(settings))
+    return Engine(store, source, stored_definitions(store, current), engine_config(settings))
