@@ -67,4 +67,4 @@ def main() -> None:
 
 
 # Each command module registers itself on `cli`; they import their heavy dependencies lazily.
-from app.commands import backfill, report, validate  # noqa: E402, F401
+from app.commands import backfill, report, serve, validate  # noqa: E402, F401

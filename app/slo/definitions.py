@@ -23,6 +23,7 @@ class SLODefinition:
     service_labels: Mapping[str, str] = field(default_factory=dict)
     source: str = "<memory>"
     line: int = 1
+    text: str = ""  # the SLO's YAML as written, for people to read; not part of any hash
 
     @property
     def key(self) -> str:

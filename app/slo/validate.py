@@ -140,6 +140,7 @@ def load_service(
                 service_labels=dict(header.labels),
                 source=document.file,
                 line=line,
+                text=document.item_text(("slos", index)),
             )
         )
     return definitions, problems

@@ -24,10 +24,28 @@ Loc = Sequence[int | str]
 class YamlDocument:
     """A parsed YAML document: plain data for validation, positions for messages."""
 
-    def __init__(self, file: str, tree: Any) -> None:
+    def __init__(self, file: str, tree: Any, text: str = "") -> None:
         self.file = file
         self.tree = tree
+        self.text = text
         self.data = _plain(tree)
+
+    def item_text(self, loc: Loc) -> str:
+        """The source lines of the sequence item at `loc` (up to the next item or the end)."""
+        *parent_loc, index = loc
+        path, _line, _ = self.resolve(tuple(parent_loc))
+        node = self.tree
+        for element in path:
+            node = node[element]
+        if not isinstance(node, CommentedSeq) or not isinstance(index, int) or index >= len(node):
+            return ""
+        lines = self.text.splitlines()
+        first = node.lc.data[index][0]
+        last = node.lc.data[index + 1][0] if index + 1 < len(node) else len(lines)
+        block = lines[first:last]
+        while block and not block[-1].strip():
+            block.pop()
+        return "\n".join(block) + "\n"
 
     def resolve(self, loc: Loc, *, at_key: bool = False) -> tuple[tuple[int | str, ...], int, int]:
         """The path as it stands in the document, and the 1-based (line, col) it points at.
@@ -95,7 +113,7 @@ def parse_yaml(text: str, file: str) -> tuple[YamlDocument | None, list[Problem]
         return None, [_marked(file, error, "YAML syntax error")]
     if tree is None:
         return None, [Problem(file, 1, 1, "the file is empty")]
-    return YamlDocument(file, tree), []
+    return YamlDocument(file, tree, text), []
 
 
 def _marked(file: str, error: MarkedYAMLError, prefix: str) -> Problem:

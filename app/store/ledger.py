@@ -57,17 +57,19 @@ def _decode_modes(text: str) -> dict[str, ModeSlice]:
 
 
 def record_from_row(row: Any) -> SliceRecord:
+    # By mapping: `Row.t` is the row's own tuple accessor, not our column.
+    values = row._mapping
     return SliceRecord(
-        t=row.t,
-        status=SliceStatus(row.status),
-        total=row.total,
-        bad=row.bad,
-        unattributed=row.unattributed,
-        modes=_decode_modes(row.modes),
-        events_total=row.events_total,
-        events_bad=row.events_bad,
-        value=row.value,
-        excluded=row.excluded,
+        t=values["t"],
+        status=SliceStatus(values["status"]),
+        total=values["total"],
+        bad=values["bad"],
+        unattributed=values["unattributed"],
+        modes=_decode_modes(values["modes"]),
+        events_total=values["events_total"],
+        events_bad=values["events_bad"],
+        value=values["value"],
+        excluded=bool(values["excluded"]),
     )
 
 
@@ -172,9 +174,9 @@ def window_totals(
     hour_lo = min((plan[0].start for plan in plans if plan[0].seconds > 0), default=None)
     hour_hi = max((plan[0].end for plan in plans if plan[0].seconds > 0), default=None)
 
-    hour_totals: dict[int, WindowTotals] = {}
+    by_hour: dict[int, WindowTotals] = {}
     if hour_lo is not None and hour_hi is not None:
-        hour_totals = _hour_totals(connection, slo_id, Window(hour_lo, hour_hi))
+        by_hour = hour_totals(connection, slo_id, Window(hour_lo, hour_hi))
     edge_records: list[SliceRecord] = []
     if edge_ranges:
         condition = or_(*[and_(slices.c.t > lo, slices.c.t <= hi) for lo, hi in edge_ranges])
@@ -186,7 +188,7 @@ def window_totals(
     results = []
     for hours, edges in plans:
         totals = WindowTotals()
-        for hour, hour_sum in hour_totals.items():
+        for hour, hour_sum in by_hour.items():
             if hours.start < hour <= hours.end:
                 totals = totals + hour_sum
         totals = totals + WindowTotals.of(
@@ -211,7 +213,7 @@ def _plan(window: Window) -> tuple[Window, list[tuple[int, int]]]:
     return Window(first_full, last_full), edges
 
 
-def _hour_totals(connection: Connection, slo_id: int, hours: Window) -> dict[int, WindowTotals]:
+def hour_totals(connection: Connection, slo_id: int, hours: Window) -> dict[int, WindowTotals]:
     rows = connection.execute(
         select(hourly).where(
             hourly.c.slo_id == slo_id, hourly.c.hour > hours.start, hourly.c.hour <= hours.end

@@ -70,6 +70,7 @@ def definition_json(definition: SLODefinition) -> str:
             "labels": definition.labels,
             "source": definition.source,
             "line": definition.line,
+            "text": definition.text,
             "spec": definition.spec.model_dump(mode="json", by_alias=True, exclude_none=True),
         },
         sort_keys=True,
@@ -202,6 +203,7 @@ def definition_of(stored: StoredSLO) -> SLODefinition:
         service_labels=data.get("labels", {}),
         source=data.get("source", "<store>"),
         line=data.get("line", 1),
+        text=data.get("text", ""),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
@@ -34,17 +34,46 @@ def save_status(connection: Connection, slo_id: int, report: SLOReport, now: int
     )
 
 
-def load_statuses(connection: Connection) -> dict[str, tuple[int, str]]:
-    """SLO key → (computed_at, report JSON) for every active SLO with a snapshot."""
+@dataclass(frozen=True)
+class StatusRow:
+    key: str
+    computed_at: int
+    status: str
+    policy: str
+    remaining: float
+    sli: float | None
+    burn_1h: float | None
+    burn_6h: float | None
+    burn_1d: float | None
+
+
+def status_rows(connection: Connection) -> list[StatusRow]:
+    """The sortable columns of every active SLO's snapshot (no report JSON: lists stay fast)."""
     rows = connection.execute(
-        select(slos.c.key, statuses.c.computed_at, statuses.c.report)
+        select(
+            slos.c.key,
+            statuses.c.computed_at,
+            statuses.c.status,
+            statuses.c.policy,
+            statuses.c.remaining,
+            statuses.c.sli,
+            statuses.c.burn_1h,
+            statuses.c.burn_6h,
+            statuses.c.burn_1d,
+        )
         .join(statuses, statuses.c.slo_id == slos.c.id)
         .where(slos.c.active.is_(True))
     )
-    return {row.key: (row.computed_at, row.report) for row in rows}
+    return [StatusRow(*row) for row in rows]
 
 
-def status_row(connection: Connection, key: str) -> Any:
-    return connection.execute(
-        select(statuses).join(slos, statuses.c.slo_id == slos.c.id).where(slos.c.key == key)
-    ).first()
+def reports(connection: Connection, keys: list[str]) -> dict[str, str]:
+    """Report JSON of the snapshots of `keys`."""
+    if not keys:
+        return {}
+    rows = connection.execute(
+        select(slos.c.key, statuses.c.report)
+        .join(statuses, statuses.c.slo_id == slos.c.id)
+        .where(slos.c.key.in_(keys))
+    )
+    return dict(rows)

@@ -1,0 +1,58 @@
+"""Request dependencies: the app state, and the bearer-token rules for reads and writes."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.api.errors import ApiError
+from app.api.state import AppState
+from app.engine.service import Engine
+
+bearer = HTTPBearer(auto_error=False, description="FAULTLINE_API_TOKEN")
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.faultline
+    return state
+
+
+State = Annotated[AppState, Depends(get_state)]
+
+
+def get_engine(state: State) -> Engine:
+    return state.engine
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def _token_matches(state: AppState, credentials: HTTPAuthorizationCredentials | None) -> bool:
+    token = state.settings.api_token
+    if token is None or credentials is None:
+        return False
+    return secrets.compare_digest(
+        credentials.credentials.encode(), token.get_secret_value().encode()
+    )
+
+
+def require_write(state: State, credentials: Credentials) -> None:
+    """Writes need the token; with no token configured, writes are off (403), not open."""
+    if state.settings.api_token is None:
+        raise ApiError(403, "writes are disabled: set FAULTLINE_API_TOKEN to enable them")
+    if not _token_matches(state, credentials):
+        raise ApiError(401, "a valid `Authorization: Bearer <token>` header is required")
+
+
+def require_read(state: State, credentials: Credentials) -> None:
+    """Reads are open unless FAULTLINE_REQUIRE_TOKEN_FOR_READS is set."""
+    if state.settings.require_token_for_reads and not _token_matches(state, credentials):
+        raise ApiError(401, "a valid `Authorization: Bearer <token>` header is required")
+
+
+WriteAccess = Depends(require_write)
+ReadAccess = Depends(require_read)

@@ -1,0 +1,165 @@
+"""Faultline watching itself: evaluation, Prometheus queries, store errors, and every SLO's figures.
+
+Per-SLO gauges are read from the status snapshots at scrape time (a custom collector), so a
+scrape never sums the ledger and always shows what the API shows.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from app.engine.service import Engine, TickResult
+from app.store import status
+from app.store.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+QUERY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+TICK_BUCKETS = (0.1, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600)
+
+
+class EngineMetrics:
+    """Counters and histograms fed by the engine, registered on one registry (never global)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.query_duration = Histogram(
+            "faultline_prometheus_query_duration_seconds",
+            "Latency of PromQL range queries sent to Prometheus.",
+            buckets=QUERY_BUCKETS,
+            registry=registry,
+        )
+        self.query_errors = Counter(
+            "faultline_prometheus_query_errors_total",
+            "PromQL queries that failed, by kind (query_error: the query is at fault; "
+            "unavailable: Prometheus did not answer usefully).",
+            ["kind"],
+            registry=registry,
+        )
+        self.tick_duration = Histogram(
+            "faultline_tick_duration_seconds",
+            "Wall time of one evaluation tick (all SLOs).",
+            buckets=TICK_BUCKETS,
+            registry=registry,
+        )
+        self.store_errors = Counter(
+            "faultline_store_errors_total",
+            "Ledger reads or writes that failed.",
+            registry=registry,
+        )
+        self.slo_errors = Counter(
+            "faultline_slo_evaluation_errors_total",
+            "SLO evaluations that failed because of their own queries.",
+            registry=registry,
+        )
+        self.query_errors.labels(kind="query_error")
+        self.query_errors.labels(kind="unavailable")
+
+    def observe_query(self, seconds: float, outcome: str) -> None:
+        self.query_duration.observe(seconds)
+        if outcome != "ok":
+            self.query_errors.labels(kind=outcome).inc()
+
+    def observe_tick(self, result: TickResult) -> None:
+        self.tick_duration.observe(result.seconds)
+        self.slo_errors.inc(len(result.errors))
+
+
+class LedgerCollector(Collector):
+    """Gauges computed at scrape time from the engine and the status snapshots."""
+
+    def __init__(self, engine_of: Callable[[], Engine], on_store_error: Callable[[], None]) -> None:
+        self._engine_of = engine_of
+        self._on_store_error = on_store_error
+
+    def collect(self) -> Iterator[Metric]:
+        engine = self._engine_of()
+        lag = GaugeMetricFamily(
+            "faultline_evaluation_lag_seconds",
+            "Age of the oldest slice that is due but not evaluated yet (0 when caught up).",
+        )
+        try:
+            lag.add_metric([], engine.evaluation_lag())
+            with engine.store.read() as connection:
+                snapshots = status.reports(connection, engine.definitions.keys())
+        except StoreError:
+            self._on_store_error()
+            log.exception("metrics: the ledger store is unavailable")
+            yield lag
+            return
+        yield lag
+        yield from self._slo_gauges(snapshots)
+
+    @staticmethod
+    def _slo_gauges(snapshots: dict[str, str]) -> Iterator[Metric]:
+        base = ["service", "slo"]
+        remaining = GaugeMetricFamily(
+            "faultline_slo_error_budget_remaining_ratio",
+            "Share of the error budget left in the SLO's period (1 untouched, 0 exhausted, "
+            "negative overspent).",
+            labels=base,
+        )
+        consumed = GaugeMetricFamily(
+            "faultline_slo_error_budget_consumed_ratio",
+            "Share of the error budget spent in the SLO's period.",
+            labels=base,
+        )
+        sli = GaugeMetricFamily(
+            "faultline_slo_sli_ratio", "Good fraction over the SLO's period.", labels=base
+        )
+        objective = GaugeMetricFamily(
+            "faultline_slo_objective_ratio", "The SLO's objective as a fraction.", labels=base
+        )
+        burn = GaugeMetricFamily(
+            "faultline_slo_burn_rate",
+            "Error budget burn rate over a trailing window (1 spends the budget exactly over "
+            "the period).",
+            labels=[*base, "window"],
+        )
+        mode = GaugeMetricFamily(
+            "faultline_slo_failure_mode_budget_consumed_ratio",
+            "Share of the SLO's error budget spent by one failure mode in the period.",
+            labels=[*base, "failure_mode", "design_choice", "dependency"],
+        )
+        unattributed = GaugeMetricFamily(
+            "faultline_slo_unattributed_budget_consumed_ratio",
+            "Share of the SLO's error budget spent by causes no failure mode names.",
+            labels=base,
+        )
+        state = GaugeMetricFamily(
+            "faultline_slo_status",
+            "1 for the SLO's current status (ok, no-data, stale, error).",
+            labels=[*base, "status"],
+        )
+        policy = GaugeMetricFamily(
+            "faultline_slo_policy_state",
+            "1 for the SLO's budget policy state (healthy, watch, at-risk, exhausted).",
+            labels=[*base, "state"],
+        )
+        for text in snapshots.values():
+            report = json.loads(text)
+            labels = [report["service"], report["slo"]]
+            remaining.add_metric(labels, report["budget"]["remaining"])
+            consumed.add_metric(labels, report["budget"]["consumed"])
+            objective.add_metric(labels, report["objective"] / 100)
+            if report["sli"] is not None:
+                sli.add_metric(labels, report["sli"])
+            for window, value in report["burn_rates"].items():
+                if value is not None:
+                    burn.add_metric([*labels, window], value)
+            for row in report["attribution"]:
+                mode.add_metric(
+                    [*labels, row["failure_mode"], row["design_choice"], row["dependency"] or ""],
+                    row["consumed"],
+                )
+            unattributed.add_metric(labels, report["unattributed"]["consumed"])
+            for name in ("ok", "no-data", "stale", "error"):
+                state.add_metric([*labels, name], 1.0 if report["status"] == name else 0.0)
+            for name in ("healthy", "watch", "at-risk", "exhausted"):
+                policy.add_metric([*labels, name], 1.0 if report["policy"] == name else 0.0)
+        yield from (remaining, consumed, sli, objective, burn, mode, unattributed, state, policy)

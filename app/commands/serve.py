@@ -1,0 +1,39 @@
+"""`faultline serve`: one process with the scheduler, the API, the dashboards and /metrics."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from app.cli import DatabaseOption, DefinitionsOption, PrometheusOption, cli, err, settings_from
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address [env FAULTLINE_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [env FAULTLINE_PORT]")] = None,
+    definitions: DefinitionsOption = None,
+    prometheus_url: PrometheusOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Evaluate SLOs on a schedule; serve the API (/api/v1, /docs), dashboards (/), /metrics."""
+    import uvicorn  # noqa: PLC0415
+
+    from app.main import create_app  # noqa: PLC0415
+
+    settings = settings_from(definitions, prometheus_url, database_url)
+    overrides = {
+        key: value for key, value in {"host": host, "port": port}.items() if value is not None
+    }
+    if overrides:
+        settings = settings.model_copy(update=overrides)
+    address = f"http://{settings.host}:{settings.port}"
+    err.print(f"Faultline on {address} (Prometheus {settings.prometheus_url})")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        timeout_graceful_shutdown=30,
+    )

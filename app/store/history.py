@@ -1,0 +1,106 @@
+"""Read models for charts and rankings: ledger buckets over a range, attribution across SLOs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, func, select
+
+from app.slo.ledger import SliceRecord, WindowTotals
+from app.slo.windows import Window, align_up
+from app.store.ledger import HOUR, hour_totals, read_slices
+from app.store.tables import failure_modes, hourly, hourly_modes, slos
+
+
+def buckets(
+    connection: Connection, slo_id: int, window: Window, resolution: int
+) -> list[tuple[int, WindowTotals]]:
+    """(bucket end, totals with per-mode credit) for every bucket of `resolution` in `window`.
+
+    Whole-hour resolutions over hour-aligned windows come from the rollups; anything finer is
+    summed from slices. Buckets without any slice are left out.
+    """
+    grouped: dict[int, WindowTotals] = {}
+    if resolution % HOUR == 0 and window.start % HOUR == 0 and window.end % HOUR == 0:
+        for hour, totals in hour_totals(connection, slo_id, window).items():
+            end = align_up(hour - window.start, resolution) + window.start
+            grouped[end] = grouped.get(end, WindowTotals()) + totals
+    else:
+        members: dict[int, list[SliceRecord]] = {}
+        for record in read_slices(connection, slo_id, window):
+            end = align_up(record.t - window.start, resolution) + window.start
+            members.setdefault(end, []).append(record)
+        grouped = {end: WindowTotals.of(records) for end, records in members.items()}
+    return sorted(grouped.items())
+
+
+@dataclass(frozen=True)
+class ModeSpend:
+    slo_key: str
+    failure_mode: str
+    design_choice: str
+    dependency: str | None
+    credited: float
+
+
+@dataclass(frozen=True)
+class SLOSpend:
+    slo_key: str
+    total: float
+    bad: float
+    unattributed: float
+
+
+def spend_by_mode(
+    connection: Connection, window: Window, slo_keys: Sequence[str] | None = None
+) -> tuple[list[SLOSpend], list[ModeSpend]]:
+    """Per-SLO totals and per-mode credit over whole hours of `window`, summed in SQL."""
+    hours = Window(align_up(window.start, HOUR), window.end - window.end % HOUR)
+    in_range = (hourly.c.hour > hours.start) & (hourly.c.hour <= hours.end)
+    totals_query = (
+        select(
+            slos.c.key,
+            func.sum(hourly.c.total),
+            func.sum(hourly.c.bad),
+            func.sum(hourly.c.unattributed),
+        )
+        .join(slos, slos.c.id == hourly.c.slo_id)
+        .where(in_range, slos.c.active.is_(True))
+        .group_by(slos.c.key)
+    )
+    mode_range = (hourly_modes.c.hour > hours.start) & (hourly_modes.c.hour <= hours.end)
+    modes_query = (
+        select(
+            slos.c.key,
+            hourly_modes.c.mode,
+            failure_modes.c.design_choice,
+            failure_modes.c.dependency,
+            func.sum(hourly_modes.c.credited),
+        )
+        .join(slos, slos.c.id == hourly_modes.c.slo_id)
+        .join(
+            failure_modes,
+            (failure_modes.c.slo_id == hourly_modes.c.slo_id)
+            & (failure_modes.c.name == hourly_modes.c.mode),
+        )
+        .where(mode_range, slos.c.active.is_(True))
+        .group_by(
+            slos.c.key,
+            hourly_modes.c.mode,
+            failure_modes.c.design_choice,
+            failure_modes.c.dependency,
+        )
+    )
+    if slo_keys is not None:
+        totals_query = totals_query.where(slos.c.key.in_(slo_keys))
+        modes_query = modes_query.where(slos.c.key.in_(slo_keys))
+    spends = [
+        SLOSpend(key, total or 0.0, bad or 0.0, unattributed or 0.0)
+        for key, total, bad, unattributed in connection.execute(totals_query)
+    ]
+    modes = [
+        ModeSpend(key, mode, design_choice, dependency, credited or 0.0)
+        for key, mode, design_choice, dependency, credited in connection.execute(modes_query)
+    ]
+    return spends, modes
