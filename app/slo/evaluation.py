@@ -2,6 +2,8 @@
 
 Rules that keep the ledger honest:
 - No series for the SLI (or only NaN/Inf) is `no-data`: it spends nothing and saves nothing.
+- A threshold whose gauges have no sample inside the slice is `no-data`, even though Prometheus
+  would still return their last value for five minutes.
 - A `bad` query with no series while `total` has data means zero bad events (Prometheus returns
   nothing for `sum(rate(x{code=~"5.."}[1m]))` until the first 5xx ever happens).
 - Rates become counts by multiplying with the slice length; counts are clamped to `0 ≤ bad ≤ total`.
@@ -75,7 +77,8 @@ def evaluate_slice(spec: SLOSpec, t: int, readings: Readings) -> SliceRecord:
         threshold = spec.sli.threshold
         values = readings.get("threshold", ())
         holds = condition_holds(values, threshold.op, threshold.value)
-        if holds is None:
+        stale = "freshness" in by_role and not readings.get("freshness")
+        if holds is None or stale:
             return SliceRecord(t=t, status=SliceStatus.NO_DATA)
         finite = [v for v in values if math.isfinite(v)]
         value = max(finite) if threshold.op in (ThresholdOp.LT, ThresholdOp.LE) else min(finite)

@@ -72,6 +72,34 @@ def has_bool_comparison(query: str) -> bool:
     return type(expr).__name__ == "BinaryExpr" and bool(getattr(modifier, "return_bool", False))
 
 
+def instant_selectors(query: str) -> list[str]:
+    """The instant-vector selectors a query reads (not those inside range selectors)."""
+    expr = promql_parser.parse(render(query, 60))
+    found = [str(node) for node in _nodes(expr) if type(node).__name__ == "VectorSelector"]
+    return list(dict.fromkeys(found))
+
+
+def freshness_query(query: str, slice_seconds: int) -> str | None:
+    """A query that returns a series only if every series `query` reads was sampled in the slice.
+
+    An instant query returns a gauge's last sample for up to five minutes (Prometheus' lookback);
+    without this check a scrape gap would be judged on a stale value instead of as no data. The
+    range is one second shorter than the slice so that it covers `(t - slice, t]` whether the
+    Prometheus version closes range selectors on the left (2.x) or not (3.x). Selectors with
+    `offset` or `@` read the past on purpose and are not checked.
+    """
+    selectors = [
+        selector
+        for selector in instant_selectors(query)
+        if " offset " not in selector and "@" not in selector
+    ]
+    if not selectors:
+        return None
+    return " and ".join(
+        f"count(count_over_time({selector}[{slice_seconds - 1}s]))" for selector in selectors
+    )
+
+
 def le_matcher(le: float) -> str:
     """A regex matching the ways exporters spell a histogram bound (`0.5`, `1`, `1.0`, `1e+06`)."""
     spellings = {repr(float(le)), f"{le:g}", format(le, "g")}

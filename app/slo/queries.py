@@ -20,6 +20,7 @@ class SignalRole(StrEnum):
     BAD = "bad"
     GOOD = "good"
     THRESHOLD = "threshold"
+    FRESHNESS = "freshness"
     MODE_BAD = "mode_bad"
     MODE_WHEN = "mode_when"
 
@@ -66,6 +67,9 @@ def signals(spec: SLOSpec) -> tuple[Signal, ...]:
         found.append(Signal("good", SignalRole.GOOD, good, "rate"))
     elif sli is not None and sli.threshold is not None:
         found.append(Signal("threshold", SignalRole.THRESHOLD, sli.threshold.query))
+        freshness = promql.freshness_query(sli.threshold.query, spec.slice_seconds)
+        if freshness is not None:
+            found.append(Signal("freshness", SignalRole.FRESHNESS, freshness))
     for mode in spec.failure_modes:
         if mode.bad is not None:
             found.append(

@@ -104,12 +104,18 @@ def test_threshold_slices_are_judged_at_their_end() -> None:
         sli={"threshold": {"query": "max(age)", "op": "<=", "value": 300}},
         failure_modes=[{"name": "workers", "design_choice": "queue", "when": "up == 0"}],
     )
-    good = evaluate_slice(threshold, 600, {"threshold": [120.0]})
-    bad = evaluate_slice(threshold, 660, {"threshold": [301.0], "mode:workers:when": [0.0]})
+    fresh = {"freshness": [1.0]}
+    good = evaluate_slice(threshold, 600, {"threshold": [120.0], **fresh})
+    bad = evaluate_slice(
+        threshold, 660, {"threshold": [301.0], "mode:workers:when": [0.0], **fresh}
+    )
     assert (good.total, good.bad, good.value) == (1, 0, 120)
     assert (bad.total, bad.bad, bad.value) == (1, 1, 301)
     assert bad.modes["workers"].credited == 1
     assert evaluate_slice(threshold, 720, {}).status is SliceStatus.NO_DATA
+    # Prometheus still returns the last value five minutes into a scrape gap: that is stale.
+    stale = evaluate_slice(threshold, 780, {"threshold": [120.0], "freshness": []})
+    assert stale.status is SliceStatus.NO_DATA
 
 
 def test_timeslices_of_events_use_the_slice_target() -> None:

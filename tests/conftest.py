@@ -1,0 +1,132 @@
+"""Shared fixtures: named scenarios built once per session, and real Prometheus servers over them.
+
+`testbed` generates each named scenario (and its TSDB, on first need) once per session.
+`prometheus_over("fast_burn")` starts `/usr/bin/prometheus` over a private hard-linked copy of
+that TSDB and stops it after the test; it returns `.url`, `.scenario`, `.truth`, `.dataset` and
+`.server` (stop/start it to simulate an outage). Tests that use it are marked
+`@pytest.mark.prometheus`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from app.testbed.dataset import Dataset, generate
+from app.testbed.prometheus import PrometheusNotInstalledError, PrometheusServer, find_binary
+from app.testbed.scenario import Scenario
+from app.testbed.scenarios import NAMED_SCENARIOS, NamedScenario
+from app.testbed.truth import GroundTruth
+from tests.fixtures.databases import database_url
+
+__all__ = ["database_url"]  # a fixture: every test may ask for SQLite and PostgreSQL ledgers
+from app.testbed.tsdb import build_tsdb, link_tsdb
+
+# 2024-03-04 00:00 UTC, a Monday: a fixed past time keeps every run identical.
+TEST_START = 1_709_510_400
+# Spans and sample intervals of the named scenarios in tests (the demo uses 30 days).
+TEST_SCENARIOS: dict[str, dict[str, int]] = {
+    "steady": {"minutes": 360},
+    "fast_burn": {"minutes": 360, "interval": 15},
+    "slow_burn": {"minutes": 1440},
+    "queue_age": {"minutes": 360},
+    "overlapping": {"minutes": 360},
+    "low_traffic": {"minutes": 180},
+    "demo_history": {"minutes": 2 * 1440},
+}
+
+
+@dataclass(frozen=True)
+class BuiltScenario:
+    named: NamedScenario
+    dataset: Dataset
+    truth: GroundTruth
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.named.scenario
+
+
+class TestbedCache:
+    """Named scenarios, their truth and TSDBs, each made once per session."""
+
+    __test__ = False  # not a test class, despite the name
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._built: dict[str, BuiltScenario] = {}
+        self._tsdb: dict[str, Path] = {}
+
+    def get(self, name: str) -> BuiltScenario:
+        if name not in self._built:
+            named = NAMED_SCENARIOS[name](TEST_START, **TEST_SCENARIOS[name])
+            dataset = generate(named.scenario)
+            self._built[name] = BuiltScenario(named, dataset, GroundTruth(dataset))
+        return self._built[name]
+
+    def tsdb(self, name: str) -> Path:
+        if name not in self._tsdb:
+            built = self.get(name)
+            directory = self.root / f"tsdb-{name}"
+            build_tsdb(built.dataset, directory, work_dir=self.root)
+            self._tsdb[name] = directory
+        return self._tsdb[name]
+
+
+@dataclass(frozen=True)
+class RunningPrometheus:
+    url: str
+    server: PrometheusServer
+    built: BuiltScenario
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.built.scenario
+
+    @property
+    def truth(self) -> GroundTruth:
+        return self.built.truth
+
+    @property
+    def dataset(self) -> Dataset:
+        return self.built.dataset
+
+
+def require_prometheus() -> None:
+    """Fail (never skip) when the Debian prometheus package is missing."""
+    try:
+        find_binary("prometheus")
+        find_binary("promtool")
+    except PrometheusNotInstalledError as error:
+        pytest.fail(
+            f"{error}. `./run.sh test` installs it; tests marked `prometheus` need a real server.",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def testbed(tmp_path_factory: pytest.TempPathFactory) -> TestbedCache:
+    return TestbedCache(tmp_path_factory.mktemp("testbed"))
+
+
+@pytest.fixture
+def prometheus_over(
+    testbed: TestbedCache, tmp_path: Path
+) -> Iterator[Callable[[str], RunningPrometheus]]:
+    """Factory: `prometheus_over(name)` serves the named scenario until the test ends."""
+    servers: list[PrometheusServer] = []
+
+    def start(name: str) -> RunningPrometheus:
+        require_prometheus()
+        data = link_tsdb(testbed.tsdb(name), tmp_path / f"data-{name}-{len(servers)}")
+        server = PrometheusServer(data, work_dir=tmp_path / f"prometheus-{name}-{len(servers)}")
+        servers.append(server)
+        server.start()
+        return RunningPrometheus(server.url, server, testbed.get(name))
+
+    yield start
+    for server in servers:
+        server.close()

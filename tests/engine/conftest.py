@@ -1,0 +1,77 @@
+"""Engine fixtures: a real Prometheus scenario evaluated into a real ledger (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from app.engine.service import Engine, EngineConfig
+from app.loading import load_definitions
+from app.slo.definitions import DefinitionSet
+from app.sources.prometheus import PrometheusSource, SourceConfig
+from app.sources.retry import RetryPolicy
+from app.store.store import Store
+from tests.conftest import RunningPrometheus
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def shipped() -> DefinitionSet:
+    result = load_definitions(REPO / "slo_definitions", alerts=REPO / "alerts")
+    assert result.ok, result.problems
+    return result.definitions
+
+
+@dataclass
+class Evaluated:
+    engine: Engine
+    running: RunningPrometheus
+    end: int  # the last slice end of the scenario
+
+    @property
+    def start(self) -> int:
+        return self.running.scenario.start
+
+
+def make_engine(
+    url: str,
+    database: str,
+    start: int,
+    end: int,
+    definitions: DefinitionSet | None = None,
+    **config: object,
+) -> Engine:
+    """An engine whose first tick covers the scenario from `start` to `end` exactly."""
+    source = PrometheusSource(
+        SourceConfig(url=url, timeout=10, retry=RetryPolicy(attempts=2, base=0.05, cap=0.1))
+    )
+    settings = EngineConfig(evaluation_delay=0, initial_backfill=end - start, **config)  # type: ignore[arg-type]
+    engine = Engine(
+        Store(database).open(), source, definitions or shipped(), settings, clock=lambda: end
+    )
+    engine.sync()
+    return engine
+
+
+@pytest.fixture
+def evaluate(
+    prometheus_over: Callable[[str], RunningPrometheus], database_url: str
+) -> Iterator[Callable[[str], Evaluated]]:
+    """`evaluate(name)`: Prometheus over the scenario, and a ledger of all shipped SLOs."""
+    engines: list[Engine] = []
+
+    def run(name: str) -> Evaluated:
+        running = prometheus_over(name)
+        end = running.scenario.end
+        engine = make_engine(running.url, database_url, running.scenario.start, end)
+        engines.append(engine)
+        result = engine.tick(now=end)
+        assert not result.errors and result.unavailable is None, result
+        return Evaluated(engine, running, end)
+
+    yield run
+    for engine in engines:
+        engine.store.close()
