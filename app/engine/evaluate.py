@@ -11,9 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.slo.definitions import SLODefinition
-from app.slo.evaluation import evaluate_slice
+from app.slo.evaluation import SliceEvaluator
 from app.slo.ledger import SliceRecord
-from app.slo.queries import signals
 from app.sources.prometheus import PrometheusSource
 from app.store import jobs, ledger, registry
 from app.store.store import Store
@@ -45,17 +44,18 @@ def evaluate_range(
     """Evaluate slice ends `first..last` (aligned); the adapter's errors propagate."""
     spec = definition.spec
     step = spec.slice_seconds
-    queries = {signal.key: signal.render(step) for signal in signals(spec)}
+    evaluator = SliceEvaluator(spec)
+    queries = {key: signal.render(step) for key, signal in evaluator.signals.items()}
     written = 0
     done: int | None = None
     for chunk_first, chunk_last in source.chunks(first, last, step):
         data = source.read(queries, chunk_first, chunk_last, step)
         records = []
         for t in range(chunk_first, chunk_last + 1, step):
-            record = evaluate_slice(spec, t, {key: data[key].get(t, ()) for key in queries})
+            record = evaluator.evaluate(t, {key: data[key].get(t, ()) for key in queries})
             records.append(exclusions(record) if exclusions is not None else record)
         with store.begin() as connection:
-            ledger.write_slices(connection, slo_id, records)
+            ledger.write_slices(connection, slo_id, records, step)
             registry.advance_checkpoint(connection, slo_id, chunk_first, chunk_last, step)
             if job_id is not None:
                 jobs.set_cursor(connection, job_id, chunk_last)

@@ -52,75 +52,89 @@ def condition_holds(values: Sequence[float], op: ThresholdOp, bound: float) -> b
 
 
 def evaluate_slice(spec: SLOSpec, t: int, readings: Readings) -> SliceRecord:
-    """The ledger record of the slice ending at `t`, from every signal's readings at `t`."""
-    by_role = {signal.key: signal for signal in signals(spec)}
-    slice_seconds = spec.slice_seconds
+    """The ledger record of the slice ending at `t` (see SliceEvaluator for many slices)."""
+    return SliceEvaluator(spec).evaluate(t, readings)
 
-    def count(key: str) -> float | None:
-        signal = by_role.get(key)
+
+class SliceEvaluator:
+    """Evaluates slices of one SLO; the SLO's signals are worked out once, not per slice."""
+
+    def __init__(self, spec: SLOSpec) -> None:
+        self.spec = spec
+        self.signals = {signal.key: signal for signal in signals(spec)}
+        self.mode_bad = [s for s in self.signals.values() if s.role is SignalRole.MODE_BAD]
+        self.mode_when = [s for s in self.signals.values() if s.role is SignalRole.MODE_WHEN]
+        self.mode_names = [mode.name for mode in spec.failure_modes]
+        self.occurrences = spec.effective_budgeting is Budgeting.OCCURRENCES
+
+    def _count(self, key: str, readings: Readings) -> float | None:
+        signal = self.signals.get(key)
         if signal is None:
             return None
-        return to_count(readings.get(key, ()), signal, slice_seconds)
+        return to_count(readings.get(key, ()), signal, self.spec.slice_seconds)
 
-    mode_raw_bad: dict[str, float | None] = {}
-    mode_held: dict[str, bool | None] = {}
-    for signal in by_role.values():
-        if signal.role is SignalRole.MODE_BAD and signal.mode is not None:
-            mode_raw_bad[signal.mode] = count(signal.key) or 0.0
-        elif signal.role is SignalRole.MODE_WHEN and signal.mode is not None:
-            mode_held[signal.mode] = len(readings.get(signal.key, ())) > 0
-
-    value: float | None = None
-    events_total: float | None = None
-    events_bad: float | None = None
-    if spec.sli is not None and spec.sli.threshold is not None:
-        threshold = spec.sli.threshold
-        values = readings.get("threshold", ())
-        holds = condition_holds(values, threshold.op, threshold.value)
-        stale = "freshness" in by_role and not readings.get("freshness")
-        if holds is None or stale:
-            return SliceRecord(t=t, status=SliceStatus.NO_DATA)
-        finite = [v for v in values if math.isfinite(v)]
-        value = max(finite) if threshold.op in (ThresholdOp.LT, ThresholdOp.LE) else min(finite)
-        total, bad = 1.0, 0.0 if holds else 1.0
-    else:
-        events_total = count("total")
-        if events_total is None:
-            return SliceRecord(t=t, status=SliceStatus.NO_DATA)
-        if "bad" in by_role:
-            events_bad = count("bad") or 0.0
-        elif "good" in by_role:
-            good = count("good")
-            if good is None:
+    def evaluate(self, t: int, readings: Readings) -> SliceRecord:
+        """The ledger record of the slice ending at `t`, from every signal's readings at `t`."""
+        spec = self.spec
+        mode_raw_bad: dict[str, float | None] = {
+            signal.mode: self._count(signal.key, readings) or 0.0
+            for signal in self.mode_bad
+            if signal.mode is not None
+        }
+        mode_held: dict[str, bool | None] = {
+            signal.mode: len(readings.get(signal.key, ())) > 0
+            for signal in self.mode_when
+            if signal.mode is not None
+        }
+        value: float | None = None
+        events_total: float | None = None
+        events_bad: float | None = None
+        if spec.sli is not None and spec.sli.threshold is not None:
+            threshold = spec.sli.threshold
+            values = readings.get("threshold", ())
+            holds = condition_holds(values, threshold.op, threshold.value)
+            stale = "freshness" in self.signals and not readings.get("freshness")
+            if holds is None or stale:
                 return SliceRecord(t=t, status=SliceStatus.NO_DATA)
-            events_bad = events_total - good
+            finite = [v for v in values if math.isfinite(v)]
+            value = max(finite) if threshold.op in (ThresholdOp.LT, ThresholdOp.LE) else min(finite)
+            total, bad = 1.0, 0.0 if holds else 1.0
         else:
-            events_bad = math.fsum(v for v in mode_raw_bad.values() if v is not None)
-        events_bad = min(max(events_bad, 0.0), events_total)
-        total, bad = _budget_units(spec, events_total, events_bad)
+            events_total = self._count("total", readings)
+            if events_total is None:
+                return SliceRecord(t=t, status=SliceStatus.NO_DATA)
+            if "bad" in self.signals:
+                events_bad = self._count("bad", readings) or 0.0
+            elif "good" in self.signals:
+                good = self._count("good", readings)
+                if good is None:
+                    return SliceRecord(t=t, status=SliceStatus.NO_DATA)
+                events_bad = events_total - good
+            else:
+                events_bad = math.fsum(v for v in mode_raw_bad.values() if v is not None)
+            events_bad = min(max(events_bad, 0.0), events_total)
+            total, bad = _budget_units(spec, events_total, events_bad)
 
-    mode_bad_units = _mode_bad_in_units(mode_raw_bad, events_bad, bad, spec)
-    split = attribute(bad, mode_bad_units, mode_held)
-    modes = {
-        mode: ModeSlice(
-            credited=split.credited.get(mode, 0.0),
-            raw_bad=mode_raw_bad.get(mode),
-            held=mode_held.get(mode),
+        split = attribute(bad, _mode_bad_in_units(mode_raw_bad, events_bad, bad, spec), mode_held)
+        modes = {
+            mode: ModeSlice(
+                credited=split.credited.get(mode, 0.0),
+                raw_bad=mode_raw_bad.get(mode),
+                held=mode_held.get(mode),
+            )
+            for mode in self.mode_names
+        }
+        return SliceRecord(
+            t=t,
+            status=SliceStatus.OK,
+            total=total,
+            bad=bad,
+            unattributed=split.unattributed,
+            modes=modes,
+            events_total=None if self.occurrences else events_total,
+            events_bad=None if self.occurrences else events_bad,
+            value=value,
         )
-        for mode in (m.name for m in spec.failure_modes)
-    }
-    occurrences = spec.effective_budgeting is Budgeting.OCCURRENCES
-    return SliceRecord(
-        t=t,
-        status=SliceStatus.OK,
-        total=total,
-        bad=bad,
-        unattributed=split.unattributed,
-        modes=modes,
-        events_total=None if occurrences else events_total,
-        events_bad=None if occurrences else events_bad,
-        value=value,
-    )
 
 
 def _budget_units(spec: SLOSpec, events_total: float, events_bad: float) -> tuple[float, float]:

@@ -73,7 +73,9 @@ def record_from_row(row: Any) -> SliceRecord:
     )
 
 
-def write_slices(connection: Connection, slo_id: int, records: Sequence[SliceRecord]) -> None:
+def write_slices(
+    connection: Connection, slo_id: int, records: Sequence[SliceRecord], slice_seconds: int = 60
+) -> None:
     """Upsert slices and rebuild the hours they fall in, in the caller's transaction."""
     if not records:
         return
@@ -94,20 +96,29 @@ def write_slices(connection: Connection, slo_id: int, records: Sequence[SliceRec
         for record in records
     ]
     upsert(connection, slices, rows, ["slo_id", "t"])
-    rebuild_hours(connection, slo_id, {align_up(record.t, HOUR) for record in records})
-
-
-def rebuild_hours(connection: Connection, slo_id: int, hours: Iterable[int]) -> None:
-    """Recompute the hourly rollups of `hours` (hour ends) from their slices."""
-    wanted = sorted(set(hours))
-    if not wanted:
-        return
-    records = read_slices(connection, slo_id, Window(wanted[0] - HOUR, wanted[-1]))
-    by_hour: dict[int, list[SliceRecord]] = {hour: [] for hour in wanted}
+    by_hour: dict[int, list[SliceRecord]] = {}
     for record in records:
-        hour = align_up(record.t, HOUR)
-        if hour in by_hour:
-            by_hour[hour].append(record)
+        by_hour.setdefault(align_up(record.t, HOUR), []).append(record)
+    # An hour whose every slice was just written is summed from memory; only the ragged hours
+    # at the edges of the batch are read back, so backfills do not read what they wrote.
+    complete = HOUR // slice_seconds
+    whole = {hour: members for hour, members in by_hour.items() if len(members) == complete}
+    rebuild_hours(connection, slo_id, [h for h in by_hour if h not in whole], whole)
+
+
+def rebuild_hours(
+    connection: Connection,
+    slo_id: int,
+    hours: Iterable[int],
+    known: dict[int, list[SliceRecord]] | None = None,
+) -> None:
+    """Recompute the hourly rollups of `hours` (hour ends) from their stored slices, and of the
+    hours in `known` from the slices given there."""
+    by_hour: dict[int, list[SliceRecord]] = dict(known or {})
+    for hour in sorted(set(hours) - set(by_hour)):
+        by_hour[hour] = read_slices(connection, slo_id, Window(hour - HOUR, hour))
+    if not by_hour:
+        return
     hour_rows: list[dict[str, Any]] = []
     mode_rows: list[dict[str, Any]] = []
     for hour, members in by_hour.items():
@@ -137,11 +148,13 @@ def rebuild_hours(connection: Connection, slo_id: int, hours: Iterable[int]) -> 
             }
             for mode in sorted(modes)
         )
-    hour_filter = and_(hourly.c.slo_id == slo_id, hourly.c.hour.in_(wanted))
-    connection.execute(delete(hourly).where(hour_filter))
+    touched = sorted(by_hour)
+    connection.execute(
+        delete(hourly).where(and_(hourly.c.slo_id == slo_id, hourly.c.hour.in_(touched)))
+    )
     connection.execute(
         delete(hourly_modes).where(
-            and_(hourly_modes.c.slo_id == slo_id, hourly_modes.c.hour.in_(wanted))
+            and_(hourly_modes.c.slo_id == slo_id, hourly_modes.c.hour.in_(touched))
         )
     )
     if hour_rows:

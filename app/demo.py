@@ -1,0 +1,145 @@
+"""The demo: a local Prometheus with 30 days of realistic failure history, kept fed live.
+
+It generates the shipped system's history (`app.testbed`), builds a TSDB with promtool, starts
+Prometheus on a free loopback port scraping a small live exporter that continues the same model
+(with failure modes flaring up now and then), and hands the URL to `faultline serve`. Everything
+it starts lives in one temporary directory, removed when the demo stops.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import tempfile
+import time
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import TracebackType
+
+from rich.console import Console
+
+from app.testbed.dataset import generate
+from app.testbed.exporter import MetricsExporter
+from app.testbed.prometheus import PrometheusServer, find_binary
+from app.testbed.scenario import (
+    CacheStampede,
+    ErrorBurst,
+    Injection,
+    PaymentTimeouts,
+    QueueBacklog,
+    RegionOutage,
+    ReplicaLag,
+    ReplicationConflicts,
+    Scenario,
+    WorkerOutage,
+)
+from app.testbed.scenarios import demo_history
+from app.testbed.simulation import Simulation
+from app.testbed.tsdb import build_tsdb
+
+HISTORY_DAYS = 30
+LIVE_HOURS = 48
+
+
+def live_flareups(start: int, hours: int, seed: int) -> tuple[Injection, ...]:
+    """Failure modes flaring up every 20 to 40 minutes after `start`, for the live part."""
+    rng = random.Random(seed)  # noqa: S311 - a demo schedule, not a secret
+
+    def flareup(at: int) -> Injection:
+        choice = rng.randrange(8)
+        if choice == 0:
+            return PaymentTimeouts(at, 10, ratio=0.05)
+        if choice == 1:
+            return QueueBacklog(at, 20, growth=0.6)
+        if choice == 2:
+            return WorkerOutage(at, 8)
+        if choice == 3:
+            return CacheStampede(at, 6)
+        if choice == 4:
+            return RegionOutage(at, 5, region="us-east", failure_ratio=0.5)
+        if choice == 5:
+            return ReplicaLag(at, 15, peak=90.0)
+        if choice == 6:
+            return ReplicationConflicts(at, 10, per_minute=25.0)
+        return ErrorBurst(at, 5, service="checkout", ratio=0.02)
+
+    flareups: list[Injection] = []
+    at = start + 5 * 60  # the first one soon, so there is something to watch
+    while at < start + hours * 3600:
+        flareups.append(flareup(at))
+        at += rng.randrange(20, 41) * 60
+    return tuple(flareups)
+
+
+def demo_scenario(now: float, days: int = HISTORY_DAYS) -> tuple[Scenario, str]:
+    """History ending at the last whole minute before `now`, plus live flare-ups after it."""
+    end = int(now) - int(now) % 60
+    history = demo_history(end - days * 86400, days * 1440)
+    scenario = replace(
+        history.scenario,
+        injections=history.scenario.injections + live_flareups(end, LIVE_HOURS, seed=11),
+    )
+    return scenario, history.story
+
+
+@dataclass
+class DemoWorld(AbstractContextManager["DemoWorld"]):
+    """The processes the demo started, and the directory they live in."""
+
+    directory: Path
+    prometheus: PrometheusServer
+    exporter: MetricsExporter
+    story: str
+
+    def close(self) -> None:
+        try:
+            self.exporter.stop()
+        finally:
+            try:
+                self.prometheus.close()
+            finally:
+                shutil.rmtree(self.directory, ignore_errors=True)
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def start_world(console: Console, days: int = HISTORY_DAYS) -> DemoWorld:
+    """Generate history, build the TSDB, start the exporter and Prometheus. Cleans up on failure."""
+    find_binary("prometheus")  # fail before any work if the package is missing
+    find_binary("promtool")
+    directory = Path(tempfile.mkdtemp(prefix="faultline-demo-"))
+    exporter: MetricsExporter | None = None
+    try:
+        started = time.monotonic()
+        scenario, story = demo_scenario(time.time(), days)
+        simulation = Simulation(scenario)
+        with console.status(f"generating {days} days of the shop's metrics"):
+            dataset = generate(scenario, simulation)
+        with console.status("writing them into a Prometheus TSDB (promtool)"):
+            build_tsdb(dataset, directory / "tsdb", work_dir=directory)
+        exporter = MetricsExporter(simulation)
+        exporter.start()
+        prometheus = PrometheusServer(
+            directory / "tsdb",
+            scrape_targets=[exporter.address],
+            work_dir=directory / "prometheus",
+        )
+        with console.status("starting Prometheus"):
+            prometheus.start()
+        console.print(
+            f"history ready in {time.monotonic() - started:.0f}s: Prometheus {prometheus.url} "
+            f"scraping the live exporter {exporter.url}"
+        )
+        return DemoWorld(directory, prometheus, exporter, story)
+    except BaseException:
+        if exporter is not None:
+            exporter.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
