@@ -12,8 +12,10 @@ import random
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 
@@ -46,28 +48,20 @@ def live_flareups(start: int, hours: int, seed: int) -> tuple[Injection, ...]:
     """Failure modes flaring up every 20 to 40 minutes after `start`, for the live part."""
     rng = random.Random(seed)  # noqa: S311 - a demo schedule, not a secret
 
-    def flareup(at: int) -> Injection:
-        choice = rng.randrange(8)
-        if choice == 0:
-            return PaymentTimeouts(at, 10, ratio=0.05)
-        if choice == 1:
-            return QueueBacklog(at, 20, growth=0.6)
-        if choice == 2:
-            return WorkerOutage(at, 8)
-        if choice == 3:
-            return CacheStampede(at, 6)
-        if choice == 4:
-            return RegionOutage(at, 5, region="us-east", failure_ratio=0.5)
-        if choice == 5:
-            return ReplicaLag(at, 15, peak=90.0)
-        if choice == 6:
-            return ReplicationConflicts(at, 10, per_minute=25.0)
-        return ErrorBurst(at, 5, service="checkout", ratio=0.02)
-
+    kinds: list[Callable[[int], Injection]] = [
+        partial(PaymentTimeouts, minutes=10, ratio=0.05),
+        partial(QueueBacklog, minutes=20, growth=0.6),
+        partial(WorkerOutage, minutes=8),
+        partial(CacheStampede, minutes=6),
+        partial(RegionOutage, minutes=5, region="us-east", failure_ratio=0.5),
+        partial(ReplicaLag, minutes=15, peak=90.0),
+        partial(ReplicationConflicts, minutes=10, per_minute=25.0),
+        partial(ErrorBurst, minutes=5, service="checkout", ratio=0.02),
+    ]
     flareups: list[Injection] = []
     at = start + 5 * 60  # the first one soon, so there is something to watch
     while at < start + hours * 3600:
-        flareups.append(flareup(at))
+        flareups.append(rng.choice(kinds)(at))
         at += rng.randrange(20, 41) * 60
     return tuple(flareups)
 
@@ -91,6 +85,7 @@ class DemoWorld(AbstractContextManager["DemoWorld"]):
     prometheus: PrometheusServer
     exporter: MetricsExporter
     story: str
+    incidents: int
 
     def close(self) -> None:
         try:
@@ -137,7 +132,8 @@ def start_world(console: Console, days: int = HISTORY_DAYS) -> DemoWorld:
             f"history ready in {time.monotonic() - started:.0f}s: Prometheus {prometheus.url} "
             f"scraping the live exporter {exporter.url}"
         )
-        return DemoWorld(directory, prometheus, exporter, story)
+        incidents = sum(1 for line in story.splitlines() if line.startswith("- "))
+        return DemoWorld(directory, prometheus, exporter, story, incidents)
     except BaseException:
         if exporter is not None:
             exporter.stop()

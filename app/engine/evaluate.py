@@ -7,6 +7,7 @@ where the ledger ends.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,6 +41,7 @@ def evaluate_range(
     on_chunk: ChunkCallback | None = None,
     exclusions: Exclusions | None = None,
     job_id: int | None = None,
+    stop: threading.Event | None = None,
 ) -> RangeResult:
     """Evaluate slice ends `first..last` (aligned); the adapter's errors propagate."""
     spec = definition.spec
@@ -49,6 +51,8 @@ def evaluate_range(
     written = 0
     done: int | None = None
     for chunk_first, chunk_last in source.chunks(first, last, step):
+        if stop is not None and stop.is_set():
+            break  # between two durable chunks: the checkpoint says where to go on
         data = source.read(queries, chunk_first, chunk_last, step)
         records = []
         for t in range(chunk_first, chunk_last + 1, step):

@@ -60,6 +60,7 @@ class EngineScheduler:
     def shutdown(self) -> None:
         """Stop scheduling and wait for the tick or backfill chunk in progress."""
         self._stop.set()
+        self.engine.stopping.set()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
 

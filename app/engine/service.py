@@ -51,6 +51,7 @@ class TickResult:
     evaluated: dict[str, int] = field(default_factory=dict)  # key → slices written
     errors: dict[str, str] = field(default_factory=dict)  # key → message
     unavailable: str | None = None
+    refreshed: set[str] = field(default_factory=set)  # status snapshots already written
 
     @property
     def seconds(self) -> float:
@@ -79,6 +80,8 @@ class Engine:
         self.after_tick: list[Callable[[TickResult], None]] = []
         self.last_tick: TickResult | None = None
         self.source_error: str | None = None
+        # Set on shutdown: a long catch-up stops after the chunk in flight, losing nothing.
+        self.stopping = threading.Event()
 
     # -- definitions ---------------------------------------------------------------------
 
@@ -140,7 +143,9 @@ class Engine:
             with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
                 list(pool.map(run, definitions))
             self.source_error = result.unavailable
-            self.refresh_statuses(wall, definitions)
+            # Evaluated SLOs refreshed their status as they finished; the others may have
+            # turned stale meanwhile.
+            self.refresh_statuses(wall, [d for d in definitions if d.key not in result.refreshed])
             result.finished = time.monotonic()
             self.last_tick = result
         for hook in self.after_tick:
@@ -168,7 +173,9 @@ class Engine:
         now = int(self.clock())
         with self.lock_for(definition.key):
             try:
-                outcome = evaluate_range(self.store, self.source, definition, stored.id, first, due)
+                outcome = evaluate_range(
+                    self.store, self.source, definition, stored.id, first, due, stop=self.stopping
+                )
                 with self.store.begin() as connection:
                     registry.record_success(connection, stored.id, now)
                 result.evaluated[definition.key] = outcome.slices
@@ -182,6 +189,10 @@ class Engine:
             except StoreError as error:
                 result.errors[definition.key] = str(error)
                 log.error("store error while evaluating %s: %s", definition.key, error)
+        # Right away, not at the end of the tick: during a long first backfill each SLO
+        # shows its figures as soon as its own history is in.
+        self.refresh_statuses(wall, [definition])
+        result.refreshed.add(definition.key)
 
     def _record_error(self, slo_id: int, kind: str, message: str, now: int) -> None:
         try:

@@ -96,7 +96,8 @@ class RollingPeriod(Spec):
 
 
 def _period_kind(value: object) -> str:
-    if isinstance(value, (CalendarPeriod, dict)):
+    # A stored spec writes a rolling period as {"seconds": N}; people write "30d".
+    if isinstance(value, CalendarPeriod) or (isinstance(value, dict) and "seconds" not in value):
         return "CalendarPeriod"
     return "RollingPeriod"
 

@@ -57,6 +57,21 @@ def make_engine(
 
 
 @pytest.fixture
+def engines() -> Iterator[Callable[..., Engine]]:
+    """`engines(url, database, start, end, ...)`: like make_engine, closed after the test."""
+    made: list[Engine] = []
+
+    def build(*args: object, **kwargs: object) -> Engine:
+        engine = make_engine(*args, **kwargs)  # type: ignore[arg-type]
+        made.append(engine)
+        return engine
+
+    yield build
+    for engine in made:
+        engine.store.close()
+
+
+@pytest.fixture
 def evaluate(
     prometheus_over: Callable[[str], RunningPrometheus], database_url: str
 ) -> Iterator[Callable[[str], Evaluated]]:

@@ -21,7 +21,7 @@ from app.slo.windows import Window
 from app.store import ledger, registry
 from app.store.tables import slices
 from tests.conftest import RunningPrometheus
-from tests.engine.conftest import REPO, make_engine, shipped
+from tests.engine.conftest import REPO, shipped
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
 StartPrometheus = Callable[[str], RunningPrometheus]
@@ -49,16 +49,19 @@ def ledger_rows(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
 
 
 def test_a_prometheus_outage_leaves_no_hole(
-    prometheus_over: StartPrometheus, database_url: str, tmp_path: Path
+    prometheus_over: StartPrometheus,
+    database_url: str,
+    tmp_path: Path,
+    engines: Callable[..., Engine],
 ) -> None:
     running = prometheus_over("fast_burn")
     start, end = running.scenario.start, running.scenario.end
     midway = start + 3 * 3600
-    reference = make_engine(running.url, f"sqlite:///{tmp_path}/reference.db", start, end)
+    reference = engines(running.url, f"sqlite:///{tmp_path}/reference.db", start, end)
     reference.tick(now=midway)
     reference.tick(now=end)
 
-    engine = make_engine(running.url, database_url, start, end)
+    engine = engines(running.url, database_url, start, end)
     engine.tick(now=midway)
     running.server.stop()
     try:
@@ -79,11 +82,13 @@ def test_a_prometheus_outage_leaves_no_hole(
     assert after.budget.consumed == pytest.approx(
         reference.report("checkout/checkout-success", end).budget.consumed, rel=1e-12
     )
-    reference.store.close()
 
 
 def test_a_killed_backfill_resumes_to_the_same_ledger(
-    prometheus_over: StartPrometheus, database_url: str, tmp_path: Path
+    prometheus_over: StartPrometheus,
+    database_url: str,
+    tmp_path: Path,
+    engines: Callable[..., Engine],
 ) -> None:
     running = prometheus_over("slow_burn")
     start, end = running.scenario.start, running.scenario.end
@@ -107,7 +112,7 @@ def test_a_killed_backfill_resumes_to_the_same_ledger(
     ]
     log = (tmp_path / "killed-backfill.log").open("wb")
     process = subprocess.Popen(command, env=environment, cwd=tmp_path, stdout=log, stderr=log)
-    engine = make_engine(running.url, database_url, start, end)
+    engine = engines(running.url, database_url, start, end)
     deadline = time.monotonic() + 180  # generous: CI machines may be busy
     while time.monotonic() < deadline and process.poll() is None and _slice_count(engine) < 600:
         time.sleep(0.05)
@@ -126,11 +131,9 @@ def test_a_killed_backfill_resumes_to_the_same_ledger(
     assert b"resuming" in resumed.stderr
     assert _slice_count(engine) == expected  # every slice once, no duplicates
 
-    reference = make_engine(running.url, f"sqlite:///{tmp_path}/reference.db", start, end)
+    reference = engines(running.url, f"sqlite:///{tmp_path}/reference.db", start, end)
     reference.tick(now=end)
     assert ledger_rows(engine) == ledger_rows(reference)
-    reference.store.close()
-    engine.store.close()
 
 
 def _slice_count(engine: Engine) -> int:
@@ -139,7 +142,7 @@ def _slice_count(engine: Engine) -> int:
 
 
 def test_broken_promql_marks_only_its_slo(
-    prometheus_over: StartPrometheus, database_url: str
+    prometheus_over: StartPrometheus, database_url: str, engines: Callable[..., Engine]
 ) -> None:
     running = prometheus_over("fast_burn")
     start, end = running.scenario.start, running.scenario.end
@@ -164,7 +167,7 @@ def test_broken_promql_marks_only_its_slo(
     with_broken = DefinitionSet(
         slos=(*definitions.slos, broken), catalog=definitions.catalog, alerts=definitions.alerts
     )
-    engine = make_engine(running.url, database_url, start, end, definitions=with_broken)
+    engine = engines(running.url, database_url, start, end, definitions=with_broken)
     result = engine.tick(now=end)
     assert set(result.errors) == {"broken/unknown-function"}
     assert "sort_by_label" in result.errors["broken/unknown-function"]
@@ -173,4 +176,3 @@ def test_broken_promql_marks_only_its_slo(
     assert report.status is Status.ERROR
     assert report.error is not None and "sort_by_label" in report.error
     assert engine.report("checkout/checkout-success", end).status is Status.OK
-    engine.store.close()

@@ -1,0 +1,228 @@
+"""Read models the API and the dashboards share: SLO listings, ledger history, burn-rate series.
+
+Both surfaces call these functions, so a page and a JSON answer for the same query show the same
+numbers. Everything here reads the store (status snapshots, slices, rollups); nothing queries
+Prometheus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+from typing import Literal
+
+from app.engine.service import Engine
+from app.engine.view_models import History, HistoryPoint
+from app.slo.budget import burn_rate, consumed_by, sli_value
+from app.slo.definitions import SLODefinition
+from app.slo.ledger import WindowTotals
+from app.slo.report import SLOReport, rfc3339
+from app.slo.windows import Window, align_down, align_up
+from app.store import history, ledger, registry, status
+from app.store.registry import StoredSLO
+from app.store.status import StatusRow
+
+SortKey = Literal["remaining", "burn_rate", "name"]
+
+
+class FilterError(ValueError):
+    """A filter that cannot be understood; the message says what is expected."""
+
+
+def parse_label(text: str) -> tuple[str, str]:
+    """`team:payments` → ("team", "payments")."""
+    name, separator, value = text.partition(":")
+    if not separator or not name:
+        raise FilterError(f"label filter {text!r} is not NAME:VALUE")
+    return name, value
+
+
+@dataclass(frozen=True)
+class SLOFilter:
+    """Which SLOs a listing keeps; empty criteria keep everything."""
+
+    services: Sequence[str] = ()
+    labels: Sequence[tuple[str, str]] = ()  # all must match
+    policies: Sequence[str] = ()
+    statuses: Sequence[str] = ()
+    search: str | None = None  # case-insensitive substring of the key
+
+    def selects(self, definition: SLODefinition) -> bool:
+        return (
+            (not self.services or definition.service in self.services)
+            and all(definition.labels.get(name) == value for name, value in self.labels)
+            and (not self.search or self.search.lower() in definition.key.lower())
+        )
+
+    def admits(self, row: StatusRow) -> bool:
+        return (not self.policies or row.policy in self.policies) and (
+            not self.statuses or row.status in self.statuses
+        )
+
+
+def _sort_value(row: StatusRow, sort: SortKey) -> tuple[float, str]:
+    if sort == "name":
+        return (0.0, row.key)
+    if sort == "burn_rate":
+        return (row.burn_1h if row.burn_1h is not None else -1.0, row.key)
+    return (row.remaining, row.key)
+
+
+@dataclass(frozen=True)
+class Listing:
+    reports: list[SLOReport]  # the requested page, in order
+    total: int  # SLOs matching the filter, on all pages
+
+
+def list_slos(
+    engine: Engine,
+    selection: SLOFilter,
+    sort: SortKey = "remaining",
+    order: Literal["asc", "desc"] | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> Listing:
+    """Current status snapshots of the matching SLOs: worst budget first unless told otherwise.
+
+    Burn rate sorts by the 1h window, fastest first; a missing rate sorts as the slowest.
+    """
+    selected = {d.key for d in engine.definitions.slos if selection.selects(d)}
+    with engine.store.read() as connection:
+        rows = [
+            row
+            for row in status.status_rows(connection)
+            if row.key in selected and selection.admits(row)
+        ]
+        descending = (order or ("desc" if sort == "burn_rate" else "asc")) == "desc"
+        rows.sort(key=lambda row: _sort_value(row, sort), reverse=descending)
+        page = rows[offset:] if limit is None else rows[offset : offset + limit]
+        reports = status.reports(connection, [row.key for row in page])
+    items = [SLOReport.model_validate_json(reports[row.key]) for row in page if row.key in reports]
+    return Listing(items, len(rows))
+
+
+def lookup(engine: Engine, key: str) -> tuple[SLODefinition, StoredSLO] | None:
+    """The loaded definition and the stored row of `key`, or None if either is missing."""
+    definition = engine.definitions.get(key)
+    with engine.store.read() as connection:
+        stored = registry.get_slo(connection, key)
+    if definition is None or stored is None:
+        return None
+    return definition, stored
+
+
+def history_of(
+    engine: Engine, definition: SLODefinition, stored: StoredSLO, window: Window, step: int
+) -> History:
+    """The ledger of one SLO in buckets of `step` seconds over `window`."""
+    budget = definition.spec.budget
+    with engine.store.read() as connection:
+        series = history.buckets(connection, stored.id, window, step)
+    whole = WindowTotals()
+    for _, totals in series:
+        whole = whole + totals
+    points = []
+    running = WindowTotals()
+    for end_t, totals in series:
+        running = running + totals
+        cumulative = burn_rate(running, budget) or 0.0
+        points.append(
+            HistoryPoint(
+                t=rfc3339(end_t),
+                total=totals.total,
+                bad=totals.bad,
+                sli=sli_value(totals),
+                burn_rate=burn_rate(totals, budget),
+                consumed={
+                    mode.name: consumed_by(totals.credited.get(mode.name, 0.0), whole, budget)
+                    for mode in definition.spec.failure_modes
+                },
+                unattributed=consumed_by(totals.unattributed, whole, budget),
+                no_data_slices=totals.no_data_slices,
+                cumulative_consumed=cumulative,
+                cumulative_remaining=1.0 - cumulative,
+            )
+        )
+    return History(
+        service=definition.service,
+        slo=definition.name,
+        start=rfc3339(window.start),
+        end=rfc3339(window.end),
+        resolution_seconds=step,
+        objective=definition.spec.objective,
+        points=points,
+    )
+
+
+def burndown(history: History) -> list[float]:
+    """Budget left after each point, as a share of the whole range's budget.
+
+    Unlike `cumulative_remaining` (a ratio of the events so far), this falls by exactly what each
+    bucket spent, so a steady burn is a straight line and can be read against the ideal one.
+    """
+    budget = 1.0 - history.objective / 100.0
+    allowed = sum(point.total for point in history.points) * budget
+    if allowed <= 0:
+        return [1.0 for _ in history.points]
+    remaining, spent = [], 0.0
+    for point in history.points:
+        spent += point.bad
+        remaining.append(1.0 - spent / allowed)
+    return remaining
+
+
+@dataclass(frozen=True)
+class BurnSeries:
+    """The burn rate over a trailing `window_seconds`, at the end of every bucket of a range."""
+
+    label: str
+    window_seconds: int
+    times: list[int]
+    rates: list[float | None]
+
+
+def burn_rate_series(
+    engine: Engine,
+    definition: SLODefinition,
+    stored: StoredSLO,
+    window: Window,
+    step: int,
+    windows: Sequence[tuple[str, int]],
+) -> list[BurnSeries]:
+    """Trailing-window burn rates at each bucket end of `window`.
+
+    Only windows that are whole multiples of `step` can be summed from buckets; others are left
+    out (a caller wanting a 5m line over 30 days must narrow the range).
+    """
+    usable = [(label, seconds) for label, seconds in windows if seconds % step == 0]
+    if not usable:
+        return []
+    longest = max(seconds for _, seconds in usable)
+    first, last = align_up(window.start + 1, step), align_down(window.end, step)
+    lookback = Window(first - longest, last)
+    with engine.store.read() as connection:
+        rows = ledger.bucket_totals(connection, stored.id, lookback, step)
+    # Dense prefix sums over every bucket since the lookback start: each trailing window is then
+    # one subtraction, whatever its length.
+    index = {end: (total, bad, count) for end, total, bad, count in rows}
+    ends = range(lookback.start + step, last + 1, step)
+    totals = [0.0, *accumulate(index.get(end, (0.0, 0.0, 0))[0] for end in ends)]
+    bads = [0.0, *accumulate(index.get(end, (0.0, 0.0, 0))[1] for end in ends)]
+    counts = [0, *accumulate(index.get(end, (0.0, 0.0, 0))[2] for end in ends)]
+    budget = definition.spec.budget
+    times = list(range(first, last + 1, step))
+    out = []
+    for label, seconds in usable:
+        width = seconds // step
+        rates = []
+        for t in times:
+            i = (t - lookback.start) // step  # buckets (lookback.start, t] are prefix[1..i]
+            trailing = WindowTotals(
+                total=totals[i] - totals[i - width],
+                bad=bads[i] - bads[i - width],
+                slices=counts[i] - counts[i - width],
+            )
+            rates.append(burn_rate(trailing, budget))
+        out.append(BurnSeries(label, seconds, times, rates))
+    return out
