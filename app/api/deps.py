@@ -48,9 +48,21 @@ def require_write(state: State, credentials: Credentials) -> None:
         raise ApiError(401, "a valid `Authorization: Bearer <token>` header is required")
 
 
-def require_read(state: State, credentials: Credentials) -> None:
-    """Reads are open unless FAULTLINE_REQUIRE_TOKEN_FOR_READS is set."""
-    if state.settings.require_token_for_reads and not _token_matches(state, credentials):
+def require_read(state: State, request: Request) -> None:
+    """Reads are open unless FAULTLINE_REQUIRE_TOKEN_FOR_READS is set.
+
+    The header is read directly rather than through `bearer`, so the OpenAPI schema documents
+    reads as open (their default) and only writes as requiring the token.
+    """
+    if not state.settings.require_token_for_reads:
+        return
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    credentials = (
+        HTTPAuthorizationCredentials(scheme=scheme, credentials=token)
+        if scheme.lower() == "bearer" and token
+        else None
+    )
+    if not _token_matches(state, credentials):
         raise ApiError(401, "a valid `Authorization: Bearer <token>` header is required")
 
 

@@ -1,4 +1,8 @@
-"""Response and request schemas of the API (the report itself is `app.slo.report.SLOReport`)."""
+"""Response and request schemas of the API.
+
+The report is `app.slo.report.SLOReport`; history and attribution shapes are shared with the
+dashboards in `app.engine.view_models`.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,30 @@ class Schema(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+class ErrorDetail(Schema):
+    status: int
+    message: str
+    details: object | None = None
+
+
+class ErrorBody(Schema):
+    """Every error the API returns: `{"error": {"status", "message", "details"}}`."""
+
+    error: ErrorDetail
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, object]]:
+    """OpenAPI entries for the error statuses a router can answer with."""
+    meaning = {
+        401: "The bearer token is missing or wrong",
+        403: "Writes are disabled (no FAULTLINE_API_TOKEN configured)",
+        404: "No such SLO",
+        422: "Invalid parameters or definitions (details say which)",
+        503: "The ledger store is unavailable",
+    }
+    return {code: {"model": ErrorBody, "description": meaning[code]} for code in codes}
+
+
 class SLOPage(Schema):
     """One page of SLOs with their current status (from the latest evaluation)."""
 
@@ -20,58 +48,6 @@ class SLOPage(Schema):
     total: int = Field(description="SLOs matching the filters, on all pages")
     limit: int
     offset: int
-
-
-class HistoryPoint(Schema):
-    t: str = Field(description="End of the bucket (RFC 3339); the bucket is (t − resolution, t]")
-    total: float
-    bad: float
-    sli: float | None
-    burn_rate: float | None
-    consumed: dict[str, float] = Field(
-        description="Budget consumed in this bucket per failure mode, relative to the range"
-    )
-    unattributed: float = Field(description="Budget consumed in this bucket by unnamed causes")
-    no_data_slices: int
-    cumulative_consumed: float = Field(description="Budget consumed from the range start to t")
-    cumulative_remaining: float
-
-
-class History(Schema):
-    service: str
-    slo: str
-    start: str
-    end: str
-    resolution_seconds: int
-    objective: float
-    points: list[HistoryPoint]
-
-
-GroupBy = Literal["failure_mode", "design_choice", "dependency"]
-
-
-class SLOShare(Schema):
-    slo: str
-    consumed: float = Field(description="Share of that SLO's budget over the range")
-    share: float = Field(description="Fraction of that SLO's bad events")
-
-
-class AttributionGroup(Schema):
-    group: str
-    design_choice: str | None = None
-    consumed: float = Field(description="Budget consumed, summed over the SLOs it hit")
-    bad: float
-    slos: list[SLOShare]
-    introduces: str | None = None
-    verification: str | None = None
-
-
-class Attribution(Schema):
-    start: str
-    end: str
-    group_by: GroupBy
-    groups: list[AttributionGroup]
-    unattributed: list[SLOShare]
 
 
 class DesignChoiceOut(Schema):
