@@ -182,8 +182,14 @@ class PrometheusServer:
             f"--web.listen-address=127.0.0.1:{self.port}",
         ]
         with self.log_path.open("ab") as log:
+            # A session of its own: Ctrl-C in a terminal reaches only the parent, which then
+            # stops Prometheus in order instead of racing it.
             self._process = subprocess.Popen(  # noqa: S603 - fixed binary, our own arguments
-                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         try:
             self._wait_ready()
