@@ -67,4 +67,13 @@ def main() -> None:
 
 
 # Each command module registers itself on `cli`; they import their heavy dependencies lazily.
-from app.commands import backfill, report, serve, validate  # noqa: E402, F401
+from app.commands import (  # noqa: E402, F401
+    backfill,
+    dashboards,
+    demo,
+    interop,
+    report,
+    rules,
+    serve,
+    validate,
+)

@@ -7,6 +7,7 @@ closes everything, so tests can run several apps side by side.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -14,9 +15,12 @@ from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from app import __version__
+from app.alerting.dispatcher import Dispatcher
+from app.alerting.evaluator import AlertEvaluator
+from app.alerting.metrics import AlertingCollector
 from app.api import errors
 from app.api.metrics import EngineMetrics, LedgerCollector
-from app.api.routes import admin, attribution, catalog, health, slos
+from app.api.routes import admin, alerts, attribution, catalog, health, slos
 from app.api.state import AppState
 from app.engine.scheduler import EngineScheduler
 from app.engine.service import Engine
@@ -54,6 +58,12 @@ def create_app(
         else:
             engine = build_engine(config, loaded.definitions, observer=metrics.observe_query)
         engine.after_tick.append(metrics.observe_tick)
+        # Alerts are judged from the ledger after every tick; the dispatcher drains the outbox.
+        evaluator = AlertEvaluator(
+            engine.store, lambda: engine.definitions, base_url=config.base_url
+        )
+        engine.after_tick.append(evaluator.on_tick)
+        dispatcher = Dispatcher(engine.store, lambda: engine.definitions.alerts)
         state = AppState(
             settings=config,
             engine=engine,
@@ -63,16 +73,23 @@ def create_app(
         registry.register(
             LedgerCollector(lambda: state.engine, on_store_error=metrics.store_errors.inc)
         )
+        registry.register(
+            AlertingCollector(lambda: state.engine.store, time.time, metrics.store_errors.inc)
+        )
         app.state.faultline = state
+        # Every loaded SLO is listed from the first request on, stale until evaluated.
+        engine.refresh_statuses(engine.clock(), engine.definitions.slos)
         if config.scheduler_enabled:
             state.scheduler = EngineScheduler(engine)
             state.scheduler.start()
+            dispatcher.start()
         log.info("Faultline %s serving %d SLO(s)", __version__, len(engine.definitions.slos))
         try:
             yield
         finally:
             if state.scheduler is not None:
                 state.scheduler.shutdown()  # waits for the tick in progress
+            dispatcher.close()
             engine.store.close()
 
     app = FastAPI(
@@ -84,7 +101,14 @@ def create_app(
         redoc_url=None,
     )
     errors.install(app)
-    for router in (slos.router, attribution.router, catalog.router, admin.router, health.router):
+    for router in (
+        slos.router,
+        alerts.router,
+        attribution.router,
+        catalog.router,
+        admin.router,
+        health.router,
+    ):
         app.include_router(router)
 
     @app.get("/metrics", include_in_schema=False)

@@ -1,22 +1,11 @@
-"""Time ranges from query parameters: defaults, validation, and a sensible resolution."""
+"""Time ranges from query parameters, resolved by the engine's shared rules; errors become 422."""
 
 from __future__ import annotations
 
 from app.api.errors import ApiError
+from app.engine import ranges
 from app.slo.definitions import SLODefinition
-from app.slo.durations import DurationError, parse_duration
-from app.slo.windows import Window, align_down, align_up, period_window
-from app.timeparse import parse_time
-
-MAX_POINTS = 2000
-NICE_STEPS = (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 86400)
-
-
-def _time(text: str, now: float, name: str) -> int:
-    try:
-        return parse_time(text, now)
-    except ValueError as error:
-        raise ApiError(422, f"{name}: {error}") from None
+from app.slo.windows import Window
 
 
 def resolve_range(
@@ -27,30 +16,8 @@ def resolve_range(
     definition: SLODefinition | None = None,
     resolution: str | None = None,
 ) -> tuple[Window, int]:
-    """(window, bucket seconds). Defaults: the SLO's period up to now, about 300 points."""
-    step_floor = definition.spec.slice_seconds if definition is not None else 60
-    end_t = align_down(_time(end, now, "end") if end else int(now), step_floor)
-    if start:
-        start_t = _time(start, now, "start")
-    elif definition is not None:
-        start_t = period_window(definition.spec.period, end_t).start
-    else:
-        start_t = end_t - 86400
-    if start_t >= end_t:
-        raise ApiError(422, "start must be before end")
-    if resolution:
-        try:
-            step = parse_duration(resolution)
-        except DurationError as error:
-            raise ApiError(422, f"resolution: {error}") from None
-        if step % step_floor:
-            raise ApiError(422, f"resolution must be a multiple of the slice ({step_floor}s)")
-    else:
-        step = next((s for s in NICE_STEPS if (end_t - start_t) / s <= 300), NICE_STEPS[-1])
-        step = max(step, step_floor)
-    if (end_t - start_t) / step > MAX_POINTS:
-        raise ApiError(422, f"that is more than {MAX_POINTS} points; choose a coarser resolution")
-    # Align the start to the resolution so buckets line up with rollups and with each other.
-    start_t = align_down(start_t, step) if step % 3600 == 0 else start_t
-    end_t = align_up(end_t, step) if step % 3600 == 0 and end_t % step else end_t
-    return Window(start_t, end_t), step
+    """(window, bucket seconds); see `app.engine.ranges.resolve_range`."""
+    try:
+        return ranges.resolve_range(start, end, now, definition=definition, resolution=resolution)
+    except ranges.RangeError as error:
+        raise ApiError(422, str(error)) from None

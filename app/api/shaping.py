@@ -1,92 +1,10 @@
-"""Turning ledger totals into API shapes shared by several routes."""
+"""API shapes built from loaded definitions (ledger read models live in `app.engine`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-
-from app.api.schemas import Attribution, AttributionGroup, Definition, GroupBy, SLOShare
-from app.engine.service import Engine
-from app.slo.budget import consumed_by, share_of_bad
+from app.api.schemas import Definition
 from app.slo.definitions import SLODefinition
-from app.slo.ledger import WindowTotals
-from app.slo.report import rfc3339
-from app.slo.windows import Window
 from app.store.registry import StoredSLO
-
-
-@dataclass
-class _Group:
-    design_choice: str | None
-    consumed: float = 0.0
-    bad: float = 0.0
-    slos: dict[str, SLOShare] = field(default_factory=dict)
-
-    def add(self, key: str, consumed: float, share: float, bad: float) -> None:
-        self.consumed += consumed
-        self.bad += bad
-        previous = self.slos.get(key)
-        if previous is not None:  # two modes of one SLO in the same group
-            consumed, share = consumed + previous.consumed, share + previous.share
-        self.slos[key] = SLOShare(slo=key, consumed=consumed, share=share)
-
-
-def attribution_for(
-    engine: Engine, window: Window, totals_by_slo: Mapping[str, WindowTotals], group_by: GroupBy
-) -> Attribution:
-    """Group each SLO's per-mode spend by failure mode, design choice or dependency."""
-    groups: dict[str, _Group] = {}
-    unattributed: list[SLOShare] = []
-    for key, totals in totals_by_slo.items():
-        definition = engine.definitions.get(key)
-        if definition is None:
-            continue
-        budget = definition.spec.budget
-        if totals.unattributed > 0:
-            unattributed.append(
-                SLOShare(
-                    slo=key,
-                    consumed=consumed_by(totals.unattributed, totals, budget),
-                    share=share_of_bad(totals.unattributed, totals),
-                )
-            )
-        for mode in definition.spec.failure_modes:
-            credited = totals.credited.get(mode.name, 0.0)
-            if group_by == "failure_mode":
-                name, choice = mode.name, mode.design_choice
-            elif group_by == "design_choice":
-                name, choice = mode.design_choice, mode.design_choice
-            else:
-                name, choice = mode.dependency or "(none)", None
-            groups.setdefault(name, _Group(choice)).add(
-                key,
-                consumed_by(credited, totals, budget),
-                share_of_bad(credited, totals),
-                credited,
-            )
-    catalog = engine.definitions.catalog
-    out = []
-    for name, group in groups.items():
-        entry = catalog.get(group.design_choice) if group.design_choice else None
-        out.append(
-            AttributionGroup(
-                group=name,
-                design_choice=group.design_choice,
-                consumed=group.consumed,
-                bad=group.bad,
-                slos=sorted(group.slos.values(), key=lambda share: -share.consumed),
-                introduces=entry.introduces if entry else None,
-                verification=entry.verification if entry else None,
-            )
-        )
-    out.sort(key=lambda group: (-group.consumed, group.group))
-    return Attribution(
-        start=rfc3339(window.start),
-        end=rfc3339(window.end),
-        group_by=group_by,
-        groups=out,
-        unattributed=sorted(unattributed, key=lambda share: -share.consumed),
-    )
 
 
 def definition_out(definition: SLODefinition, stored: StoredSLO) -> Definition:

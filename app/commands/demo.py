@@ -37,7 +37,7 @@ def demo(
             database_url=f"sqlite:///{world.directory / 'faultline.db'}",
             port=port,
         )
-        err.print(world.story, markup=False, highlight=False)
+        err.print(world.story.splitlines()[0] + f" ({world.incidents} incidents)", markup=False)
         err.print(
             f"\n[bold green]Faultline[/] at [bold]http://{settings.host}:{port}[/]  "
             f"(API /api/v1/slos, docs /docs, metrics /metrics)\n"

@@ -7,7 +7,7 @@ Prometheus.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Literal
@@ -161,15 +161,50 @@ def burndown(history: History) -> list[float]:
     Unlike `cumulative_remaining` (a ratio of the events so far), this falls by exactly what each
     bucket spent, so a steady burn is a straight line and can be read against the ideal one.
     """
-    budget = 1.0 - history.objective / 100.0
-    allowed = sum(point.total for point in history.points) * budget
+    points = history.points
+    return burndown_of(
+        [point.total for point in points], [point.bad for point in points], history.objective
+    )
+
+
+def burndown_of(totals: Sequence[float], bads: Sequence[float], objective: float) -> list[float]:
+    budget = 1.0 - objective / 100.0
+    allowed = sum(totals) * budget
     if allowed <= 0:
-        return [1.0 for _ in history.points]
+        return [1.0 for _ in totals]
     remaining, spent = [], 0.0
-    for point in history.points:
-        spent += point.bad
+    for bad in bads:
+        spent += bad
         remaining.append(1.0 - spent / allowed)
     return remaining
+
+
+@dataclass(frozen=True)
+class TrendRequest:
+    stored: StoredSLO
+    window: Window  # whole hours
+    step: int  # a multiple of an hour
+
+
+def hourly_trends(
+    engine: Engine, requests: Mapping[str, TrendRequest]
+) -> dict[str, tuple[list[float], list[float]]]:
+    """(totals, bads) per bucket for many SLOs, from the hourly rollups, summed in SQL.
+
+    The buckets of `history_of` for the same window and step, at a fraction of the cost: one
+    query per distinct (window, step), usually one for a whole page. Sums agree with
+    `history_of` to rounding (SQL adds in its own order).
+    """
+    batches: dict[tuple[Window, int], dict[int, str]] = {}
+    for key, request in requests.items():
+        batches.setdefault((request.window, request.step), {})[request.stored.id] = key
+    out: dict[str, tuple[list[float], list[float]]] = {}
+    with engine.store.read() as connection:
+        for (window, step), keys in batches.items():
+            found = history.hourly_bucket_sums(connection, sorted(keys), window, step)
+            for slo_id, rows in found.items():
+                out[keys[slo_id]] = ([row[1] for row in rows], [row[2] for row in rows])
+    return out
 
 
 @dataclass(frozen=True)

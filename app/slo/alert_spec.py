@@ -71,9 +71,14 @@ class AlertPolicy(Spec):
     description: str | None = None
     tiers: tuple[Tier, ...] = Field(default_factory=_default_tiers)
     # Occurrence SLOs need this many events in a tier's long window before it may fire, so one
-    # failed request among three does not page anyone. Timeslice SLOs count slices instead.
+    # failed request among three does not page anyone; alert evaluation raises it per tier so
+    # that a single failure never crosses the threshold alone, and 0 turns the guard off.
+    # Timeslice SLOs count slices instead.
     min_events: Annotated[int, Field(ge=0)] = 100
+    # An SLI without series for this long raises a "no data" alert instead of a burn alert
+    # (no data is not good data, and not bad data either); 0 turns the alert off.
     no_data_after: Seconds = 15 * 60
+    no_data_severity: Annotated[str, Field(pattern=NAME_PATTERN)] = "ticket"
 
     @model_validator(mode="after")
     def _unique_tiers(self) -> Self:
@@ -131,6 +136,10 @@ class Receiver(Spec):
     secret_env: Annotated[str, Field(pattern=LABEL_NAME_PATTERN)] | None = None
     timeout: float = Field(default=5.0, gt=0, le=60)
     headers: dict[str, str] = Field(default_factory=dict)
+    # Alertmanager resolves an alert once its `endsAt` has passed. Faultline re-sends firing
+    # alerts this often, each time with `endsAt` three intervals ahead, so even two lost
+    # re-sends in a row do not resolve a page that is still burning.
+    resend_interval: Annotated[Seconds, Field(ge=5, le=120)] = 60
 
 
 class RouteMatch(Spec):

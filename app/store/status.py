@@ -76,4 +76,4 @@ def reports(connection: Connection, keys: list[str]) -> dict[str, str]:
         .join(statuses, statuses.c.slo_id == slos.c.id)
         .where(slos.c.key.in_(keys))
     )
-    return dict(rows)
+    return {key: report for key, report in rows}  # noqa: C416 - Row is not a pair for mypy

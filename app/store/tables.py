@@ -136,3 +136,61 @@ backfill_jobs = Table(
     Column("updated_at", BigInteger, nullable=False),
     Index("ix_backfill_jobs_state", "state"),
 )
+
+# Alerting (app.alerting). One row per SLO and alert tier ("no-data" is a tier of its own): where
+# the alert stands now. `state` is inactive, firing or resolved; `pending_since` is set while a
+# tier's condition holds but its `for` has not passed. Times are slice ends (data time).
+alert_states = Table(
+    "alert_states",
+    metadata,
+    Column("slo_id", Integer, ForeignKey("slos.id", ondelete="CASCADE"), primary_key=True),
+    Column("tier", String(100), primary_key=True),
+    Column("severity", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("since", BigInteger, nullable=False),  # slice end at which `state` began
+    Column("pending_since", BigInteger, nullable=True),
+    Column("evaluated_at", BigInteger, nullable=False),  # newest slice end judged
+    Column("event_id", Integer, nullable=True),  # the transition that set `state`
+    Column("summary", Text, nullable=False),
+)
+
+# Every transition (firing, resolved), kept as the alert timeline. `document` is the JSON the
+# notifiers send (labels, annotations, figures), frozen when the transition happened.
+alert_events = Table(
+    "alert_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("slo_id", Integer, ForeignKey("slos.id", ondelete="CASCADE"), nullable=False),
+    Column("tier", String(100), nullable=False),
+    Column("severity", String(64), nullable=False),
+    Column("state", String(16), nullable=False),  # firing | resolved
+    Column("t", BigInteger, nullable=False),  # slice end of the transition
+    Column("idempotency_key", String(64), nullable=False, unique=True),
+    Column("summary", Text, nullable=False),
+    Column("document", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),  # wall clock
+    Index("ix_alert_events_slo_id_t", "slo_id", "t"),
+)
+
+# The transactional outbox: one row per transition and receiver, written in the transaction that
+# changed the alert state, deleted never. The dispatcher claims due rows with a lease, so a
+# crashed dispatcher's rows are taken over once the lease runs out.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", Integer, ForeignKey("alert_events.id", ondelete="CASCADE"), nullable=False),
+    Column("slo_id", Integer, nullable=False),  # with `tier`: deliveries keep per-alert order
+    Column("tier", String(100), nullable=False),
+    Column("receiver", String(100), nullable=False),
+    Column("idempotency_key", String(64), nullable=False),
+    Column("state", String(16), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Float, nullable=False),  # wall clock
+    Column("lease_until", Float, nullable=True),  # wall clock; a dispatcher is delivering it
+    Column("last_error", Text, nullable=True),
+    Column("created_at", Float, nullable=False),  # wall clock
+    Column("delivered_at", Float, nullable=True),
+    UniqueConstraint("event_id", "receiver", name="uq_notifications_event_id_receiver"),
+    Index("ix_notifications_state_next_attempt_at", "state", "next_attempt_at"),
+)

@@ -8,14 +8,16 @@ from fastapi import APIRouter, status
 
 from app.api.deps import EngineDep, ReadAccess, State, WriteAccess
 from app.api.errors import ApiError
-from app.api.schemas import BackfillRequest, Job, Jobs, ReloadResult
+from app.api.schemas import BackfillRequest, Job, Jobs, ReloadResult, error_responses
 from app.engine import backfill
 from app.slo.report import rfc3339
 from app.store import jobs
 from app.store.jobs import Job as StoredJob
 from app.timeparse import parse_time
 
-router = APIRouter(prefix="/api/v1", tags=["commands"])
+router = APIRouter(
+    prefix="/api/v1", tags=["commands"], responses=error_responses(401, 403, 404, 422, 503)
+)
 
 
 @router.post(

@@ -8,13 +8,16 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import EngineDep, ReadAccess
 from app.api.ranges import resolve_range
-from app.api.schemas import Attribution, GroupBy
-from app.api.shaping import attribution_for
-from app.slo.ledger import WindowTotals
-from app.slo.windows import Window, align_down, align_up
-from app.store import history
+from app.api.schemas import error_responses
+from app.engine import spend
+from app.engine.view_models import Attribution, GroupBy
 
-router = APIRouter(prefix="/api/v1/attribution", tags=["attribution"], dependencies=[ReadAccess])
+router = APIRouter(
+    prefix="/api/v1/attribution",
+    tags=["attribution"],
+    dependencies=[ReadAccess],
+    responses=error_responses(401, 422, 503),
+)
 
 
 @router.get(
@@ -35,21 +38,4 @@ def org_attribution(
     service: Annotated[list[str] | None, Query()] = None,
 ) -> Attribution:
     window, _ = resolve_range(start or "now-7d", end, engine.clock())
-    hours = Window(align_down(window.start, 3600), align_up(window.end, 3600))
-    keys = [d.key for d in engine.definitions.slos if not service or d.service in service]
-    with engine.store.read() as connection:
-        spends, modes = history.spend_by_mode(connection, hours, keys)
-    credited: dict[str, dict[str, float]] = {}
-    for mode in modes:
-        credited.setdefault(mode.slo_key, {})[mode.failure_mode] = mode.credited
-    totals = {
-        spend.slo_key: WindowTotals(
-            total=spend.total,
-            bad=spend.bad,
-            unattributed=spend.unattributed,
-            credited=credited.get(spend.slo_key, {}),
-            slices=1,
-        )
-        for spend in spends
-    }
-    return attribution_for(engine, hours, totals, group_by)
+    return spend.org_attribution(engine, window, group_by, service)

@@ -5,9 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.deps import EngineDep, ReadAccess
-from app.api.schemas import DesignChoiceOut
+from app.api.schemas import DesignChoiceOut, error_responses
 
-router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"], dependencies=[ReadAccess])
+router = APIRouter(
+    prefix="/api/v1/catalog",
+    tags=["catalog"],
+    dependencies=[ReadAccess],
+    responses=error_responses(401, 503),
+)
 
 
 @router.get("", response_model=list[DesignChoiceOut], summary="Design choices and their failures")

@@ -1,0 +1,297 @@
+"""Alert evaluation after every tick: rules judged from the ledger, states and outbox written.
+
+Each SLO is judged at its checkpoint, the newest slice end the tick evaluated (with an
+up-to-date ledger, the `due` slice end of the tick), so `engine.tick(now=T)` followed by
+evaluation judges exactly the slices up to T and a rerun for the same slice changes nothing.
+Window sums come from `app.store.ledger.window_totals`: one read per SLO, never Prometheus.
+
+The new states and every transition's event and notifications are written in one transaction
+per SLO (the transactional outbox): a crash loses neither, and doubles neither.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from app.alerting import states
+from app.alerting.conditions import AlertRule, Verdict, alert_rules, judge, window_lengths
+from app.alerting.document import (
+    Document,
+    alert_labels,
+    event_document,
+    idempotency_key,
+    retired_document,
+)
+from app.alerting.facts import AlertFacts, build_facts
+from app.alerting.routing import receivers_for
+from app.alerting.summary import firing_summary, resolved_summary, retired_summary
+from app.alerting.transitions import AlertState, Position, step
+from app.slo.definitions import DefinitionSet, SLODefinition
+from app.slo.ledger import WindowTotals
+from app.slo.windows import Window, period_window, trailing
+from app.store import ledger, registry
+from app.store.errors import StoreError
+from app.store.registry import StoredSLO
+from app.store.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EvaluationResult:
+    judged: dict[str, int] = field(default_factory=dict)  # SLO key → slice end judged
+    transitions: list[states.Transition] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _PeriodTotals:
+    """The budget period's totals, read only when an alert has something to say: most ticks
+    change no alert, and the period is the largest window to sum."""
+
+    slo_id: int
+    window: Window
+    _totals: WindowTotals | None = None
+
+    def read(self, connection: Connection) -> WindowTotals:
+        if self._totals is None:
+            (self._totals,) = ledger.window_totals(connection, self.slo_id, [self.window])
+        return self._totals
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What one SLO's evaluation at `at` knows: its totals and where to send transitions."""
+
+    definition: SLODefinition
+    definitions: DefinitionSet
+    slo_id: int
+    at: int
+    windows: dict[int, WindowTotals]
+    period: _PeriodTotals
+    now: float
+
+
+class AlertEvaluator:
+    """Judges every active SLO's alert rules; thread-safe (one evaluation at a time)."""
+
+    def __init__(
+        self,
+        store: Store,
+        definitions: Callable[[], DefinitionSet],
+        *,
+        base_url: str,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self._definitions = definitions
+        self.base_url = base_url
+        self.clock = clock  # wall time, for outbox rows (their age is exported)
+        self._lock = threading.Lock()
+
+    def on_tick(self, _result: object) -> None:
+        """The engine's `after_tick` hook."""
+        self.evaluate()
+
+    def evaluate(self) -> EvaluationResult:
+        with self._lock:
+            result = EvaluationResult()
+            definitions = self._definitions()
+            with self.store.read() as connection:
+                stored = registry.list_slos(connection, active_only=False)
+            for slo in stored:
+                definition = definitions.get(slo.key) if slo.active else None
+                try:
+                    if definition is None:
+                        self._retire_all(slo, definitions, result)
+                    elif slo.checkpoint is not None:
+                        self._evaluate_slo(definition, definitions, slo, slo.checkpoint, result)
+                except StoreError as error:
+                    result.errors[slo.key] = str(error)
+                    log.error("alert evaluation of %s failed: %s", slo.key, error)
+            return result
+
+    def _evaluate_slo(
+        self,
+        definition: SLODefinition,
+        definitions: DefinitionSet,
+        slo: StoredSLO,
+        at: int,
+        result: EvaluationResult,
+    ) -> None:
+        policy = definitions.policy_for(definition)
+        rules = alert_rules(definition, policy)
+        with self.store.read() as connection:
+            known = states.load_alerts(connection, slo.id)
+            if _already_judged(known, rules, at):
+                return
+            lengths = window_lengths(rules)
+            totals = ledger.window_totals(connection, slo.id, [trailing(at, s) for s in lengths])
+        windows = dict(zip(lengths, totals, strict=True))
+        verdicts = judge(definition, policy, rules, windows)
+        period = _PeriodTotals(slo.id, period_window(definition.spec.period, at))
+        context = _Context(definition, definitions, slo.id, at, windows, period, self.clock())
+        with self.store.begin() as connection:
+            current = states.load_alerts(connection, slo.id, lock=True)
+            updated = [
+                self._apply(connection, context, verdict, current.get(verdict.rule.name), result)
+                for verdict in verdicts
+            ]
+            names = {rule.name for rule in rules}
+            for alert in current.values():
+                if alert.tier not in names and alert.position.state is AlertState.FIRING:
+                    reason = "the rule is no longer part of the SLO's alert policy"
+                    updated.append(self._retire(connection, context, slo, alert, reason, result))
+            states.save_alerts(connection, slo.id, [alert for alert in updated if alert])
+        result.judged[definition.key] = at
+
+    def _apply(
+        self,
+        connection: Connection,
+        context: _Context,
+        verdict: Verdict,
+        current: states.StoredAlert | None,
+        result: EvaluationResult,
+    ) -> states.StoredAlert | None:
+        """The alert's new standing (None: nothing to save), recording any transition."""
+        rule, at = verdict.rule, context.at
+        if current is not None and current.evaluated_at >= at:
+            return None  # another evaluation judged this slice already
+        moved = step(current.position if current else None, verdict.holds, at, rule.for_seconds)
+        position, event_id = moved.position, current.event_id if current else None
+        summary = current.summary if current else ""
+        if moved.transition is not None or position.state is AlertState.FIRING:
+            facts = self._facts(connection, context, verdict)
+            firing = position.state is AlertState.FIRING
+            summary = firing_summary(facts) if firing else resolved_summary(facts)
+            if moved.transition is not None:
+                previous = (
+                    states.load_document(connection, current.event_id)
+                    if current is not None and current.event_id is not None
+                    else None
+                )
+                transition = self._transition(context, facts, moved.transition, summary, previous)
+                event_id = self._record(connection, context, transition, result)
+        return states.StoredAlert(rule.name, rule.severity, position, at, event_id, summary)
+
+    def _facts(self, connection: Connection, context: _Context, verdict: Verdict) -> AlertFacts:
+        return build_facts(
+            context.definition,
+            context.definitions.catalog,
+            verdict,
+            context.at,
+            period_totals=context.period.read(connection),
+            long_totals=context.windows[verdict.rule.long_window],
+            base_url=context.definitions.alerts.dashboard_url or self.base_url,
+        )
+
+    @staticmethod
+    def _transition(
+        context: _Context,
+        facts: AlertFacts,
+        state: AlertState,
+        summary: str,
+        previous: Document | None,
+    ) -> states.Transition:
+        rule = facts.verdict.rule
+        key = idempotency_key(context.definition.key, rule.name, state.value, context.at)
+        if state is AlertState.RESOLVED and previous is not None:
+            labels = dict(previous["labels"])  # same label set: the same Alertmanager alert
+            starts_at = _epoch(previous["starts_at"])
+        else:
+            labels, starts_at = alert_labels(context.definition, rule), context.at
+        document = event_document(
+            facts, state=state.value, key=key, summary=summary, labels=labels, starts_at=starts_at
+        )
+        return states.Transition(
+            context.slo_id, rule.name, rule.severity, state, context.at, key, summary, document
+        )
+
+    @staticmethod
+    def _record(
+        connection: Connection,
+        context: _Context,
+        transition: states.Transition,
+        result: EvaluationResult,
+    ) -> int:
+        alerts = context.definitions.alerts
+        receivers = receivers_for(transition.document["labels"], alerts.routes, alerts.receivers)
+        event_id = states.record_transition(connection, transition, receivers, context.now)
+        result.transitions.append(transition)
+        log.info(
+            "alert %s %s %s at %d → %s",
+            context.definition.key,
+            transition.tier,
+            transition.state.value,
+            transition.t,
+            ", ".join(receivers) or "no receiver",
+        )
+        return event_id
+
+    def _retire(
+        self,
+        connection: Connection,
+        context: _Context,
+        slo: StoredSLO,
+        alert: states.StoredAlert,
+        reason: str,
+        result: EvaluationResult,
+    ) -> states.StoredAlert:
+        """Resolve a firing alert whose rule (or SLO) is gone, so nothing stays firing forever."""
+        previous = (
+            states.load_document(connection, alert.event_id) if alert.event_id else None
+        ) or {"labels": {}, "annotations": {}}
+        key = idempotency_key(slo.key, alert.tier, AlertState.RESOLVED.value, context.at)
+        summary = retired_summary(slo.key, alert.tier, reason)
+        document = retired_document(previous, key=key, summary=summary, at=context.at)
+        transition = states.Transition(
+            slo.id,
+            alert.tier,
+            alert.severity,
+            AlertState.RESOLVED,
+            context.at,
+            key,
+            summary,
+            document,
+        )
+        event_id = self._record(connection, context, transition, result)
+        position = Position(AlertState.RESOLVED, context.at)
+        evaluated_at = max(alert.evaluated_at, context.at)
+        return states.StoredAlert(
+            alert.tier, alert.severity, position, evaluated_at, event_id, summary
+        )
+
+    def _retire_all(
+        self, slo: StoredSLO, definitions: DefinitionSet, result: EvaluationResult
+    ) -> None:
+        with self.store.read() as connection:
+            known = states.load_alerts(connection, slo.id)
+        if not any(a.position.state is AlertState.FIRING for a in known.values()):
+            return  # the common case: nothing to retire, no write transaction
+        with self.store.begin() as connection:
+            current = states.load_alerts(connection, slo.id, lock=True)
+            firing = [a for a in current.values() if a.position.state is AlertState.FIRING]
+            if not firing:
+                return
+            at = max(slo.checkpoint or 0, *(alert.evaluated_at for alert in firing))
+            definition = registry.definition_of(slo)
+            period = _PeriodTotals(slo.id, Window(at, at))  # never read: retiring says no figures
+            context = _Context(definition, definitions, slo.id, at, {}, period, self.clock())
+            reason = "the SLO is no longer loaded"
+            retired = [self._retire(connection, context, slo, a, reason, result) for a in firing]
+            states.save_alerts(connection, slo.id, retired)
+
+
+def _already_judged(known: dict[str, states.StoredAlert], rules: list[AlertRule], at: int) -> bool:
+    return all(rule.name in known and known[rule.name].evaluated_at >= at for rule in rules)
+
+
+def _epoch(text: str) -> int:
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())

@@ -1,0 +1,69 @@
+"""Alerting on `/metrics`: the outbox's oldest undelivered notification, backlog, firing alerts.
+
+`faultline_alert_outbox_oldest_age_seconds` is the one to alert on: it grows while any
+notification waits (a receiver down, a dispatcher stuck) and is 0 when the outbox is empty.
+Read at scrape time from the store, like the SLO gauges.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterator
+
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from app.alerting import outbox, views
+from app.store.errors import StoreError
+from app.store.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class AlertingCollector(Collector):
+    def __init__(
+        self,
+        store_of: Callable[[], Store],
+        clock: Callable[[], float],
+        on_store_error: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._store_of = store_of
+        self._clock = clock
+        self._on_store_error = on_store_error
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            with self._store_of().read() as connection:
+                stats = outbox.outbox_stats(connection)
+                firing = views.firing_alerts(connection)
+        except StoreError:
+            self._on_store_error()
+            log.exception("metrics: cannot read the alert outbox")
+            return
+        age = GaugeMetricFamily(
+            "faultline_alert_outbox_oldest_age_seconds",
+            "Age of the oldest notification not yet delivered (0 when every one is delivered).",
+        )
+        oldest = stats.oldest_pending_created_at
+        age.add_metric([], 0.0 if oldest is None else max(0.0, self._clock() - oldest))
+        pending = GaugeMetricFamily(
+            "faultline_alert_notifications_pending",
+            "Notifications waiting for delivery (first try or a retry), by receiver.",
+            labels=["receiver"],
+        )
+        for receiver, count in sorted(stats.pending.items()):
+            pending.add_metric([receiver], count)
+        failed = GaugeMetricFamily(
+            "faultline_alert_notifications_failed",
+            "Notifications given up on (refused by the receiver, or too old), by receiver.",
+            labels=["receiver"],
+        )
+        for receiver, count in sorted(stats.failed.items()):
+            failed.add_metric([receiver], count)
+        alerts = GaugeMetricFamily(
+            "faultline_alerts_firing", "Alerts firing now, by severity.", labels=["severity"]
+        )
+        for severity, count in sorted(Counter(alert.severity for alert in firing).items()):
+            alerts.add_metric([severity], count)
+        yield from (age, pending, failed, alerts)

@@ -1,0 +1,94 @@
+"""Alerts: what fires now, and one SLO's alert timeline (transitions as notified)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict
+
+from app.alerting import views
+from app.api.deps import EngineDep, ReadAccess
+from app.api.errors import ApiError
+from app.api.ranges import resolve_range
+from app.api.schemas import error_responses
+from app.slo.report import rfc3339
+from app.slo.spec import split_slo_key
+
+router = APIRouter(
+    tags=["alerts"], dependencies=[ReadAccess], responses=error_responses(401, 404, 422, 503)
+)
+
+
+class FiringAlertOut(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    service: str
+    slo: str
+    tier: str
+    severity: str
+    since: str
+    summary: str
+
+
+class AlertEventOut(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    t: str
+    tier: str
+    severity: str
+    state: str
+    summary: str
+
+
+@router.get("/api/v1/alerts", response_model=list[FiringAlertOut], summary="Alerts firing now")
+def firing(engine: EngineDep) -> list[FiringAlertOut]:
+    with engine.store.read() as connection:
+        alerts = views.firing_alerts(connection)
+    out = []
+    for alert in alerts:
+        service, slo = split_slo_key(alert.slo_key)
+        out.append(
+            FiringAlertOut(
+                key=alert.slo_key,
+                service=service,
+                slo=slo,
+                tier=alert.tier,
+                severity=alert.severity,
+                since=rfc3339(alert.since),
+                summary=alert.summary,
+            )
+        )
+    return out
+
+
+@router.get(
+    "/api/v1/slos/{service}/{slo}/alerts",
+    response_model=list[AlertEventOut],
+    summary="One SLO's alert transitions (firing, resolved) in a time range",
+)
+def timeline(
+    engine: EngineDep,
+    service: str,
+    slo: str,
+    start: Annotated[str | None, Query(description="RFC 3339, epoch or now-7d")] = None,
+    end: Annotated[str | None, Query(description="RFC 3339, epoch or now; default now")] = None,
+) -> list[AlertEventOut]:
+    key = f"{service}/{slo}"
+    definition = engine.definitions.get(key)
+    if definition is None:
+        raise ApiError(404, f"no SLO {key!r}; see GET /api/v1/slos for the loaded ones")
+    window, _ = resolve_range(start, end, engine.clock(), definition=definition)
+    with engine.store.read() as connection:
+        events = views.alert_timeline(connection, key, window.start, window.end)
+    return [
+        AlertEventOut(
+            t=rfc3339(event.t),
+            tier=event.tier,
+            severity=event.severity,
+            state=event.state,
+            summary=event.summary,
+        )
+        for event in events
+    ]
