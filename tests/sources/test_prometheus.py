@@ -1,0 +1,193 @@
+"""The Prometheus adapter: exact instants, chunking, auth headers, retries, error mapping.
+
+Against a real Prometheus where one exists (PromQL errors, chunked range queries) and a small
+scripted HTTP server for what a real Prometheus will not do on cue (503s, auth checks).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from app.sources.errors import QueryError, SourceUnavailableError
+from app.sources.prometheus import PrometheusSource, SharedReads, SourceConfig
+from app.sources.retry import RetryPolicy
+from tests.conftest import RunningPrometheus
+
+OK_BODY = {
+    "status": "success",
+    "data": {
+        "resultType": "matrix",
+        "result": [
+            {"metric": {}, "values": [[1800000060, "1.5"], [1800000120, "NaN"]]},
+            {"metric": {"a": "b"}, "values": [[1800000060, "+Inf"]]},
+        ],
+    },
+}
+
+
+class Scripted:
+    """A loopback HTTP server answering `/api/v1/query_range` from a script of (status, body)."""
+
+    def __init__(self, script: list[tuple[int, dict[str, object]]]) -> None:
+        self.script = list(script)
+        self.requests: list[dict[str, str]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.requests.append({k.lower(): v for k, v in self.headers.items()})
+                status, body = outer.script.pop(0) if outer.script else (200, OK_BODY)
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def scripted() -> Iterator[Callable[[list[tuple[int, dict[str, object]]]], Scripted]]:
+    servers: list[Scripted] = []
+
+    def start(script: list[tuple[int, dict[str, object]]]) -> Scripted:
+        servers.append(Scripted(script))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def source(url: str, sleeps: list[float] | None = None, **config: object) -> PrometheusSource:
+    recorded = sleeps if sleeps is not None else []
+    return PrometheusSource(
+        SourceConfig(url=url, retry=RetryPolicy(attempts=4, base=0.5, cap=2.0), **config),  # type: ignore[arg-type]
+        sleep=recorded.append,
+        rng=random.Random(7),
+    )
+
+
+def test_values_come_back_per_instant_and_series(scripted: Callable[..., Scripted]) -> None:
+    server = scripted([])
+    series = source(server.url).query_range("up", 1800000060, 1800000120, 60)
+    assert series[1800000120][0] != series[1800000120][0]  # NaN is handed on, judged by the core
+    assert series[1800000060] == [1.5, float("inf")]
+
+
+def test_retries_are_capped_with_full_jitter(scripted: Callable[..., Scripted]) -> None:
+    unavailable = (503, {"status": "error", "errorType": "unavailable", "error": "overloaded"})
+    server = scripted([unavailable, unavailable, unavailable])
+    sleeps: list[float] = []
+    series = source(server.url, sleeps).query_range("up", 1800000060, 1800000120, 60)
+    assert 1800000060 in series and len(server.requests) == 4
+    assert len(sleeps) == 3
+    for retry, pause in enumerate(sleeps):  # uniform in [0, min(cap, base·2^retry)]
+        assert 0 <= pause <= min(2.0, 0.5 * 2**retry)
+    assert len(set(sleeps)) == 3  # jittered, not a fixed schedule
+
+
+def test_a_server_that_keeps_failing_is_unavailable(scripted: Callable[..., Scripted]) -> None:
+    failing = (502, {"status": "error", "error": "bad gateway"})
+    server = scripted([failing] * 4)
+    with pytest.raises(SourceUnavailableError, match="after 4 attempts") as raised:
+        source(server.url).query_range("up", 1800000060, 1800000120, 60)
+    assert raised.value.url == server.url
+
+
+def test_a_refused_connection_is_unavailable() -> None:
+    sleeps: list[float] = []
+    with pytest.raises(SourceUnavailableError, match="ConnectionError"):
+        source("http://127.0.0.1:9", sleeps).query_range("up", 1800000060, 1800000120, 60)
+    assert len(sleeps) == 3
+
+
+def test_bad_promql_is_the_query_s_fault_and_never_retried(
+    scripted: Callable[..., Scripted],
+) -> None:
+    bad = (
+        400,
+        {"status": "error", "errorType": "bad_data", "error": 'parse error: unexpected "}"'},
+    )
+    server = scripted([bad])
+    sleeps: list[float] = []
+    with pytest.raises(QueryError) as raised:
+        source(server.url, sleeps).query_range("up}", 1800000060, 1800000120, 60)
+    assert raised.value.message == 'parse error: unexpected "}"'
+    assert raised.value.error_type == "bad_data"
+    assert sleeps == [] and len(server.requests) == 1
+
+
+def test_auth_and_custom_headers_are_sent(scripted: Callable[..., Scripted]) -> None:
+    server = scripted([])
+    source(server.url, bearer_token="s3cret", headers={"X-Scope-OrgID": "team-a"}).query_range(
+        "up", 1800000060, 1800000120, 60
+    )
+    basic = scripted([])
+    source(basic.url, basic_auth=("reader", "pw")).query_range("up", 1800000060, 1800000120, 60)
+    assert server.requests[0]["authorization"] == "Bearer s3cret"
+    assert server.requests[0]["x-scope-orgid"] == "team-a"
+    assert basic.requests[0]["authorization"] == "Basic cmVhZGVyOnB3"
+
+
+def test_chunks_stay_under_the_points_limit() -> None:
+    chunks = source("http://127.0.0.1:9", max_points=100).chunks(60, 60 * 1000, 60)
+    assert chunks[0] == (60, 60 * 100)
+    assert all((end - start) // 60 + 1 <= 100 for start, end in chunks)
+    covered = [t for start, end in chunks for t in range(start, end + 1, 60)]
+    assert covered == list(range(60, 60 * 1000 + 1, 60))  # every instant once, in order
+
+
+def test_shared_reads_ask_once(scripted: Callable[..., Scripted]) -> None:
+    server = scripted([])
+    reads = SharedReads(source(server.url))
+    first = reads.read({"a": "up", "b": "up"}, 1800000060, 1800000120, 60)
+    second = reads.read({"c": "up"}, 1800000060, 1800000120, 60)
+    assert first["a"] == first["b"] == second["c"]
+    assert len(server.requests) == 1 and (reads.asked, reads.shared) == (1, 2)
+
+
+@pytest.mark.prometheus
+def test_a_real_prometheus_error_keeps_its_message(
+    prometheus_over: Callable[[str], RunningPrometheus],
+) -> None:
+    running = prometheus_over("steady")
+    real = source(running.url)
+    with pytest.raises(QueryError) as raised:
+        real.query_range(
+            "sum(rate(http_requests_total[1m])) by (",
+            running.scenario.start + 60,
+            running.scenario.end,
+            60,
+        )
+    assert raised.value.error_type == "bad_data"
+    assert "parse error" in raised.value.message
+    # A long range is read chunk by chunk and every instant comes back exactly once.
+    small = source(running.url, max_points=50)
+    start, end = running.scenario.start + 60, running.scenario.end
+    seen: list[int] = []
+    for lo, hi in small.chunks(start, end, 60):
+        seen += sorted(
+            small.query_range('sum(rate(http_requests_total{service="checkout"}[1m]))', lo, hi, 60)
+        )
+    assert seen == list(range(start, end + 1, 60))
