@@ -76,13 +76,18 @@ def import_sloth_command(
     ] = DEFAULT_PERIOD,
     alerts: AlertsOption = None,
     force: ForceOption = False,
+    definitions: DefinitionsOption = None,
+    prometheus_url: PrometheusOption = None,
+    database_url: DatabaseOption = None,
 ) -> None:
     """Sloth `prometheus/v1` specs (or PrometheusServiceLevel resources) to service files."""
     try:
         parse_duration(period)
     except DurationError as error:
         raise typer.BadParameter(str(error), param_hint="--period") from None
-    _import(files, out_dir, "sloth", partial(import_sloth, period=period), alerts, force)
+    project_alerts = alerts or settings_from(definitions, prometheus_url, database_url).alerts
+    convert = partial(import_sloth, period=period)
+    _import(files, out_dir, "sloth", convert, project_alerts, force)
 
 
 @import_app.command("openslo")
@@ -91,9 +96,13 @@ def import_openslo_command(
     out_dir: OutOption,
     alerts: AlertsOption = None,
     force: ForceOption = False,
+    definitions: DefinitionsOption = None,
+    prometheus_url: PrometheusOption = None,
+    database_url: DatabaseOption = None,
 ) -> None:
     """OpenSLO v1 documents (Service, SLO, SLI, DataSource, AlertPolicy, AlertCondition)."""
-    _import(files, out_dir, "openslo", import_openslo, alerts, force)
+    project_alerts = alerts or settings_from(definitions, prometheus_url, database_url).alerts
+    _import(files, out_dir, "openslo", import_openslo, project_alerts, force)
 
 
 def _import(
@@ -101,13 +110,12 @@ def _import(
     out_dir: Path,
     source: str,
     convert: Callable[[list[YamlDocument]], Imported],
-    alerts: Path | None,
+    project_alerts: Path,
     force: bool,
 ) -> None:
     documents, problems = _read(files)
     converted = convert(documents)
     converted.findings.problems.extend(problems)
-    project_alerts = alerts or settings_from(None, None, None).alerts
     output = assemble(converted, _project_policies(project_alerts))
     findings = output.findings.sorted()
     _print(findings)
