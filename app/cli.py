@@ -8,13 +8,16 @@ TOML file named by `FAULTLINE_SETTINGS_FILE`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 
 from app.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from app.slo.definitions import DefinitionSet
 
 cli = typer.Typer(
     name="faultline",
@@ -60,6 +63,23 @@ def settings_from(
             field = ".".join(str(part) for part in detail["loc"])
             err.print(f"[red]invalid setting[/] {field}: {detail['msg']}")
         raise typer.Exit(2) from None
+
+
+def valid_definitions(settings: Settings) -> DefinitionSet:
+    """The definitions, when every file is valid; otherwise print each problem and exit 1.
+
+    Commands that write something derived from all SLOs (rules, dashboards, exports) refuse a
+    partial set, so a broken file never silently drops its SLOs from the output.
+    """
+    from app.loading import load_definitions  # noqa: PLC0415 - keep start-up light
+
+    loaded = load_definitions(settings.definitions, alerts=settings.alerts)
+    if loaded.problems:
+        for problem in loaded.problems:
+            out.print(str(problem), markup=False)
+        err.print(f"[red]{len(loaded.problems)} problem(s)[/]: fix them first (faultline validate)")
+        raise typer.Exit(1)
+    return loaded.definitions
 
 
 def main() -> None:

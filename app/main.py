@@ -20,7 +20,7 @@ from app.alerting.evaluator import AlertEvaluator
 from app.alerting.metrics import AlertingCollector
 from app.api import errors
 from app.api.metrics import EngineMetrics, LedgerCollector
-from app.api.routes import admin, alerts, attribution, catalog, health, slos
+from app.api.routes import admin, alerts, attribution, catalog, corrections, health, slos
 from app.api.state import AppState
 from app.engine.scheduler import EngineScheduler
 from app.engine.service import Engine
@@ -106,6 +106,7 @@ def create_app(
         alerts.router,
         attribution.router,
         catalog.router,
+        corrections.router,
         admin.router,
         health.router,
     ):

@@ -43,7 +43,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
         details = [
-            {"where": ".".join(str(part) for part in item["loc"]), "problem": item["msg"]}
+            {
+                "where": ".".join(str(part) for part in item["loc"]),
+                "problem": str(item["msg"]).removeprefix("Value error, "),
+            }
             for item in error.errors()
         ]
         return JSONResponse(_body(422, "invalid request", details), 422)

@@ -77,6 +77,9 @@ class ReloadResult(Schema):
     changed_history: list[str]
     updated: list[str]
     removed: list[str]
+    corrections: list[str] = Field(
+        default_factory=list, description="YAML corrections synced, e.g. `create checkout/freeze`"
+    )
 
 
 class BackfillRequest(Schema):

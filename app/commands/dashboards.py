@@ -16,6 +16,7 @@ from app.cli import (
     err,
     out,
     settings_from,
+    valid_definitions,
 )
 
 dashboards = typer.Typer(
@@ -41,17 +42,10 @@ def export(
     database_url: DatabaseOption = None,
 ) -> None:
     """Write Grafana dashboards over /metrics: an overview and one per service."""
-    from app.loading import load_definitions  # noqa: PLC0415
     from app.web.grafana import all_dashboards  # noqa: PLC0415
 
     settings = settings_from(definitions, prometheus_url, database_url)
-    loaded = load_definitions(settings.definitions, alerts=settings.alerts)
-    if loaded.problems:
-        for problem in loaded.problems:
-            out.print(str(problem), markup=False)
-        err.print(f"[red]{len(loaded.problems)} problem(s)[/]: fix the definitions first")
-        raise typer.Exit(1)
-    files = all_dashboards(loaded.definitions)
+    files = all_dashboards(valid_definitions(settings))
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in sorted(out_dir.glob(GENERATED)):
         if stale.name not in files:

@@ -16,6 +16,7 @@ from app.cli import (
     err,
     out,
     settings_from,
+    valid_definitions,
 )
 
 DEFAULT_OUT = Path("alerts/prometheus")
@@ -36,16 +37,10 @@ def rules(
 ) -> None:
     """Generate the same burn-rate tiers as Prometheus rules, for teams that alert from it."""
     from app.alerting.promrules import rule_files, stale_files  # noqa: PLC0415
-    from app.loading import load_definitions  # noqa: PLC0415
 
     settings = settings_from(definitions, prometheus_url, database_url)
-    loaded = load_definitions(settings.definitions, alerts=settings.alerts)
-    if loaded.problems:
-        for problem in loaded.problems:
-            out.print(str(problem), markup=False)
-        err.print(f"[red]{len(loaded.problems)} problem(s)[/]: fix them first (faultline validate)")
-        raise typer.Exit(1)
-    generated = rule_files(loaded.definitions, settings.base_url)
+    loaded = valid_definitions(settings)
+    generated = rule_files(loaded, settings.base_url)
     stale = stale_files(out_dir, generated) if out_dir.is_dir() else []
     if check:
         differing = [f for f in generated if _current(out_dir / f.name) != f.text]
@@ -66,7 +61,7 @@ def rules(
         (out_dir / rule_file.name).write_text(rule_file.text, encoding="utf-8")
     for path in stale:
         path.unlink()
-    slo_count = len(loaded.definitions.slos)
+    slo_count = len(loaded.slos)
     err.print(
         f"[green]wrote[/] {len(generated)} file(s) for {slo_count} SLO(s) to {out_dir}"
         + (f", removed {len(stale)} stale" if stale else "")

@@ -23,7 +23,9 @@ from app.loading import load_definitions
 def validate(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Files or directories to check (default: the definitions and alerts)"),
+        typer.Argument(
+            help="Files or directories to check (default: the definitions, alerts and boards)"
+        ),
     ] = None,
     definitions: DefinitionsOption = None,
     prometheus_url: PrometheusOption = None,
@@ -39,12 +41,17 @@ def validate(
         extra_paths=targets[1:],
         catalog=settings.definitions / "design_choices.yaml",
     )
-    for problem in result.problems:
+    problems = list(result.problems)
+    if not targets and settings.dashboards.is_dir():  # boards select SLOs: check them too
+        from app.web.boardfiles import load_boards  # noqa: PLC0415
+
+        problems += load_boards(settings.dashboards, result.definitions.slos).problems
+    for problem in problems:
         out.print(str(problem), markup=False)
     slo_count = len(result.definitions.slos)
-    if result.problems:
+    if problems:
         err.print(
-            f"[red]{len(result.problems)} problem(s)[/] in {len(result.files)} file(s); "
+            f"[red]{len(problems)} problem(s)[/] in {len(result.files)} file(s); "
             f"{slo_count} SLO(s) valid"
         )
         raise typer.Exit(1)

@@ -12,8 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from app.engine.evaluate import evaluate_range
+from app.engine.exclusions import exclusion_marker
 from app.engine.service import Engine
-from app.slo.windows import align_down, align_up
+from app.slo.windows import Window, align_down, align_up
 from app.sources.errors import QueryError
 from app.store import jobs, registry
 from app.store.jobs import Job
@@ -117,6 +118,9 @@ def _run_job(
                 raise InterruptedError
 
         with engine.lock_for(job.slo_key):
+            exclusions = exclusion_marker(
+                engine.store, job.slo_key, Window(first - step, job.end), step
+            )
             evaluate_range(
                 engine.store,
                 engine.source,
@@ -125,6 +129,7 @@ def _run_job(
                 first,
                 job.end,
                 on_chunk=on_chunk,
+                exclusions=exclusions,
                 job_id=job.id,
             )
     if progress is not None:

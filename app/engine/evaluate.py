@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from app.slo.definitions import SLODefinition
 from app.slo.evaluation import SliceEvaluator
 from app.slo.ledger import SliceRecord
-from app.sources.prometheus import PrometheusSource
+from app.sources.prometheus import PrometheusSource, SharedReads
 from app.store import jobs, ledger, registry
 from app.store.store import Store
 
@@ -32,7 +32,7 @@ class RangeResult:
 
 def evaluate_range(
     store: Store,
-    source: PrometheusSource,
+    source: PrometheusSource | SharedReads,
     definition: SLODefinition,
     slo_id: int,
     first: int,

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
+from app.slo.budget import consumed_by
 from app.slo.definitions import DefinitionSet, SLODefinition
-from app.slo.incidents import Incident, find_episodes, make_incident
+from app.slo.incidents import Incident, burning_spans, make_incident
 from app.slo.ledger import WindowTotals
 from app.slo.report import ReportInput, SLOReport, Status, build_report
 from app.slo.windows import STANDARD_WINDOWS, Window, align_down, period_window, trailing
@@ -56,18 +57,20 @@ def _incidents(
 ) -> list[Incident]:
     rule = definitions.alerts.incidents
     budget = definition.spec.budget
+    # Only burning buckets come back from the database (a 30-day period has thousands of
+    # buckets and a handful of incidents); each span is then summed exactly, modes included.
     buckets = [
         (end, WindowTotals(total=total, bad=bad, slices=count))
         for end, total, bad, count in ledger.bucket_totals(
-            connection, stored.id, window, rule.bucket
+            connection, stored.id, window, rule.bucket, burning_above=budget * rule.burn_rate_above
         )
     ]
-    episodes = find_episodes(buckets, period_totals=period_totals, budget=budget, rule=rule)
-    spans = [span for span, _ in episodes]
+    spans = burning_spans(buckets, budget=budget, rule=rule)
     exact = ledger.window_totals(connection, stored.id, spans)
     return [
         make_incident(span, totals, period_totals=period_totals, budget=budget)
         for span, totals in zip(spans, exact, strict=True)
+        if consumed_by(totals.bad, period_totals, budget) >= rule.min_consumed
     ]
 
 

@@ -15,12 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from app.engine.evaluate import evaluate_range
+from app.engine.exclusions import exclusion_marker, sync_declared
 from app.engine.reports import Freshness, build_slo_report
 from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.report import SLOReport
-from app.slo.windows import align_down, align_up, period_window
+from app.slo.windows import Window, align_down, align_up, period_window
 from app.sources.errors import QueryError, SourceUnavailableError
-from app.sources.prometheus import PrometheusSource
+from app.sources.prometheus import PrometheusSource, SharedReads
 from app.store import registry, status
 from app.store.errors import StoreError
 from app.store.registry import StoredSLO, SyncResult
@@ -90,13 +91,17 @@ class Engine:
         return self._definitions
 
     def sync(self) -> SyncResult:
-        """Register the current definitions in the store (new, changed, removed SLOs)."""
+        """Register the current definitions in the store (new, changed, removed SLOs) and make
+        the stored budget corrections match the YAML declarations."""
         with self.store.begin() as connection:
             result = registry.sync_definitions(
                 connection, self._definitions.slos, int(self.clock())
             )
         for key in result.history_reset:
             log.info("definition of %s changed its queries: history will be recomputed", key)
+        synced = sync_declared(self.store, self._definitions, self.lock_for, int(self.clock()))
+        result.corrections = [change.describe() for change in synced.changes]
+        self.refresh_statuses(self.clock(), synced.remarked_definitions(self._definitions))
         return result
 
     def replace_definitions(self, definitions: DefinitionSet) -> SyncResult:
@@ -134,11 +139,12 @@ class Engine:
             stored = self.stored_slos()
             definitions = [d for d in self._definitions.slos if d.key in stored]
             abort = threading.Event()
+            reads = SharedReads(self.source)
 
             def run(definition: SLODefinition) -> None:
                 if abort.is_set():
                     return
-                self._catch_up(definition, stored[definition.key], wall, result, abort)
+                self._catch_up(definition, stored[definition.key], wall, result, abort, reads)
 
             with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
                 list(pool.map(run, definitions))
@@ -162,6 +168,7 @@ class Engine:
         wall: float,
         result: TickResult,
         abort: threading.Event,
+        reads: SharedReads,
     ) -> None:
         due = self.due(definition, wall)
         step = definition.spec.slice_seconds
@@ -173,8 +180,20 @@ class Engine:
         now = int(self.clock())
         with self.lock_for(definition.key):
             try:
+                # Read inside the SLO's lock: a correction changed meanwhile is either in
+                # force here or re-marks these slices once they are written.
+                exclusions = exclusion_marker(
+                    self.store, definition.key, Window(first - step, due), step
+                )
                 outcome = evaluate_range(
-                    self.store, self.source, definition, stored.id, first, due, stop=self.stopping
+                    self.store,
+                    reads,
+                    definition,
+                    stored.id,
+                    first,
+                    due,
+                    exclusions=exclusions,
+                    stop=self.stopping,
                 )
                 with self.store.begin() as connection:
                     registry.record_success(connection, stored.id, now)
@@ -227,12 +246,21 @@ class Engine:
         moment = int(now)
         for definition in definitions:
             try:
-                report = self.report(definition.key, moment, incidents=False)
-                with self.store.begin() as connection:
+                with self.store.begin() as connection:  # one read-and-write transaction
                     stored = registry.get_slo(connection, definition.key)
-                    if stored is not None:
-                        status.save_status(connection, stored.id, report, moment)
-            except (StoreError, KeyError):
+                    if stored is None:
+                        continue
+                    report = build_slo_report(
+                        connection,
+                        stored,
+                        definition,
+                        self._definitions,
+                        moment,
+                        freshness=self.config.freshness,
+                        with_incidents=False,
+                    )
+                    status.save_status(connection, stored.id, report, moment)
+            except StoreError:
                 log.exception("could not refresh the status of %s", definition.key)
 
     def evaluation_lag(self, now: float | None = None) -> float:

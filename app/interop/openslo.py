@@ -31,7 +31,7 @@ BUDGETING = {"Occurrences": "occurrences", "Timeslices": "timeslices"}
 # The order in which people write an SLO (see slo_definitions/).
 SLO_KEY_ORDER = (
     "name", "description", "invariant", "objective", "period", "budgeting", "slice",
-    "slice_target", "labels", "sli", "failure_modes", "alerting",
+    "slice_target", "labels", "sli", "failure_modes", "alerting", "corrections",
 )  # fmt: skip
 
 
@@ -75,13 +75,16 @@ def _service(node: Node, imported: Imported) -> None:
     if meta is None:
         return
     owner = meta.annotations.pop(notes.OWNER, None)
+    corrections = notes.read_json(node, meta.annotations, notes.CORRECTIONS)
+    meta.annotations.pop(notes.CORRECTIONS, None)
     _unknown_annotations(node, meta.annotations)
     if description and meta.display_name:
         findings.warn(node.at("metadata", "displayName"), "display name not imported")
     name = faultline_name(node.at("metadata", "name"), meta.name, findings, "service")
     if name is not None:
         header = {"owner": owner, "description": description or meta.display_name}
-        imported.add_service(name, {**header, "labels": meta.labels}, node.origin)
+        extra = {"labels": meta.labels, "corrections": corrections}
+        imported.add_service(name, header | extra, node.origin)
 
 
 def _data_source(node: Node) -> None:
@@ -160,6 +163,7 @@ def _slo(node: Node, index: OpenSLOIndex, imported: Imported) -> None:
     tail = {
         "failure_modes": notes.read_json(node, ours, notes.FAILURE_MODES),
         "alerting": slo_alerting(node, ours, policies, period, imported),
+        "corrections": notes.read_json(node, ours, notes.CORRECTIONS),
     }
     several = len(objectives) > 1
     if several:

@@ -27,6 +27,7 @@ BAD_FROM_MODES = PREFIX + "bad-from-failure-modes"
 POLICY = PREFIX + "policy"
 TIER = PREFIX + "tier"
 SHORT_WINDOW = PREFIX + "short-window"
+CORRECTIONS = PREFIX + "corrections"
 
 SLO_KEYS = frozenset(
     {
@@ -39,9 +40,10 @@ SLO_KEYS = frozenset(
         SLICE,
         THRESHOLD_OP,
         BAD_FROM_MODES,
+        CORRECTIONS,
     }
 )
-SERVICE_KEYS = frozenset({OWNER})
+SERVICE_KEYS = frozenset({OWNER, CORRECTIONS})
 
 
 def encode(value: Any) -> str:

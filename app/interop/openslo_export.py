@@ -5,13 +5,13 @@ as a `ratioMetric` (latency expands to the histogram's bucket and count queries)
 as a `thresholdMetric`, all from a Prometheus metric source whose queries keep Faultline's
 `{{window}}` range. Each alert tier an SLO uses becomes an AlertPolicy with one burn-rate
 condition, its threshold derived for the SLO's period. What OpenSLO has no field for (failure
-modes, the invariant, the alert policy reference, latency sugar) travels in `faultline.dev/`
-annotations, so that importing the export gives back the same SLOs.
+modes, the invariant, the alert policy reference, latency sugar, budget corrections) travels in
+`faultline.dev/` annotations, so that importing the export gives back the same SLOs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from app.interop import openslo_annotations as notes
@@ -19,6 +19,7 @@ from app.interop.imported import Data
 from app.interop.openslo_index import API_VERSION
 from app.slo import promql
 from app.slo.burn_alerts import burn_rate_factor, effective_tiers
+from app.slo.correction_spec import CorrectionSpec
 from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.durations import format_duration
 from app.slo.spec import Budgeting, CalendarPeriod, CalendarUnit, SLOSpec, ThresholdOp
@@ -60,7 +61,12 @@ def export_openslo(
     for definition in definitions.slos:
         documents = export.services.get(definition.service)
         if documents is None:
-            documents = [_service(definition, descriptions.get(definition.service))]
+            service_wide = [
+                correction.spec
+                for correction in definitions.service_corrections
+                if correction.service == definition.service
+            ]
+            documents = [_service(definition, descriptions.get(definition.service), service_wide)]
             export.services[definition.service] = documents
         # SLO names are unique per service in Faultline, but per kind in OpenSLO.
         unique = names.count(definition.spec.name) == 1
@@ -73,13 +79,25 @@ def _document(kind: str, metadata: Data, spec: Data) -> Data:
     return {"apiVersion": API_VERSION, "kind": kind, "metadata": metadata, "spec": spec}
 
 
-def _service(definition: SLODefinition, description: str | None) -> Data:
+def _service(
+    definition: SLODefinition, description: str | None, corrections: Sequence[CorrectionSpec]
+) -> Data:
     metadata: Data = {"name": definition.service}
     if definition.service_labels:
         metadata["labels"] = dict(definition.service_labels)
+    annotations: dict[str, str] = {}
     if definition.owner:
-        metadata["annotations"] = {notes.OWNER: definition.owner}
+        annotations[notes.OWNER] = definition.owner
+    if corrections:
+        annotations[notes.CORRECTIONS] = _corrections(corrections)
+    if annotations:
+        metadata["annotations"] = annotations
     return _document("Service", metadata, {"description": description} if description else {})
+
+
+def _corrections(corrections: Sequence[CorrectionSpec]) -> str:
+    """Budget corrections (OpenSLO has none), as the YAML would write them."""
+    return notes.encode([c.model_dump(mode="json", exclude_none=True) for c in corrections])
 
 
 def _slo(
@@ -95,6 +113,8 @@ def _slo(
         modes = [mode.model_dump(mode="json", exclude_none=True) for mode in spec.failure_modes]
         annotations[notes.FAILURE_MODES] = notes.encode(modes)
     annotations[notes.ALERTING] = notes.encode(_alerting(spec))
+    if spec.corrections:
+        annotations[notes.CORRECTIONS] = _corrections(spec.corrections)
     if spec.effective_budgeting is Budgeting.OCCURRENCES and spec.slice_seconds != 60:
         annotations[notes.SLICE] = format_duration(spec.slice_seconds)
     indicator, objective = _indicator(definition, annotations, export)

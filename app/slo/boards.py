@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 
 from app.slo.definitions import SLODefinition
 from app.slo.problems import Problem
@@ -29,10 +29,17 @@ from app.slo.yamlsource import parse_yaml, validate_model
 BUILT_IN_GROUPS = ("service", "owner", "policy")
 
 
+def _one_or_many(value: object) -> object:
+    return (value,) if isinstance(value, str) else value
+
+
+LabelValues = Annotated[tuple[str, ...], BeforeValidator(_one_or_many)]
+
+
 class Selector(Spec):
     """Which SLOs a board shows: all conditions must hold."""
 
-    labels: dict[Annotated[str, Field(pattern=LABEL_NAME_PATTERN)], str | tuple[str, ...]] = Field(
+    labels: dict[Annotated[str, Field(pattern=LABEL_NAME_PATTERN)], LabelValues] = Field(
         default_factory=dict
     )
     services: tuple[str, ...] = ()
@@ -41,11 +48,7 @@ class Selector(Spec):
         if self.services and definition.service not in self.services:
             return False
         labels = definition.labels
-        for name, wanted in self.labels.items():
-            allowed = (wanted,) if isinstance(wanted, str) else wanted
-            if labels.get(name) not in allowed:
-                return False
-        return True
+        return all(labels.get(name) in allowed for name, allowed in self.labels.items())
 
 
 class BoardSpec(Spec):

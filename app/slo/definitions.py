@@ -10,6 +10,7 @@ from functools import cached_property
 
 from app.slo.alert_spec import AlertPolicy, BudgetPolicy, IncidentRule, Receiver, Route
 from app.slo.catalog import Catalog
+from app.slo.corrections import Correction, file_source
 from app.slo.spec import SLOSpec, slo_key
 
 
@@ -94,6 +95,8 @@ class DefinitionSet:
     slos: tuple[SLODefinition, ...]
     catalog: Catalog
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    # Corrections a service file gives for all its SLOs (an SLO's own are in its spec).
+    service_corrections: tuple[Correction, ...] = ()
 
     def get(self, key: str) -> SLODefinition | None:
         return next((slo for slo in self.slos if slo.key == key), None)
@@ -103,3 +106,12 @@ class DefinitionSet:
 
     def policy_for(self, slo: SLODefinition) -> AlertPolicy:
         return self.alerts.policies.get(slo.spec.alerting.policy) or AlertPolicy()
+
+    def declared_corrections(self) -> list[Correction]:
+        """Every budget correction the YAML files declare, service-wide and per SLO."""
+        own = [
+            Correction(spec, slo.service, slo.name, source=file_source(slo.source))
+            for slo in self.slos
+            for spec in slo.spec.corrections
+        ]
+        return [*self.service_corrections, *own]

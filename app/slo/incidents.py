@@ -47,6 +47,27 @@ def buckets_of(records: Iterable[SliceRecord], bucket: int) -> list[Bucket]:
     return [(end, WindowTotals.of(grouped[end])) for end in sorted(grouped)]
 
 
+def burning(totals: WindowTotals, budget: float, rule: IncidentRule) -> bool:
+    return totals.total > 0 and (totals.bad / totals.total) / budget > rule.burn_rate_above
+
+
+def burning_spans(buckets: Sequence[Bucket], *, budget: float, rule: IncidentRule) -> list[Window]:
+    """Spans of burning buckets, merged over lulls of at most `merge_gap`.
+
+    `buckets` may hold every bucket or only the burning ones: quieter buckets only matter by
+    their absence, and a span covers everything between its first and last burning bucket.
+    """
+    spans: list[tuple[int, int]] = []  # (first, last) bucket ends
+    for end, totals in buckets:
+        if not burning(totals, budget, rule):
+            continue
+        if spans and end - rule.bucket - spans[-1][1] <= rule.merge_gap:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((end, end))
+    return [Window(first - rule.bucket, last) for first, last in spans]
+
+
 def find_episodes(
     buckets: Sequence[Bucket], *, period_totals: WindowTotals, budget: float, rule: IncidentRule
 ) -> list[tuple[Window, WindowTotals]]:
@@ -54,22 +75,14 @@ def find_episodes(
 
     Everything inside a span counts, including the quieter buckets it merged over.
     """
-    spans: list[tuple[int, int]] = []  # (first, last) bucket ends
-    for end, totals in buckets:
-        if totals.total <= 0 or (totals.bad / totals.total) / budget <= rule.burn_rate_above:
-            continue
-        if spans and end - rule.bucket - spans[-1][1] <= rule.merge_gap:
-            spans[-1] = (spans[-1][0], end)
-        else:
-            spans.append((end, end))
     episodes = []
-    for first, last in spans:
+    for span in burning_spans(buckets, budget=budget, rule=rule):
         totals = WindowTotals()
         for end, bucket_totals in buckets:
-            if first <= end <= last:
+            if span.contains(end):
                 totals = totals + bucket_totals
         if consumed_by(totals.bad, period_totals, budget) >= rule.min_consumed:
-            episodes.append((Window(first - rule.bucket, last), totals))
+            episodes.append((span, totals))
     return episodes
 
 

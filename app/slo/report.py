@@ -100,6 +100,7 @@ class SLOReport(ReportModel):
     sli: float | None
     events: EventsOut
     no_data_slices: int
+    excluded_slices: int = 0  # with data, inside budget corrections: kept, spend nothing
     budget: BudgetOut
     burn_rates: dict[str, float | None]
     attribution: list[AttributionOut]
@@ -199,6 +200,7 @@ def build_report(source: ReportInput, budget_policy: BudgetPolicy) -> SLOReport:
         sli=sli_value(totals),
         events=EventsOut(total=totals.total, bad=totals.bad),
         no_data_slices=totals.no_data_slices,
+        excluded_slices=totals.excluded_slices,
         budget=BudgetOut(
             consumed=consumed, remaining=remaining, time_to_exhaustion_seconds=exhaustion
         ),

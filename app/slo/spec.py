@@ -13,9 +13,6 @@ from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Discriminator,
     Field,
     Tag,
@@ -23,35 +20,43 @@ from pydantic import (
     model_validator,
 )
 
-from app.slo.durations import DurationError, format_duration, parse_duration
+from app.slo.correction_spec import CorrectionSpec
+from app.slo.durations import format_duration
+from app.slo.spec_base import (
+    LABEL_NAME_PATTERN,
+    NAME_PATTERN,
+    DurationSeconds,
+    Spec,
+    duration_field,
+)
+
+# Shared building blocks stay importable from here, where every spec module has found them.
+__all__ = [
+    "LABEL_NAME_PATTERN",
+    "NAME_PATTERN",
+    "SLI",
+    "WINDOW_PLACEHOLDER",
+    "AlertingRef",
+    "Budgeting",
+    "CalendarPeriod",
+    "CalendarUnit",
+    "CorrectionSpec",
+    "DurationSeconds",
+    "EventsSLI",
+    "FailureMode",
+    "LatencySLI",
+    "Period",
+    "RollingPeriod",
+    "SLOSpec",
+    "ServiceFile",
+    "Spec",
+    "ThresholdOp",
+    "ThresholdSLI",
+    "slo_key",
+    "split_slo_key",
+]
 
 WINDOW_PLACEHOLDER = "{{window}}"
-NAME_PATTERN = r"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"
-LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
-
-
-class Spec(BaseModel):
-    """Base for every spec model: immutable, and unknown keys are errors, not silently dropped."""
-
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", str_strip_whitespace=True, populate_by_name=True
-    )
-
-
-def _duration_field(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError("expected a duration such as 1m, 5m, 1h or 30d")
-    if isinstance(value, int):
-        if value <= 0:
-            raise ValueError("a duration must be longer than zero")
-        return value
-    try:
-        return parse_duration(value)
-    except DurationError as error:
-        raise ValueError(str(error)) from None
-
-
-DurationSeconds = Annotated[int, BeforeValidator(_duration_field)]
 
 
 class Budgeting(StrEnum):
@@ -226,7 +231,7 @@ class AlertingRef(Spec):
     def _for_duration(cls, value: object) -> object:
         if value is None or value in ("0", "0s", 0):
             return value if value is None else 0
-        return _duration_field(value)
+        return duration_field(value)
 
 
 class SLOSpec(Spec):
@@ -246,12 +251,14 @@ class SLOSpec(Spec):
     sli: SLI | None = None
     failure_modes: tuple[FailureMode, ...] = ()
     alerting: AlertingRef = AlertingRef()
+    # Budget corrections of this SLO alone; a service file may also give some for all its SLOs.
+    corrections: tuple[CorrectionSpec, ...] = ()
 
     @field_validator("period", mode="before")
     @classmethod
     def _period(cls, value: object) -> object:
         if isinstance(value, str | int) and not isinstance(value, bool):
-            return RollingPeriod(seconds=_duration_field(value))
+            return RollingPeriod(seconds=duration_field(value))
         return value
 
     @field_validator("alerting", mode="before")
@@ -321,6 +328,7 @@ class ServiceFile(Spec):
     labels: dict[Annotated[str, Field(pattern=LABEL_NAME_PATTERN)], str] = Field(
         default_factory=dict
     )
+    corrections: tuple[CorrectionSpec, ...] = ()  # for every SLO of the service
     slos: tuple[SLOSpec, ...]
 
     @field_validator("slos")

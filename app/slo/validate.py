@@ -14,10 +14,12 @@ from pydantic import Field
 from app.slo import promql
 from app.slo.alert_spec import AlertPolicy, AlertsFile, BudgetPolicy, IncidentRule
 from app.slo.catalog import Catalog
+from app.slo.corrections import Correction
 from app.slo.definitions import AlertsConfig, DefinitionSet, SLODefinition
 from app.slo.problems import Problem
 from app.slo.queries import query_unit
 from app.slo.spec import LABEL_NAME_PATTERN, NAME_PATTERN, WINDOW_PLACEHOLDER, SLOSpec, Spec
+from app.slo.validate_corrections import duplicate_names, load_service_corrections
 from app.slo.yamlsource import YamlDocument, validate_model
 
 
@@ -30,6 +32,7 @@ class ServiceHeader(Spec):
     labels: dict[Annotated[str, Field(pattern=LABEL_NAME_PATTERN)], str] = Field(
         default_factory=dict
     )
+    corrections: list[Any] = Field(default_factory=list)
     slos: list[Any] = Field(min_length=1)
 
 
@@ -103,15 +106,18 @@ def _defined_later(receiver: str, documents: Sequence[YamlDocument]) -> bool:
 
 def load_service(
     document: YamlDocument, catalog: Catalog | None, alerts: AlertsConfig
-) -> tuple[list[SLODefinition], list[Problem]]:
-    """Validate one service file; return the SLOs that are valid and every problem found."""
+) -> tuple[list[SLODefinition], list[Correction], list[Problem]]:
+    """Validate one service file: the SLOs and service-wide corrections that are valid, and
+    every problem found."""
     header, problems = validate_model(document, ServiceHeader)
     if header is None:
         # The header is broken; still check each SLO so one run reports everything.
         raw = document.data.get("slos") if isinstance(document.data, dict) else None
         for index, item in enumerate(raw if isinstance(raw, list) else []):
             problems.extend(_check_slo(document, index, item, catalog, alerts)[1])
-        return [], problems
+        return [], [], problems
+    corrections, found = load_service_corrections(document, header.service, header.corrections)
+    problems.extend(found)
     definitions: list[SLODefinition] = []
     seen: dict[str, int] = {}
     for index, item in enumerate(header.slos):
@@ -143,7 +149,7 @@ def load_service(
                 text=document.item_text(("slos", index)),
             )
         )
-    return definitions, problems
+    return definitions, corrections, problems
 
 
 def _check_slo(
@@ -172,6 +178,9 @@ def semantic_problems(
     checker.check_sli()
     checker.check_failure_modes(catalog)
     checker.check_alerting(alerts)
+    checker.found.extend(
+        (("corrections", *loc), message) for loc, message in duplicate_names(spec.corrections)
+    )
     return checker.found
 
 
@@ -300,9 +309,10 @@ def build_definition_set(
     alerts, found = load_alerts(alert_documents)
     problems.extend(found)
     slos: list[SLODefinition] = []
+    corrections: list[Correction] = []
     services: dict[str, str] = {}
     for document in service_documents:
-        definitions, found = load_service(document, catalog, alerts)
+        definitions, service_corrections, found = load_service(document, catalog, alerts)
         problems.extend(found)
         if definitions:
             service = definitions[0].service
@@ -314,7 +324,11 @@ def build_definition_set(
                 )
                 continue
             services[service] = document.file
+            corrections.extend(service_corrections)
         slos.extend(definitions)
     return DefinitionSet(
-        slos=tuple(slos), catalog=catalog or Catalog(design_choices={}), alerts=alerts
+        slos=tuple(slos),
+        catalog=catalog or Catalog(design_choices={}),
+        alerts=alerts,
+        service_corrections=tuple(corrections),
     ), problems

@@ -178,3 +178,41 @@ def _series(result: Any) -> Series:
             # NaN and ±Inf are kept here; the pure core decides what they mean (never stored).
             values.setdefault(t, []).append(value)
     return values
+
+
+class SharedReads:
+    """One tick's view of Prometheus: identical queries over the same instants are asked once.
+
+    SLOs often share failure-mode queries (every SLO behind the payment provider counts its
+    timeouts the same way); within a tick they read the same instants, so one answer serves all.
+    Lives for one tick only, so answers are never older than the tick.
+    """
+
+    def __init__(self, source: PrometheusSource) -> None:
+        self.source = source
+        self._answers: dict[tuple[str, int, int, int], Series] = {}
+        self._pending: dict[tuple[str, int, int, int], threading.Lock] = {}
+        self._guard = threading.Lock()
+        self.asked = 0
+        self.shared = 0
+
+    def chunks(self, start: int, end: int, step: int) -> list[tuple[int, int]]:
+        return self.source.chunks(start, end, step)
+
+    def query_range(self, query: str, start: int, end: int, step: int) -> Series:
+        key = (query, start, end, step)
+        with self._guard:
+            lock = self._pending.setdefault(key, threading.Lock())
+        with lock:  # a second asker waits for the first answer instead of asking again
+            if key in self._answers:
+                self.shared += 1
+                return self._answers[key]
+            answer = self.source.query_range(query, start, end, step)
+            self.asked += 1
+            self._answers[key] = answer
+            return answer
+
+    def read(
+        self, queries: Mapping[str, str], start: int, end: int, step: int
+    ) -> dict[str, Series]:
+        return {key: self.query_range(query, start, end, step) for key, query in queries.items()}

@@ -9,7 +9,8 @@ from sqlalchemy import Connection, func, select
 
 from app.slo.ledger import SliceRecord, WindowTotals
 from app.slo.windows import Window, align_up
-from app.store.ledger import HOUR, hour_totals, read_slices
+from app.store import rollups
+from app.store.ledger import HOUR, read_slices
 from app.store.tables import failure_modes, hourly, hourly_modes, slos
 
 
@@ -18,21 +19,19 @@ def buckets(
 ) -> list[tuple[int, WindowTotals]]:
     """(bucket end, totals with per-mode credit) for every bucket of `resolution` in `window`.
 
-    Whole-hour resolutions over hour-aligned windows come from the rollups; anything finer is
-    summed from slices. Buckets without any slice are left out.
+    The coarsest rollup that fits (hours, then five minutes) is summed by the database; other
+    resolutions or unaligned windows are summed from slices. Buckets without any slice are left
+    out.
     """
-    grouped: dict[int, WindowTotals] = {}
-    if resolution % HOUR == 0 and window.start % HOUR == 0 and window.end % HOUR == 0:
-        for hour, totals in hour_totals(connection, slo_id, window).items():
-            end = align_up(hour - window.start, resolution) + window.start
-            grouped[end] = grouped.get(end, WindowTotals()) + totals
-    else:
-        members: dict[int, list[SliceRecord]] = {}
-        for record in read_slices(connection, slo_id, window):
-            end = align_up(record.t - window.start, resolution) + window.start
-            members.setdefault(end, []).append(record)
-        grouped = {end: WindowTotals.of(records) for end, records in members.items()}
-    return sorted(grouped.items())
+    for level in rollups.LEVELS:
+        size = level.size
+        if resolution % size == 0 and window.start % size == 0 and window.end % size == 0:
+            return sorted(rollups.grouped(connection, slo_id, level, window, resolution).items())
+    members: dict[int, list[SliceRecord]] = {}
+    for record in read_slices(connection, slo_id, window):
+        end = align_up(record.t - window.start, resolution) + window.start
+        members.setdefault(end, []).append(record)
+    return sorted((end, WindowTotals.of(records)) for end, records in members.items())
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,27 @@
-"""Ledger reads and writes: idempotent slice upserts, hourly rollups, window sums.
+"""Ledger reads and writes: idempotent slice upserts, window sums over slices and rollups.
 
-Writing a slice twice leaves one row with the second value, and every hour a write touches is
-rebuilt from its slices, so re-evaluating any range never double counts.
+Writing a slice twice leaves one row with the second value, and the rollups follow exactly (see
+`app.store.rollups`), so re-evaluating any range never double counts.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, func, or_, select
+from sqlalchemy import Connection, Table, and_, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.slo.ledger import ModeSlice, SliceRecord, SliceStatus, WindowTotals
 from app.slo.windows import Window, align_up
-from app.store.tables import hourly, hourly_modes, slices
+from app.store import rollups
+from app.store.tables import fivemin, fivemin_modes, hourly, hourly_modes, slices
 
-HOUR = 3600
+HOUR = rollups.HOUR
+FIVE = rollups.FIVE_MINUTES
 
 
 def upsert(
@@ -26,11 +30,15 @@ def upsert(
     """INSERT … ON CONFLICT DO UPDATE on SQLite and PostgreSQL alike."""
     if not rows:
         return
-    dialect = connection.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table)
+    connection.execute(_upsert_statement(table, connection.dialect.name, tuple(keys)), rows)
+
+
+@cache
+def _upsert_statement(table: Table, dialect: str, keys: tuple[str, ...]) -> Any:
+    """Built once per table: constructing `excluded` columns is costly on hot paths."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     updates = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
-    connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates), rows)
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=updates)
 
 
 def _encode_modes(modes: dict[str, ModeSlice] | Any) -> str:
@@ -76,9 +84,15 @@ def record_from_row(row: Any) -> SliceRecord:
 def write_slices(
     connection: Connection, slo_id: int, records: Sequence[SliceRecord], slice_seconds: int = 60
 ) -> None:
-    """Upsert slices and rebuild the hours they fall in, in the caller's transaction."""
+    """Upsert slices and bring the rollups up to date, in the caller's transaction."""
     if not records:
         return
+    ends = {record.t for record in records}
+    previous = [
+        record
+        for record in read_slices(connection, slo_id, Window(min(ends) - 1, max(ends)))
+        if record.t in ends
+    ]
     rows = [
         {
             "slo_id": slo_id,
@@ -96,71 +110,14 @@ def write_slices(
         for record in records
     ]
     upsert(connection, slices, rows, ["slo_id", "t"])
-    by_hour: dict[int, list[SliceRecord]] = {}
-    for record in records:
-        by_hour.setdefault(align_up(record.t, HOUR), []).append(record)
-    # An hour whose every slice was just written is summed from memory; only the ragged hours
-    # at the edges of the batch are read back, so backfills do not read what they wrote.
-    complete = HOUR // slice_seconds
-    whole = {hour: members for hour, members in by_hour.items() if len(members) == complete}
-    rebuild_hours(connection, slo_id, [h for h in by_hour if h not in whole], whole)
+    rollups.apply_writes(connection, slo_id, records, previous, slice_seconds)
 
 
-def rebuild_hours(
-    connection: Connection,
-    slo_id: int,
-    hours: Iterable[int],
-    known: dict[int, list[SliceRecord]] | None = None,
-) -> None:
-    """Recompute the hourly rollups of `hours` (hour ends) from their stored slices, and of the
-    hours in `known` from the slices given there."""
-    by_hour: dict[int, list[SliceRecord]] = dict(known or {})
-    for hour in sorted(set(hours) - set(by_hour)):
-        by_hour[hour] = read_slices(connection, slo_id, Window(hour - HOUR, hour))
-    if not by_hour:
-        return
-    hour_rows: list[dict[str, Any]] = []
-    mode_rows: list[dict[str, Any]] = []
-    for hour, members in by_hour.items():
-        if not members:
-            continue
-        totals = WindowTotals.of(members)
-        hour_rows.append(
-            {
-                "slo_id": slo_id,
-                "hour": hour,
-                "total": totals.total,
-                "bad": totals.bad,
-                "unattributed": totals.unattributed,
-                "slices": totals.slices,
-                "no_data_slices": totals.no_data_slices,
-                "excluded_slices": totals.excluded_slices,
-            }
-        )
-        modes = {name for record in members for name in record.modes}
-        mode_rows.extend(
-            {
-                "slo_id": slo_id,
-                "hour": hour,
-                "mode": mode,
-                "credited": totals.credited.get(mode, 0.0),
-                "held_slices": totals.held_slices.get(mode, 0),
-            }
-            for mode in sorted(modes)
-        )
-    touched = sorted(by_hour)
-    connection.execute(
-        delete(hourly).where(and_(hourly.c.slo_id == slo_id, hourly.c.hour.in_(touched)))
-    )
-    connection.execute(
-        delete(hourly_modes).where(
-            and_(hourly_modes.c.slo_id == slo_id, hourly_modes.c.hour.in_(touched))
-        )
-    )
-    if hour_rows:
-        connection.execute(hourly.insert(), hour_rows)
-    if mode_rows:
-        connection.execute(hourly_modes.insert(), mode_rows)
+def rebuild_hours(connection: Connection, slo_id: int, hours: Iterable[int]) -> None:
+    """Recompute the rollups of `hours` (hour ends) from their stored slices."""
+    by_hour = {hour: read_slices(connection, slo_id, Window(hour - HOUR, hour)) for hour in hours}
+    if by_hour:
+        rollups.rebuild(connection, slo_id, by_hour)
 
 
 def read_slices(connection: Connection, slo_id: int, window: Window) -> list[SliceRecord]:
@@ -175,93 +132,113 @@ def read_slices(connection: Connection, slo_id: int, window: Window) -> list[Sli
 def window_totals(
     connection: Connection, slo_id: int, windows: Sequence[Window]
 ) -> list[WindowTotals]:
-    """Sums over each window: whole hours from rollups, the ragged edges from slices.
-
-    Three queries whatever the number of windows, so a report costs the same for a 5-minute and
-    a 30-day window.
-    """
-    if not windows:
-        return []
+    """Sums over each window: whole hours and five-minute buckets from rollups (summed by the
+    database), and at most four slices at each edge from the ledger itself."""
     plans = [_plan(window) for window in windows]
-    edge_ranges = [edge for plan in plans for edge in plan[1]]
-    hour_lo = min((plan[0].start for plan in plans if plan[0].seconds > 0), default=None)
-    hour_hi = max((plan[0].end for plan in plans if plan[0].seconds > 0), default=None)
-
-    by_hour: dict[int, WindowTotals] = {}
-    if hour_lo is not None and hour_hi is not None:
-        by_hour = hour_totals(connection, slo_id, Window(hour_lo, hour_hi))
+    five_ranges = sorted({span for plan in plans for span in plan.fives})
+    slice_ranges = sorted({span for plan in plans for span in plan.slices})
+    fives = rollups.bucket_rows(connection, slo_id, rollups.LEVELS[1], five_ranges)
     edge_records: list[SliceRecord] = []
-    if edge_ranges:
-        condition = or_(*[and_(slices.c.t > lo, slices.c.t <= hi) for lo, hi in edge_ranges])
-        rows = connection.execute(
-            select(slices).where(slices.c.slo_id == slo_id, condition).order_by(slices.c.t)
-        )
-        edge_records = [record_from_row(row) for row in rows]
-
+    if slice_ranges:
+        condition = rollups.any_range(slices.c.slo_id, slo_id, slices.c.t, slice_ranges)
+        edge_records = [
+            record_from_row(row) for row in connection.execute(select(slices).where(condition))
+        ]
+    hourly_windows = [plan.hours for plan in plans if plan.hours is not None]
+    hour_sums = iter(rollups.summed(connection, slo_id, rollups.LEVELS[0], hourly_windows))
     results = []
-    for hours, edges in plans:
+    for plan in plans:
         totals = WindowTotals()
-        for hour, hour_sum in by_hour.items():
-            if hours.start < hour <= hours.end:
-                totals = totals + hour_sum
+        if plan.hours is not None:
+            totals = totals + next(hour_sums)
+        for end, bucket in fives.items():
+            if any(lo < end <= hi for lo, hi in plan.fives):
+                totals = totals + bucket
         totals = totals + WindowTotals.of(
-            record for record in edge_records if any(lo < record.t <= hi for lo, hi in edges)
+            record for record in edge_records if any(lo < record.t <= hi for lo, hi in plan.slices)
         )
         results.append(totals)
     return results
 
 
-def _plan(window: Window) -> tuple[Window, list[tuple[int, int]]]:
-    """(hour ends to take from rollups, slice ranges to read) that together cover `window`."""
-    first_full = align_up(window.start, HOUR)  # start of the first whole hour inside
-    last_full = window.end - window.end % HOUR  # end of the last whole hour inside
-    if last_full - first_full < HOUR:
-        return Window(first_full, first_full), [(window.start, window.end)]
-    edges = []
-    if window.start < first_full:
-        edges.append((window.start, first_full))
-    if last_full < window.end:
-        edges.append((last_full, window.end))
-    # Hour ends h with first_full < h <= last_full are whole hours inside the window.
-    return Window(first_full, last_full), edges
+@dataclass(frozen=True)
+class _Plan:
+    """A window cut into whole hours, whole five-minute buckets and loose slices."""
+
+    hours: Window | None
+    fives: list[tuple[int, int]]
+    slices: list[tuple[int, int]]
+
+
+def _plan(window: Window) -> _Plan:
+    first_hour, last_hour = align_up(window.start, HOUR), window.end - window.end % HOUR
+    if last_hour - first_hour >= HOUR:
+        hours: Window | None = Window(first_hour, last_hour)
+        rest = [(window.start, first_hour), (last_hour, window.end)]
+    else:
+        hours, rest = None, [(window.start, window.end)]
+    fives: list[tuple[int, int]] = []
+    loose: list[tuple[int, int]] = []
+    for lo, hi in rest:
+        if hi <= lo:
+            continue
+        first_five, last_five = align_up(lo, FIVE), hi - hi % FIVE
+        if last_five > first_five:
+            fives.append((first_five, last_five))
+            loose.extend(span for span in ((lo, first_five), (last_five, hi)) if span[1] > span[0])
+        else:
+            loose.append((lo, hi))
+    return _Plan(hours, fives, loose)
 
 
 def hour_totals(connection: Connection, slo_id: int, hours: Window) -> dict[int, WindowTotals]:
-    rows = connection.execute(
-        select(hourly).where(
-            hourly.c.slo_id == slo_id, hourly.c.hour > hours.start, hourly.c.hour <= hours.end
-        )
-    ).all()
-    credited: dict[int, dict[str, float]] = {}
-    held: dict[int, dict[str, int]] = {}
-    for mode_row in connection.execute(
-        select(hourly_modes).where(
-            hourly_modes.c.slo_id == slo_id,
-            hourly_modes.c.hour > hours.start,
-            hourly_modes.c.hour <= hours.end,
-        )
-    ):
-        credited.setdefault(mode_row.hour, {})[mode_row.mode] = mode_row.credited
-        held.setdefault(mode_row.hour, {})[mode_row.mode] = mode_row.held_slices
-    return {
-        row.hour: WindowTotals(
-            total=row.total,
-            bad=row.bad,
-            unattributed=row.unattributed,
-            credited=credited.get(row.hour, {}),
-            held_slices=held.get(row.hour, {}),
-            slices=row.slices,
-            no_data_slices=row.no_data_slices,
-            excluded_slices=row.excluded_slices,
-        )
-        for row in rows
-    }
+    """Each hourly rollup with its end in `hours`."""
+    return rollups.bucket_rows(connection, slo_id, rollups.LEVELS[0], [(hours.start, hours.end)])
 
 
 def bucket_totals(
+    connection: Connection,
+    slo_id: int,
+    window: Window,
+    bucket: int,
+    burning_above: float | None = None,
+) -> list[tuple[int, float, float, int]]:
+    """(bucket end, total, bad, counted slices) per bucket of `bucket` seconds, aligned to
+    multiples of it, summed by the database; modes not included.
+
+    When buckets are whole five minutes the middle of the window comes from the five-minute
+    rollups (a 30-day period is 8,640 rows instead of 43,200 slices) and only the ragged ends
+    from slices.
+    """
+
+    def keep(rows: list[tuple[int, float, float, int]]) -> list[tuple[int, float, float, int]]:
+        if burning_above is None:
+            return rows
+        return [row for row in rows if row[1] > 0 and row[2] > row[1] * burning_above]
+
+    first, last = align_up(window.start, FIVE), window.end - window.end % FIVE
+    if bucket % FIVE or last <= first:
+        return keep(_slice_buckets(connection, slo_id, window, bucket))
+    merged: dict[int, list[float]] = {}
+    parts = [
+        _slice_buckets(connection, slo_id, Window(window.start, first), bucket),
+        rollups.coarse_buckets(connection, slo_id, Window(first, last), bucket, burning_above),
+        _slice_buckets(connection, slo_id, Window(last, window.end), bucket),
+    ]
+    for part in parts:
+        for end, total, bad, count in part:
+            row = merged.setdefault(end, [0.0, 0.0, 0])
+            row[0] += total
+            row[1] += bad
+            row[2] += count
+    return keep([(end, row[0], row[1], int(row[2])) for end, row in sorted(merged.items())])
+
+
+def _slice_buckets(
     connection: Connection, slo_id: int, window: Window, bucket: int
 ) -> list[tuple[int, float, float, int]]:
-    """(bucket end, total, bad, counted slices) per bucket, summed in SQL; modes not included."""
+    if window.seconds <= 0:
+        return []
     bucket_end = ((slices.c.t + (bucket - 1)) // bucket) * bucket
     counted = and_(slices.c.status == SliceStatus.OK.value, slices.c.excluded.is_(False))
     rows = connection.execute(
@@ -279,7 +256,7 @@ def bucket_totals(
 
 
 def delete_history(connection: Connection, slo_id: int) -> None:
-    for table in (hourly_modes, hourly, slices):
+    for table in (fivemin_modes, fivemin, hourly_modes, hourly, slices):
         connection.execute(delete(table).where(table.c.slo_id == slo_id))
 
 

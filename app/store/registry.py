@@ -40,6 +40,7 @@ class SyncResult:
     history_reset: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     deactivated: list[str] = field(default_factory=list)
+    corrections: list[str] = field(default_factory=list)  # "create checkout/freeze", …
 
 
 def _stored(row: Any) -> StoredSLO:

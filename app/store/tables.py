@@ -81,29 +81,37 @@ slices = Table(
     Column("excluded", Boolean, nullable=False, default=False),
 )
 
-# Hourly sums of counted slices, keyed by the hour's END (slices with t in (hour - 3600, hour]).
-hourly = Table(
-    "hourly",
-    metadata,
-    Column("slo_id", Integer, ForeignKey("slos.id", ondelete="CASCADE"), primary_key=True),
-    Column("hour", BigInteger, primary_key=True, autoincrement=False),
-    Column("total", Float, nullable=False),
-    Column("bad", Float, nullable=False),
-    Column("unattributed", Float, nullable=False),
-    Column("slices", Integer, nullable=False),
-    Column("no_data_slices", Integer, nullable=False),
-    Column("excluded_slices", Integer, nullable=False),
-)
 
-hourly_modes = Table(
-    "hourly_modes",
-    metadata,
-    Column("slo_id", Integer, ForeignKey("slos.id", ondelete="CASCADE"), primary_key=True),
-    Column("hour", BigInteger, primary_key=True, autoincrement=False),
-    Column("mode", String(100), primary_key=True),
-    Column("credited", Float, nullable=False),
-    Column("held_slices", Integer, nullable=False),
-)
+def _rollup(name: str, key: str) -> tuple[Table, Table]:
+    """A rollup level: sums of counted slices per bucket, and per failure mode, keyed by the
+    bucket's END (slices with t in (end - size, end])."""
+    sums = Table(
+        name,
+        metadata,
+        Column("slo_id", Integer, ForeignKey("slos.id", ondelete="CASCADE"), primary_key=True),
+        Column(key, BigInteger, primary_key=True, autoincrement=False),
+        Column("total", Float, nullable=False),
+        Column("bad", Float, nullable=False),
+        Column("unattributed", Float, nullable=False),
+        Column("slices", Integer, nullable=False),
+        Column("no_data_slices", Integer, nullable=False),
+        Column("excluded_slices", Integer, nullable=False),
+    )
+    modes = Table(
+        f"{name}_modes",
+        metadata,
+        Column("slo_id", Integer, ForeignKey("slos.id", ondelete="CASCADE"), primary_key=True),
+        Column(key, BigInteger, primary_key=True, autoincrement=False),
+        Column("mode", String(100), primary_key=True),
+        Column("credited", Float, nullable=False),
+        Column("held_slices", Integer, nullable=False),
+    )
+    return sums, modes
+
+
+hourly, hourly_modes = _rollup("hourly", "hour")
+# The same per five minutes: window edges then read at most a few slices, whatever the window.
+fivemin, fivemin_modes = _rollup("fivemin", "bucket")
 
 # The latest report of every SLO, refreshed after each evaluation: lists read this, not the ledger.
 statuses = Table(
@@ -193,4 +201,46 @@ notifications = Table(
     Column("delivered_at", Float, nullable=True),
     UniqueConstraint("event_id", "receiver", name="uq_notifications_event_id_receiver"),
     Index("ix_notifications_state_next_attempt_at", "state", "next_attempt_at"),
+)
+
+# Budget corrections (app.slo.corrections): exclusion windows, one-off (`start`, `end`) or
+# recurring (`rrule`, `duration`). `scope` is an SLO key (`service/slo`) or a service name (all its
+# SLOs); with `name` it is the identity, so a YAML correction keeps its row across edits.
+# `source` is `api` or `file:<path>`. Times are epoch seconds; created/updated are wall clock.
+corrections = Table(
+    "corrections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("scope", String(200), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("start", BigInteger, nullable=True),
+    Column("end", BigInteger, nullable=True),
+    Column("rrule", Text, nullable=True),
+    Column("duration", Integer, nullable=True),
+    Column("source", String(600), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    UniqueConstraint("scope", "name", name="uq_corrections_scope_name"),
+)
+
+# Every create, update and delete of a correction: who (`api`, `api:<actor>`, `file:<path>`),
+# when (wall clock), and the correction as JSON before and after. Rows outlive their correction.
+correction_audit = Table(
+    "correction_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("correction_id", Integer, nullable=False),
+    Column("action", String(16), nullable=False),  # create | update | delete
+    Column("actor", String(200), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("scope", String(200), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("before", Text, nullable=True),
+    Column("after", Text, nullable=True),
+    Index("ix_correction_audit_correction_id", "correction_id"),
+    Index("ix_correction_audit_at", "at"),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import httpx
@@ -36,6 +37,14 @@ def test_writes_need_the_token(served: Callable[..., Served]) -> None:
         )
         assert queued.status_code == 202, queued.text
         assert [job["slo"] for job in queued.json()["jobs"]] == ["checkout/checkout-success"]
+        # The job runs in the background: let it finish before the ledger goes away.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            states = {job["state"] for job in admin.get("/api/v1/backfills").json()["jobs"]}
+            if states <= {"done", "failed"}:
+                break
+            time.sleep(0.1)
+        assert states == {"done"}
         unknown = admin.post("/api/v1/backfills", json={"slos": ["no/such"], "since": "1h"})
         assert unknown.status_code == 404
 

@@ -73,3 +73,25 @@ def test_every_figure_matches_the_ground_truth(
         failures += [f"{key}: {problem}" for problem in mismatches(report, period, windows)]
         assert report.status.value == "ok", (key, report.status, report.error)
     assert not failures, "\n".join(failures)
+
+
+def test_a_fast_burn_is_one_budget_incident_with_its_own_attribution(
+    evaluate: Callable[[str], Evaluated],
+) -> None:
+    evaluated = evaluate("fast_burn")
+    facts = evaluated.running.built.named.facts
+    report = evaluated.engine.report("checkout/checkout-success", evaluated.end)
+    assert len(report.incidents) == 1
+    incident = report.incidents[0]
+    start, end = epoch(incident.start), epoch(incident.end)
+    # Five-minute buckets: the incident's edges land within one bucket of the injected burn.
+    assert abs(start - facts["incident_start"]) <= 300
+    assert abs(end - facts["incident_end"]) <= 300
+    truth = evaluated.running.truth.slo("checkout/checkout-success")
+    period = truth.window(epoch(report.window.start), evaluated.end)
+    span = truth.window(start, end)
+    assert incident.consumed == pytest.approx(span.bad / (period.total * period.budget), rel=1e-6)
+    assert incident.top_failure_mode == "payment-timeout"
+    top = incident.attribution[0]
+    assert top.failure_mode == "payment-timeout"
+    assert top.share == pytest.approx(span.share("payment-timeout"), abs=1e-9)

@@ -46,6 +46,7 @@ def reload_definitions(state: State) -> ReloadResult:
         changed_history=sync.history_reset,
         updated=sync.updated,
         removed=sync.deactivated,
+        corrections=sync.corrections,
     )
 
 

@@ -1,0 +1,227 @@
+"""Engine benchmarks: one tick of 1,000 SLOs × 3 failure modes, and a 30-day backfill of 100 SLOs.
+
+Both run against a real Prometheus (Debian package) on loopback over the test bed's simulated
+shop, on this machine's 2 cores (Prometheus included). Usage:
+
+    PYTHONPATH=. .venv/bin/python -m bench.bench_engine tick [--slos 1000]
+    PYTHONPATH=. .venv/bin/python -m bench.bench_engine backfill [--slos 100] [--days 30]
+
+Prints a JSON line of figures; bench/RESULTS.md records them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import pstats
+import resource
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from app.engine.service import Engine, EngineConfig
+from app.loading import load_definitions
+from app.slo.definitions import DefinitionSet, SLODefinition
+from app.slo.spec import SLOSpec
+from app.sources.prometheus import PrometheusSource, SourceConfig
+from app.store.store import Store
+from app.testbed.dataset import generate
+from app.testbed.prometheus import PrometheusServer
+from app.testbed.scenarios import demo_history
+from app.testbed.tsdb import build_tsdb
+
+REPO = Path(__file__).resolve().parents[1]
+SERVICES = ("checkout", "catalog", "storefront", "order-status")
+
+
+def synthetic_slos(count: int) -> DefinitionSet:
+    """`count` SLOs, each an events SLI with three failure modes (two `bad`, one `when`)."""
+    shipped = load_definitions(REPO / "slo_definitions", alerts=REPO / "alerts").definitions
+    definitions = []
+    for index in range(count):
+        service = SERVICES[index % len(SERVICES)]
+        # A different (always true) matcher per SLO keeps Prometheus from answering from cache.
+        selector = f'service="{service}", code!="{index}"'
+        spec = SLOSpec.model_validate(
+            {
+                "name": f"slo-{index:04d}",
+                "objective": 99.9,
+                "period": "30d",
+                "sli": {
+                    "events": {
+                        "total": f"sum(rate(http_requests_total{{{selector}}}[{{{{window}}}}]))",
+                        "bad": f'sum(rate(http_requests_total{{{selector}, code=~"5.."}}[{{{{window}}}}]))',
+                    }
+                },
+                "failure_modes": [
+                    {
+                        "name": "payment-timeout",
+                        "design_choice": "synchronous-call",
+                        "dependency": "payment-provider",
+                        "bad": 'sum(rate(payment_client_requests_total{outcome="timeout"}[{{window}}]))',
+                    },
+                    {
+                        "name": "replication-conflicts",
+                        "design_choice": "multi-region",
+                        "dependency": "cart-replication",
+                        "bad": "sum(rate(storefront_replication_conflicts_total[{{window}}]))",
+                    },
+                    {
+                        "name": "orders-backlog",
+                        "design_choice": "queue",
+                        "dependency": "orders-queue",
+                        "when": "max(aws_sqs_approximate_age_of_oldest_message_maximum) > 300",
+                    },
+                ],
+            }
+        )
+        definitions.append(SLODefinition(service=f"bench-{index // 25:03d}", spec=spec))
+    return DefinitionSet(slos=tuple(definitions), catalog=shipped.catalog, alerts=shipped.alerts)
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.count = 0
+        self.seconds = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self, seconds: float, outcome: str) -> None:
+        with self._lock:
+            self.count += 1
+            self.seconds += seconds
+
+
+def world(days: int, root: Path) -> tuple[PrometheusServer, int, int]:
+    started = time.monotonic()
+    end = 1_709_510_400 + days * 86400
+    scenario = demo_history(end - days * 86400, days * 1440).scenario
+    build_tsdb(generate(scenario), root / "tsdb", work_dir=root)
+    server = PrometheusServer(root / "tsdb", work_dir=root / "prometheus")
+    server.start()
+    print(f"# data ready in {time.monotonic() - started:.1f}s", flush=True)
+    return server, scenario.start, scenario.end
+
+
+def engine_for(
+    url: str,
+    database: str,
+    definitions: DefinitionSet,
+    clock: int,
+    span: int,
+    counter: QueryCounter,
+    concurrency: int,
+) -> Engine:
+    source = PrometheusSource(SourceConfig(url=url, concurrency=concurrency), observer=counter)
+    config = EngineConfig(evaluation_delay=0, initial_backfill=span, concurrency=concurrency)
+    now = {"t": clock}
+    engine = Engine(Store(database).open(), source, definitions, config, clock=lambda: now["t"])
+    engine.sync()
+    return engine
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_tick(args: argparse.Namespace, root: Path) -> dict[str, object]:
+    server, _, end = world(1, root)
+    try:
+        definitions = synthetic_slos(args.slos)
+        counter = QueryCounter()
+        database = args.database_url or f"sqlite:///{root}/ledger.db"
+        # Warm-up: an hour of history for every SLO, then measure the steady-state tick that
+        # evaluates one new slice per SLO (what runs every minute in production).
+        engine = engine_for(
+            server.url, database, definitions, end - 60, 3600, counter, args.concurrency
+        )
+        warm = time.monotonic()
+        engine.tick(now=end - 60)
+        warm_seconds = time.monotonic() - warm
+        counter.count, counter.seconds = 0, 0.0
+        profile = cProfile.Profile() if args.profile else None
+        began = time.monotonic()
+        if profile:
+            profile.enable()
+        result = engine.tick(now=end)
+        if profile:
+            profile.disable()
+        seconds = time.monotonic() - began
+        assert not result.errors and result.unavailable is None, result
+        figures: dict[str, object] = {
+            "benchmark": "tick",
+            "slos": args.slos,
+            "failure_modes_per_slo": 3,
+            "tick_seconds": round(seconds, 2),
+            "prometheus_queries": counter.count,
+            "query_seconds_summed": round(counter.seconds, 2),
+            "warmup_tick_seconds_one_hour": round(warm_seconds, 2),
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+            "database": engine.store.dialect,
+        }
+        if profile:
+            out = io.StringIO()
+            pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(25)
+            print(out.getvalue())
+        engine.store.close()
+        return figures
+    finally:
+        server.close()
+
+
+def bench_backfill(args: argparse.Namespace, root: Path) -> dict[str, object]:
+    server, start, end = world(args.days, root)
+    try:
+        definitions = synthetic_slos(args.slos)
+        counter = QueryCounter()
+        database = args.database_url or f"sqlite:///{root}/ledger.db"
+        engine = engine_for(
+            server.url, database, definitions, end, end - start, counter, args.concurrency
+        )
+        began = time.monotonic()
+        result = engine.tick(now=end)
+        seconds = time.monotonic() - began
+        assert not result.errors and result.unavailable is None, result
+        slices = sum(result.evaluated.values())
+        engine.store.close()
+        return {
+            "benchmark": "backfill",
+            "slos": args.slos,
+            "days": args.days,
+            "slices": slices,
+            "seconds": round(seconds, 1),
+            "slices_per_second": round(slices / seconds),
+            "prometheus_queries": counter.count,
+            "query_seconds_summed": round(counter.seconds, 1),
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+            "database": "sqlite" if database.startswith("sqlite") else "postgresql",
+        }
+    finally:
+        server.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("which", choices=["tick", "backfill"])
+    parser.add_argument("--slos", type=int)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--database-url")
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    args.slos = args.slos or (1000 if args.which == "tick" else 100)
+    root = Path(tempfile.mkdtemp(prefix="faultline-bench-"))
+    try:
+        figures = bench_tick(args, root) if args.which == "tick" else bench_backfill(args, root)
+        print(json.dumps(figures), flush=True)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
