@@ -1,42 +1,212 @@
-"""The Dash application (placeholder overview until the dashboards land)."""
+"""The Dash application: a shell, a router, three server callbacks and a few in the browser.
+
+Everything a page shows is drawn from the URL (path and query string) on the server, so a link
+reproduces the view. Controls never draw anything themselves: one callback writes their values
+into the query string, and the change of URL redraws the page. The theme (light, dark or the
+system's) is chosen in the browser and the figures are drawn to match it.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote
 
-from dash import Dash, dash_table, html
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from app.api.state import AppState
-from app.store import status
+from app.store.errors import StoreError
+from app.web import components as ui
+from app.web import urlstate
+from app.web.markup import RAW_HTML_JS
+from app.web.pages import Context, Page, boards, failure_modes, overview, slo_detail
+from app.web.theme import theme_named
+
+log = logging.getLogger(__name__)
+
+NAV = (("SLOs", "/"), ("Failure modes", "/failure-modes"), ("Boards", "/boards"))
+
+THEME_JS = """
+function(choice) {
+    const wanted = choice || "auto";
+    const query = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)");
+    const name = wanted === "dark" || (wanted === "auto" && query && query.matches)
+        ? "dark" : "light";
+    document.documentElement.dataset.theme = name;
+    return [name, "Theme: " + wanted];
+}
+"""
+TOGGLE_JS = """
+function(clicks, choice) {
+    const order = ["auto", "dark", "light"];
+    return order[(order.indexOf(choice || "auto") + 1) % order.length];
+}
+"""
+TITLE_JS = """
+function(title) {
+    document.title = title ? title + " · Faultline" : "Faultline";
+    return "";
+}
+"""
+
+
+def shell() -> html.Div:
+    """The page frame; the router fills `page`."""
+    return html.Div(
+        [
+            dcc.Location(id="url", refresh="callback-nav"),
+            dcc.Store(id="theme-choice", storage_type="local", data="auto"),
+            dcc.Store(id="theme", data="light"),
+            dcc.Store(id="title-sink"),
+            dcc.Interval(id="refresh-timer", interval=60_000, disabled=True),
+            html.Header(
+                [
+                    html.A("Faultline", href="/", className="brand"),
+                    html.Nav(id="nav", className="nav"),
+                    html.Button(
+                        "Theme: auto", id="theme-toggle", n_clicks=0, className="theme-toggle"
+                    ),
+                ],
+                className="topbar",
+            ),
+            html.Main(
+                [
+                    html.H1(id="page-title"),
+                    html.Div(html.P("Loading…", className="muted"), id="page"),
+                ],
+                className="main",
+            ),
+        ],
+        id="app-root",
+    )
+
+
+def route(pathname: str, context: Context) -> Page:
+    parts = [unquote(part) for part in pathname.strip("/").split("/") if part]
+    if not parts:
+        return overview.render(context)
+    if parts[0] == "slo" and len(parts) == 3:
+        return slo_detail.render(context, parts[1], parts[2])
+    if parts == ["failure-modes"]:
+        return failure_modes.render(context)
+    if parts == ["boards"]:
+        return boards.render_index(context)
+    if parts[0] == "boards" and len(parts) == 2:
+        return boards.render_board(context, parts[1])
+    return Page(
+        "Not found",
+        [ui.notice(f"No page at {pathname}.", "bad", id="not-found"), ui.link("All SLOs", "/")],
+    )
+
+
+def nav(pathname: str, state: urlstate.ViewState) -> list[Any]:
+    """Links that keep the range and refresh, so moving between pages keeps the context."""
+    query = state.carried()
+    section = "/" + pathname.strip("/").split("/")[0] if pathname.strip("/") else "/"
+    active = {"/slo": "/", "/boards": "/boards"}.get(section, section)
+    return [
+        dcc.Link(
+            text,
+            href=href + query,
+            className="active" if href == active else "",
+            id=f"nav-{href.strip('/') or 'slos'}",
+        )
+        for text, href in NAV
+    ]
 
 
 def create_dash(state: Callable[[], AppState]) -> Dash:
-    dash_app = Dash(__name__, title="Faultline", update_title=None)
+    dash_app = Dash(
+        __name__,
+        title="Faultline",
+        update_title=None,
+        suppress_callback_exceptions=True,  # page controls exist only on their pages
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    dash_app.layout = shell
 
-    def layout() -> html.Div:
-        engine = state().engine
-        with engine.store.read() as connection:
-            rows = status.status_rows(connection)
-        return html.Div(
-            [
-                html.H1("Faultline"),
-                dash_table.DataTable(
-                    data=[
-                        {
-                            "slo": row.key,
-                            "status": row.status,
-                            "policy": row.policy,
-                            "remaining": f"{row.remaining:.1%}",
-                        }
-                        for row in rows
-                    ],
-                    columns=[
-                        {"name": name, "id": name}
-                        for name in ("slo", "status", "policy", "remaining")
-                    ],
-                ),
-            ]
+    dash_app.clientside_callback(
+        THEME_JS,
+        Output("theme", "data"),
+        Output("theme-toggle", "children"),
+        Input("theme-choice", "data"),
+    )
+    dash_app.clientside_callback(
+        TOGGLE_JS,
+        Output("theme-choice", "data"),
+        Input("theme-toggle", "n_clicks"),
+        State("theme-choice", "data"),
+        prevent_initial_call=True,
+    )
+    dash_app.clientside_callback(
+        TITLE_JS, Output("title-sink", "data"), Input("page-title", "children")
+    )
+    dash_app.clientside_callback(
+        RAW_HTML_JS,
+        Output({"raw-host": ALL}, "className"),  # never set: the callback fills the elements
+        Input({"raw-html": ALL}, "data"),
+        State({"raw-html": ALL}, "id"),
+    )
+
+    def render(
+        pathname: str | None, search: str | None, _ticks: int | None, theme: str | None
+    ) -> tuple[Any, str, Any]:
+        path = pathname or "/"
+        view = urlstate.parse(search)
+        app_state = state()
+        context = Context(app_state.engine, view, theme_named(theme), app_state.settings.dashboards)
+        try:
+            page = route(path, context)
+        except StoreError as error:
+            log.warning("dashboard %s: store unavailable: %s", path, error)
+            page = Page(
+                "Unavailable",
+                [
+                    ui.notice(
+                        "The ledger store does not answer; try again shortly.",
+                        "bad",
+                        id="store-error",
+                    )
+                ],
+            )
+        return (
+            html.Div(
+                page.body, className="page", **{"data-path": path, "data-query": search or ""}
+            ),
+            page.title,
+            nav(path, view),
         )
 
-    dash_app.layout = layout
+    def controls_to_url(values: list[Any], search: str | None) -> Any:
+        names = [item["id"]["control"] for item in ctx.inputs_list[0]]
+        current = urlstate.parse(search)
+        query = urlstate.with_controls(current, dict(zip(names, values, strict=True))).query()
+        return no_update if query == (search or "") else query
+
+    def refresh_timer(search: str | None) -> tuple[int, bool]:
+        seconds = urlstate.parse(search).refresh_seconds
+        return max(seconds, 1) * 1000, seconds == 0
+
+    # Registered by call rather than as decorators: Dash is untyped, and this keeps mypy strict.
+    dash_app.callback(
+        Output("page", "children"),
+        Output("page-title", "children"),
+        Output("nav", "children"),
+        Input("url", "pathname"),
+        Input("url", "search"),
+        Input("refresh-timer", "n_intervals"),
+        Input("theme", "data"),
+    )(render)
+    dash_app.callback(
+        Output("url", "search"),
+        Input({"control": ALL}, "value"),
+        State("url", "search"),
+        prevent_initial_call=True,
+    )(controls_to_url)
+    dash_app.callback(
+        Output("refresh-timer", "interval"),
+        Output("refresh-timer", "disabled"),
+        Input("url", "search"),
+    )(refresh_timer)
     return dash_app

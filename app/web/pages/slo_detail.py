@@ -1,0 +1,119 @@
+"""One SLO: how its budget burned, which failure modes spent it, and what would buy it back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import html
+
+from app.engine.ranges import RangeError
+from app.web import components as ui
+from app.web import controls, figures
+from app.web import format as fmt
+from app.web.pages import Context, Page
+from app.web.pages import slo_sections as sections
+from app.web.slo_data import SLOPageData, gather
+from app.web.theme import mode_colours
+
+BURN_NOTE = (
+    "Dashed: page tiers; dotted: ticket tiers. A tier fires when both its windows exceed it."
+)
+
+
+def _burn_note(data: SLOPageData) -> str:
+    hidden = [label for label, seconds in (("5m", 300), ("1h", 3600)) if seconds % data.burn_step]
+    if not hidden:
+        return BURN_NOTE
+    return f"{BURN_NOTE} {' and '.join(hidden)}: choose a shorter range."
+
+
+def charts(data: SLOPageData, ctx: Context) -> list[Any]:
+    theme = ctx.theme
+    colours = mode_colours([mode.name for mode in data.definition.spec.failure_modes])
+    if data.history.points:
+        burndown = figures.burndown(data.history, data.remaining, theme)
+        sli = figures.sli(data.history, theme)
+    else:
+        burndown = sli = figures.empty("no data in this range", theme)
+    bucket = fmt.duration(data.step)
+    return [
+        ui.section(
+            "Budget left vs. even burn",
+            ui.graph("chart-burndown", burndown),
+            note="Share of this range's budget left; the dashed line spends it evenly.",
+        ),
+        ui.section(
+            "Burn rate by window",
+            ui.graph("chart-burn", figures.burn_rates(data.burn, data.thresholds, theme)),
+            note=_burn_note(data),
+        ),
+        ui.section("SLI vs. objective", ui.graph("chart-sli", sli), note=f"Per {bucket} bucket."),
+        ui.section(
+            "Budget consumed by failure mode",
+            ui.graph("chart-consumed", figures.consumed_by_mode(data.history, colours, theme)),
+            note=f"Per {bucket} bucket, as a share of the range's budget; grey is unattributed.",
+        ),
+    ]
+
+
+def _sunburst(data: SLOPageData, ctx: Context) -> Any:
+    if not data.spends and data.unattributed <= 0:
+        return figures.empty("no budget spent in this range", ctx.theme)
+    colours = mode_colours([mode.name for mode in data.definition.spec.failure_modes])
+    return figures.spend_sunburst(data.spends, data.unattributed, colours, ctx.theme)
+
+
+def render(ctx: Context, service: str, name: str) -> Page:
+    key = f"{service}/{name}"
+    bar = controls.bar(controls.range_picker(ctx.state), controls.refresh_picker(ctx.state))
+    try:
+        data = gather(ctx.engine, key, ctx.state)
+    except RangeError as error:
+        return Page(key, [bar, ui.notice(f"Range: {error}", "bad", id="range-error")])
+    if data is None:
+        missing = ui.notice(f"No SLO {key!r} is loaded.", "bad", id="not-found")
+        return Page("Unknown SLO", [missing, ui.link("All SLOs", "/")])
+    window = data.window
+    range_text = html.P(
+        f"{fmt.moment(window.start)} → {fmt.moment(window.end)}, {fmt.duration(data.step)} buckets",
+        className="muted small",
+        id="range-text",
+        **{"data-start": window.start, "data-end": window.end, "data-step": data.step},
+    )
+    incidents_note = "Contiguous burn episodes in the period, each with its own attribution."
+    spenders_note = (
+        "The top spenders in this range, with the failure their design choice introduces "
+        "(from the catalog) and the step that verifies it."
+    )
+    definition = data.definition
+    yaml = html.Pre(html.Code(definition.text or "(not available)"), className="yaml")
+    body: list[Any] = [
+        bar,
+        range_text,
+        sections.headline(data),
+        html.Div(charts(data, ctx), className="grid"),
+        html.Div(
+            [
+                ui.section(
+                    "Who spent the budget",
+                    sections.attribution_table(data),
+                    note="Over the selected range.",
+                ),
+                ui.section(
+                    "Design choice → failure mode → dependency",
+                    ui.graph("chart-sunburst", _sunburst(data, ctx)),
+                ),
+            ],
+            className="grid",
+        ),
+        ui.section("Buying it back", *sections.top_spenders(data), note=spenders_note),
+        ui.section("Budget incidents", *sections.incidents(data), note=incidents_note),
+        ui.section("Alert timeline", sections.timeline(data)),
+        ui.section(
+            "Definition",
+            yaml,
+            note=f"{definition.source}:{definition.line}",
+            id="definition-yaml",
+        ),
+    ]
+    return Page(f"{definition.service} / {definition.name}", body)

@@ -1,0 +1,271 @@
+"""The parts of the SLO page that are tables and text: the headline figures, who spent the
+budget, what buying it back means, budget incidents and the alert timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import html
+
+from app.slo.report import IncidentOut
+from app.web import components as ui
+from app.web import format as fmt
+from app.web.slo_data import SLOPageData
+from app.web.theme import UNATTRIBUTED, mode_colours
+
+HEADLINE_WINDOWS = ("5m", "1h", "6h", "1d", "3d")
+
+
+def _stat(label: str, content: Any, wide: bool = False) -> html.Div:
+    return html.Div(
+        [html.Div(label, className="stat-label"), content],
+        className="stat wide" if wide else "stat",
+    )
+
+
+def headline(data: SLOPageData) -> html.Section:
+    """The report's figures, as `GET /api/v1/slos/{service}/{slo}?at=<range end>` answers."""
+    report = data.report
+    budget = report.budget
+    stats: list[Any] = [
+        _stat("Budget left", ui.budget_bar(budget.remaining, id="detail-remaining"), wide=True),
+        _stat(
+            "Consumed",
+            ui.figure(budget.consumed, fmt.percent(budget.consumed), id="detail-consumed"),
+        ),
+        _stat("SLI", ui.figure(report.sli, fmt.ratio(report.sli), id="detail-sli")),
+        _stat(
+            "Exhausted in",
+            html.Span(fmt.duration(budget.time_to_exhaustion_seconds), id="detail-exhaustion"),
+        ),
+    ]
+    for window in HEADLINE_WINDOWS:
+        value = report.burn_rates.get(window)
+        stats.append(
+            _stat(f"Burn {window}", ui.figure(value, fmt.rate(value), id=f"detail-burn-{window}"))
+        )
+    if data.firing:
+        firing: list[Any] = [
+            html.Details(
+                [
+                    html.Summary(
+                        [
+                            ui.badge(alert.tier, ui.SEVERITY_CLASS.get(alert.severity, "warn")),
+                            f" firing since {fmt.moment(alert.since)}",
+                        ]
+                    ),
+                    html.P(alert.summary, className="small"),
+                ],
+                className="firing",
+                **{"data-tier": alert.tier},
+            )
+            for alert in data.firing
+        ]
+    else:
+        why = f" ({data.alerts_note})" if data.alerts_note else " firing"
+        firing = [html.Span("no alerts" + why, className="muted", id="detail-no-alerts")]
+    spec = data.definition.spec
+    state = html.Div(
+        [
+            ui.status_badge(report.status.value, report.error),
+            ui.policy_badge(report.policy),
+            html.Span(
+                f"{report.objective:g}% over {report.period} · {report.budgeting}",
+                className="muted",
+            ),
+            html.Span(
+                f"evaluated through {fmt.moment(report.evaluated_through)}", className="muted"
+            ),
+        ],
+        className="badges",
+        id="detail-state",
+        **{"data-status": report.status.value, "data-policy": report.policy},
+    )
+    return html.Section(
+        [
+            state,
+            html.P(report.error, className="error", id="detail-error") if report.error else None,
+            html.P(spec.description, className="lead") if spec.description else None,
+            html.P(["Invariant: ", spec.invariant], className="muted") if spec.invariant else None,
+            html.Div(stats, className="stats"),
+            html.Div(firing, className="firing-list", id="detail-alerts"),
+        ],
+        className="card headline",
+    )
+
+
+def _mode_row(name: str, colour: str | None, cells: list[Any], **attributes: Any) -> html.Tr:
+    swatch = html.Span(className="swatch", style={"background": colour})
+    return html.Tr([html.Td([swatch, name]), *cells], **attributes)
+
+
+def attribution_table(data: SLOPageData) -> html.Div:
+    """`GET …/attribution` for the range: each mode's budget consumed and share of bad events."""
+    key = data.definition.key
+    colours = mode_colours([mode.name for mode in data.definition.spec.failure_modes])
+    rows = []
+    for group in data.attribution.groups:
+        mine = next((share for share in group.slos if share.slo == key), None)
+        share = mine.share if mine else 0.0
+        cells = [
+            html.Td(group.design_choice or "—"),
+            html.Td(
+                ui.figure(group.consumed, fmt.percent(group.consumed, 2)), className="consumed"
+            ),
+            html.Td(ui.figure(share, fmt.percent(share)), className="share"),
+            html.Td(ui.figure(group.bad, fmt.number(group.bad)), className="bad"),
+        ]
+        rows.append(
+            _mode_row(
+                group.group,
+                colours.get(group.group),
+                cells,
+                id=f"mode-{group.group}",
+                **{"data-mode": group.group},
+            )
+        )
+    unattributed = [
+        html.Td("no failure mode names it", className="muted"),
+        html.Td(
+            ui.figure(data.unattributed, fmt.percent(data.unattributed, 2)), className="consumed"
+        ),
+        html.Td(
+            ui.figure(data.unattributed_share, fmt.percent(data.unattributed_share)),
+            className="share",
+        ),
+        html.Td(""),
+    ]
+    rows.append(_mode_row("unattributed", UNATTRIBUTED, unattributed, id="mode-unattributed"))
+    titles = ("Failure mode", "Design choice", "Budget consumed", "Share of bad", "Bad")
+    head = html.Thead(html.Tr([html.Th(title) for title in titles]))
+    table = html.Table([head, html.Tbody(rows)], id="attribution-table", className="data-table")
+    return html.Div(table, className="table-wrap")
+
+
+def top_spenders(data: SLOPageData) -> list[Any]:
+    """For the modes that spent most: the budget not burning would free, and the catalog's
+    failure the design choice introduces with the step that verifies it."""
+    if not data.top:
+        return [html.P("No failure mode spent budget in this range.", className="muted")]
+    remaining = data.report.budget.remaining
+    cards = []
+    for spender in data.top:
+        without = remaining + spender.period_consumed
+        catalog: list[Any] = [
+            html.Dt("Introduces"),
+            html.Dd(spender.introduces or "—"),
+            html.Dt("Verification step"),
+            html.Dd(spender.verification or "—"),
+        ]
+        if spender.buy_back:
+            catalog += [html.Dt("Buying it back"), html.Dd(spender.buy_back)]
+        freed = ui.figure(
+            spender.consumed, fmt.percent(spender.consumed, 2), classes="num strong freed"
+        )
+        cards.append(
+            html.Article(
+                [
+                    html.H3(
+                        [
+                            spender.failure_mode,
+                            html.Span(f" · {spender.design_choice or ''}", className="muted"),
+                        ]
+                    ),
+                    html.P(
+                        [
+                            "Not burning would have freed ",
+                            freed,
+                            " of this range's budget; over the period, budget left would be ",
+                            ui.figure(without, fmt.percent(without), classes="num strong"),
+                            f" instead of {fmt.percent(remaining)}.",
+                        ]
+                    ),
+                    html.Dl(catalog),
+                ],
+                className="spender",
+                id=f"spender-{spender.failure_mode}",
+            )
+        )
+    return cards
+
+
+def _incident_rows(incident: IncidentOut) -> list[html.Tr]:
+    rows = [
+        html.Tr(
+            [
+                html.Td(row.failure_mode),
+                html.Td(row.design_choice),
+                html.Td(ui.figure(row.consumed, fmt.percent(row.consumed, 2))),
+                html.Td(ui.figure(row.share, fmt.percent(row.share))),
+            ]
+        )
+        for row in incident.attribution
+        if row.bad > 0
+    ]
+    rest = incident.unattributed
+    if rest is not None and rest.bad > 0:
+        rows.append(
+            html.Tr(
+                [
+                    html.Td("unattributed"),
+                    html.Td("—"),
+                    html.Td(ui.figure(rest.consumed, fmt.percent(rest.consumed, 2))),
+                    html.Td(ui.figure(rest.share, fmt.percent(rest.share))),
+                ]
+            )
+        )
+    return rows
+
+
+def incidents(data: SLOPageData) -> list[Any]:
+    found = data.report.incidents
+    if not found:
+        text = "No burn episode spent enough of the period's budget to count."
+        return [html.P(text, className="muted", id="no-incidents")]
+    titles = ("Failure mode", "Design choice", "Consumed", "Share")
+    out = []
+    for index, incident in enumerate(found):
+        top = incident.top_failure_mode or "unattributed"
+        summary = html.Summary(
+            [
+                f"{fmt.moment(incident.start)} → {fmt.moment(incident.end)}: ",
+                ui.figure(incident.consumed, fmt.percent(incident.consumed), classes="num strong"),
+                f" of the budget, mostly {top}",
+            ]
+        )
+        table = html.Table(
+            [
+                html.Thead(html.Tr([html.Th(title) for title in titles])),
+                html.Tbody(_incident_rows(incident)),
+            ],
+            className="data-table",
+        )
+        out.append(
+            html.Details(
+                [summary, html.Div(table, className="table-wrap")],
+                open=index == 0,
+                className="incident",
+                id=f"incident-{index}",
+            )
+        )
+    return out
+
+
+def timeline(data: SLOPageData) -> Any:
+    if not data.timeline:
+        return html.P(data.timeline_note, className="muted", id="timeline-empty")
+    rows = [
+        html.Tr(
+            [
+                html.Td(fmt.moment(event.t)),
+                html.Td(event.tier),
+                html.Td(ui.badge(event.state, "bad" if event.state == "firing" else "ok")),
+                html.Td(event.summary, className="small"),
+            ],
+            **{"data-t": fmt.moment(event.t), "data-tier": event.tier, "data-state": event.state},
+        )
+        for event in data.timeline
+    ]
+    head = html.Thead(html.Tr([html.Th(title) for title in ("When", "Tier", "State", "Summary")]))
+    table = html.Table([head, html.Tbody(rows)], className="data-table", id="alert-timeline")
+    return html.Div(table, className="table-wrap")

@@ -1,0 +1,159 @@
+"""Everything the SLO page shows, gathered from the same read models the API serves.
+
+The page's range resolves exactly like the API's `start`/`end` parameters, so the history,
+attribution and report on the page are the API's answers for the same link.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.engine import spend, views
+from app.engine.ranges import nice_step, resolve_range
+from app.engine.service import Engine
+from app.engine.view_models import Attribution, History
+from app.engine.views import BurnSeries
+from app.slo.burn_alerts import burn_rate_factor, effective_tiers
+from app.slo.definitions import SLODefinition
+from app.slo.durations import format_duration
+from app.slo.report import SLOReport
+from app.slo.windows import STANDARD_WINDOWS, Window, period_seconds
+from app.web import alerts
+from app.web.figures import Spend, Threshold
+from app.web.urlstate import ViewState
+
+CHART_WINDOWS = tuple(
+    (label, seconds)
+    for label, seconds in STANDARD_WINDOWS
+    if label in {"5m", "1h", "6h", "1d", "3d"}
+)
+WINDOW_LABELS = {seconds: label for label, seconds in STANDARD_WINDOWS}
+TOP_SPENDERS = 3
+
+
+@dataclass(frozen=True)
+class TopSpender:
+    """A failure mode that spent budget, with the catalog's word on the design choice behind it."""
+
+    failure_mode: str
+    design_choice: str | None
+    consumed: float  # share of the range's budget it spent: what not burning would have freed
+    share: float  # share of the range's bad events
+    period_consumed: float  # the same for the report's period
+    introduces: str | None
+    verification: str | None
+    buy_back: str | None
+
+
+@dataclass(frozen=True)
+class SLOPageData:
+    definition: SLODefinition
+    report: SLOReport
+    window: Window
+    step: int
+    history: History
+    remaining: list[float]  # burn-down over the range, one per history point
+    burn: list[BurnSeries]
+    burn_step: int
+    thresholds: list[Threshold]
+    attribution: Attribution
+    unattributed: float  # budget share over the range spent by unnamed causes
+    unattributed_share: float
+    spends: list[Spend]
+    top: list[TopSpender]
+    firing: list[alerts.Firing]
+    alerts_note: str | None
+    timeline: list[alerts.TimelineEvent]
+    timeline_note: str
+
+
+def _label(seconds: int) -> str:
+    return WINDOW_LABELS.get(seconds) or format_duration(seconds)
+
+
+def thresholds(engine: Engine, definition: SLODefinition) -> list[Threshold]:
+    """Each alert tier's burn-rate factor for this SLO, as the alerting engine derives it
+    (nominal period length, the SLO's policy and overrides)."""
+    policy = engine.definitions.policy_for(definition)
+    length = period_seconds(definition.spec.period)
+    return [
+        Threshold(
+            tier=tier.name,
+            severity=tier.severity,
+            long_window=_label(tier.long_window),
+            short_window=_label(tier.short_window),
+            factor=burn_rate_factor(tier.budget_fraction, length, tier.long_window),
+        )
+        for tier in effective_tiers(policy, definition.spec.alerting)
+    ]
+
+
+def gather(engine: Engine, key: str, state: ViewState) -> SLOPageData | None:
+    """None when the SLO is not loaded or not registered. Raises RangeError for a bad range."""
+    found = views.lookup(engine, key)
+    if found is None:
+        return None
+    definition, stored = found
+    start, end = state.range_params()
+    now = engine.clock()
+    window, step = resolve_range(start, end, now, definition=definition)
+    at = resolve_range(None, end, now)[0].end  # as GET /api/v1/slos/{service}/{slo}?at=end
+    report = engine.report(key, at)
+    history = views.history_of(engine, definition, stored, window, step)
+    burn_step = nice_step(window.seconds, 400, definition.spec.slice_seconds)
+    burn = views.burn_rate_series(engine, definition, stored, window, burn_step, CHART_WINDOWS)
+    attribution = spend.slo_attribution(engine, key, stored, window, "failure_mode")
+    unattributed = next((s for s in attribution.unattributed if s.slo == key), None)
+    modes = {mode.name: mode for mode in definition.spec.failure_modes}
+    spends = [
+        Spend(
+            design_choice=group.design_choice or "(none)",
+            failure_mode=group.group,
+            dependency=(modes[group.group].dependency if group.group in modes else None)
+            or "(none)",
+            consumed=group.consumed,
+        )
+        for group in attribution.groups
+        if group.consumed > 0
+    ]
+    period_by_mode = {row.failure_mode: row.consumed for row in report.attribution}
+    catalog = engine.definitions.catalog
+    top = []
+    for group in attribution.groups[:TOP_SPENDERS]:
+        if group.consumed <= 0:
+            continue
+        entry = catalog.get(group.design_choice) if group.design_choice else None
+        top.append(
+            TopSpender(
+                failure_mode=group.group,
+                design_choice=group.design_choice,
+                consumed=group.consumed,
+                share=group.slos[0].share if group.slos else 0.0,
+                period_consumed=period_by_mode.get(group.group, 0.0),
+                introduces=group.introduces,
+                verification=group.verification,
+                buy_back=entry.buy_back if entry else None,
+            )
+        )
+    firing = alerts.firing(engine)
+    timeline, timeline_note = alerts.timeline(engine, key, window.start, window.end)
+    return SLOPageData(
+        definition=definition,
+        report=report,
+        window=window,
+        step=step,
+        history=history,
+        remaining=views.burndown(history),
+        burn=burn,
+        burn_step=burn_step,
+        thresholds=thresholds(engine, definition),
+        attribution=attribution,
+        unattributed=unattributed.consumed if unattributed else 0.0,
+        unattributed_share=unattributed.share if unattributed else 0.0,
+        spends=spends,
+        top=top,
+        firing=firing.of(key),
+        alerts_note=firing.unavailable,
+        timeline=timeline,
+        timeline_note=timeline_note,
+    )

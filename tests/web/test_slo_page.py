@@ -1,0 +1,222 @@
+"""The SLO page shows the API's report, history and attribution for the chosen range, and the
+burn-rate chart agrees with the ledger's own window sums and the alert policy's factors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from selenium import webdriver
+
+from app.engine.view_models import History
+from app.engine.views import burndown
+from app.slo.burn_alerts import burn_rate_factor
+from app.web import format as fmt
+from tests.web.browsing import (
+    figure_of,
+    load,
+    plotly_data,
+    plotly_layout_shapes,
+    set_screen,
+    wait_for_graph,
+)
+from tests.web.conftest import Live
+from tests.web.expect import mismatches, range_params
+
+pytestmark = [pytest.mark.browser, pytest.mark.prometheus, pytest.mark.slow]
+
+HEADLINE_WINDOWS = ("5m", "1h", "6h", "1d", "3d")
+CASES = [
+    ("checkout/checkout-success", ""),  # three modes, unattributed 500s, a budget incident
+    ("checkout/checkout-success", "?range=6h"),
+    ("checkout/checkout-success", "?range=custom&start=now-40m&end=now-15m"),
+    ("orders/order-status-reads", "?range=1d"),  # 28-day period: other alert factors
+    ("orders/queue-freshness", ""),  # timeslices, no failure mode of its own spending
+]
+
+
+def get(api: httpx.Client, path: str, **params: str) -> Any:
+    response = api.get(path, params=params)
+    response.raise_for_status()
+    return response.json()
+
+
+def attribution_rows(browser: webdriver.Chrome) -> dict[str, dict[str, list[str]]]:
+    rows: dict[str, dict[str, list[str]]] = browser.execute_script(
+        "const out = {};"
+        "for (const tr of document.querySelectorAll('#attribution-table tbody tr')) {"
+        "  const cell = (name) => { const n = tr.querySelector('td.' + name + ' .num');"
+        "    return n ? [n.dataset.value, n.textContent] : null; };"
+        "  out[tr.id] = {consumed: cell('consumed'), share: cell('share'), bad: cell('bad')};"
+        "}"
+        "return out;"
+    )
+    return rows
+
+
+@pytest.mark.parametrize(("key", "query"), CASES)
+def test_figures_and_charts_are_the_apis(
+    live: Live, api: httpx.Client, browser: webdriver.Chrome, key: str, query: str
+) -> None:
+    set_screen(browser)
+    load(browser, f"{live.url}/slo/{key}{query}")
+    params = range_params(query)
+    at = {"at": params["end"]} if "end" in params else {}
+    report = get(api, f"/api/v1/slos/{key}", **at)
+    history = History.model_validate(get(api, f"/api/v1/slos/{key}/history", **params))
+    attribution = get(api, f"/api/v1/slos/{key}/attribution", **params)
+
+    # Headline: the report at the range's end.
+    budget = report["budget"]
+    pairs = [
+        (
+            "remaining",
+            figure_of(browser, "detail-remaining"),
+            budget["remaining"],
+            fmt.percent(budget["remaining"]),
+        ),
+        (
+            "consumed",
+            figure_of(browser, "detail-consumed"),
+            budget["consumed"],
+            fmt.percent(budget["consumed"]),
+        ),
+        ("sli", figure_of(browser, "detail-sli"), report["sli"], fmt.ratio(report["sli"])),
+    ]
+    pairs += [
+        (
+            f"burn {w}",
+            figure_of(browser, f"detail-burn-{w}"),
+            report["burn_rates"][w],
+            fmt.rate(report["burn_rates"][w]),
+        )
+        for w in HEADLINE_WINDOWS
+    ]
+    # Attribution over the range: every group, and the unattributed rest.
+    rows = attribution_rows(browser)
+    for group in attribution["groups"]:
+        share = next(s["share"] for s in group["slos"] if s["slo"] == key)
+        row = rows[f"mode-{group['group']}"]
+        pairs += [
+            (
+                f"{group['group']} consumed",
+                row["consumed"],
+                group["consumed"],
+                fmt.percent(group["consumed"], 2),
+            ),
+            (f"{group['group']} share", row["share"], share, fmt.percent(share)),
+        ]
+    rest = next(
+        (s for s in attribution["unattributed"] if s["slo"] == key), {"consumed": 0.0, "share": 0.0}
+    )
+    row = rows["mode-unattributed"]
+    pairs += [
+        (
+            "unattributed consumed",
+            row["consumed"],
+            rest["consumed"],
+            fmt.percent(rest["consumed"], 2),
+        ),
+        ("unattributed share", row["share"], rest["share"], fmt.percent(rest["share"])),
+    ]
+    problems = mismatches(pairs)
+    assert not problems, "\n".join(problems)
+    assert len(rows) == len(attribution["groups"]) + 1
+
+    # The range resolves as the API's does.
+    span = browser.find_element("id", "range-text")
+    assert int(span.get_attribute("data-start")) == fmt.epoch(history.start)
+    assert int(span.get_attribute("data-end")) == fmt.epoch(history.end)
+    assert int(span.get_attribute("data-step")) == history.resolution_seconds
+
+    # Charts draw the API's history points.
+    for graph in ("chart-burndown", "chart-sli", "chart-consumed", "chart-burn"):
+        wait_for_graph(browser, graph)
+    if history.points:
+        traces = {trace["name"]: trace for trace in plotly_data(browser, "chart-burndown")}
+        assert traces["remaining"]["y"] == [1.0, *burndown(history)]
+        sli = {trace["name"]: trace for trace in plotly_data(browser, "chart-sli")}["SLI"]
+        assert sli["y"] == [point.sli for point in history.points]
+    stacked = {trace["name"]: trace["y"] for trace in plotly_data(browser, "chart-consumed")}
+    for mode in history.points[0].consumed if history.points else {}:
+        assert stacked[mode] == [point.consumed[mode] for point in history.points]
+    assert stacked["unattributed"] == [point.unattributed for point in history.points]
+
+
+def test_burn_chart_ends_at_the_reports_rates_and_draws_the_policy_factors(
+    live: Live, api: httpx.Client, browser: webdriver.Chrome
+) -> None:
+    set_screen(browser)
+    for key, query, period_days in (
+        ("checkout/checkout-success", "?range=6h", 30),
+        ("orders/order-status-reads", "?range=1d", 28),
+    ):
+        load(browser, f"{live.url}/slo/{key}{query}")
+        wait_for_graph(browser, "chart-burn")
+        report = get(api, f"/api/v1/slos/{key}")
+        lines = {trace["name"]: trace for trace in plotly_data(browser, "chart-burn")}
+        assert set(lines) == {"5m", "1h", "6h", "1d", "3d"}
+        for window, line in lines.items():
+            # The last point is the trailing window ending now: the report's rate, summed anew.
+            assert line["y"][-1] == pytest.approx(report["burn_rates"][window], rel=1e-9), window
+        period = period_days * 86400
+        expected = sorted(
+            burn_rate_factor(fraction, period, long)
+            for fraction, long in ((0.02, 3600), (0.05, 6 * 3600), (0.10, 86400), (0.10, 3 * 86400))
+        )
+        drawn = sorted(shape["y0"] for shape in plotly_layout_shapes(browser, "chart-burn"))
+        assert drawn == pytest.approx(expected)
+
+
+def test_top_spenders_quote_the_catalog_and_the_budget_they_would_free(
+    live: Live, api: httpx.Client, browser: webdriver.Chrome
+) -> None:
+    key = "checkout/checkout-success"
+    set_screen(browser)
+    load(browser, f"{live.url}/slo/{key}")
+    attribution = get(api, f"/api/v1/slos/{key}/attribution")
+    report = get(api, f"/api/v1/slos/{key}")
+    catalog = {entry["name"]: entry for entry in get(api, "/api/v1/catalog")}
+    spenders = [group for group in attribution["groups"] if group["consumed"] > 0][:3]
+    assert [g["group"] for g in spenders] == ["payment-timeout", "orders-backlog"]
+    for group in spenders:
+        card = browser.find_element("id", f"spender-{group['group']}")
+        freed = card.find_element("css selector", ".freed")
+        assert float(freed.get_attribute("data-value")) == group["consumed"]
+        entry = catalog[group["design_choice"]]
+        assert entry["introduces"] in card.text and entry["verification"] in card.text
+        period = next(r for r in report["attribution"] if r["failure_mode"] == group["group"])
+        would_be = report["budget"]["remaining"] + period["consumed"]
+        assert fmt.percent(would_be) in card.text
+
+
+def test_incidents_alerts_and_definition(
+    live: Live, api: httpx.Client, browser: webdriver.Chrome
+) -> None:
+    key = "checkout/checkout-success"
+    set_screen(browser)
+    load(browser, f"{live.url}/slo/{key}")
+    report = get(api, f"/api/v1/slos/{key}")
+    incidents = browser.find_elements("css selector", "details.incident")
+    assert len(incidents) == len(report["incidents"]) >= 1
+    for element, incident in zip(incidents, report["incidents"], strict=True):
+        consumed = element.find_element("css selector", "summary .num")
+        assert float(consumed.get_attribute("data-value")) == incident["consumed"]
+        assert incident["top_failure_mode"] in element.text
+    # What fires now, and what changed state in the range: the API's alerts.
+    firing = sorted(a["tier"] for a in get(api, "/api/v1/alerts") if a["key"] == key)
+    shown = sorted(
+        e.get_attribute("data-tier")
+        for e in browser.find_elements("css selector", "#detail-alerts .firing")
+    )
+    assert shown == firing and "page-fast" in firing
+    events = get(api, f"/api/v1/slos/{key}/alerts")
+    rows = browser.find_elements("css selector", "#alert-timeline tbody tr")
+    assert [(r.get_attribute("data-tier"), r.get_attribute("data-state")) for r in rows] == [
+        (e["tier"], e["state"]) for e in events
+    ]
+    assert [r.get_attribute("data-t") for r in rows] == [fmt.moment(e["t"]) for e in events]
+    definition = get(api, f"/api/v1/slos/{key}/definition")
+    shown_yaml = browser.find_element("css selector", "#definition-yaml pre")
+    assert shown_yaml.get_attribute("textContent") == definition["yaml"]
