@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.engine import spend, views
+from app.engine.corrections import CorrectionInEffect, corrections_of
 from app.engine.ranges import nice_step, resolve_range
 from app.engine.service import Engine
 from app.engine.view_models import Attribution, History
@@ -65,6 +66,7 @@ class SLOPageData:
     alerts_note: str | None
     timeline: list[alerts.TimelineEvent]
     timeline_note: str
+    corrections: list[CorrectionInEffect]
 
 
 def _label(seconds: int) -> str:
@@ -156,4 +158,5 @@ def gather(engine: Engine, key: str, state: ViewState) -> SLOPageData | None:
         alerts_note=firing.unavailable,
         timeline=timeline,
         timeline_note=timeline_note,
+        corrections=corrections_of(engine, key, window),
     )

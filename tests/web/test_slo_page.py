@@ -9,9 +9,12 @@ import httpx
 import pytest
 from selenium import webdriver
 
+from app.engine.corrections import create_correction, delete_correction
 from app.engine.view_models import History
 from app.engine.views import burndown
 from app.slo.burn_alerts import burn_rate_factor
+from app.slo.correction_spec import CorrectionSpec
+from app.slo.corrections import Correction
 from app.web import format as fmt
 from tests.web.browsing import (
     figure_of,
@@ -220,3 +223,35 @@ def test_incidents_alerts_and_definition(
     definition = get(api, f"/api/v1/slos/{key}/definition")
     shown_yaml = browser.find_element("css selector", "#definition-yaml pre")
     assert shown_yaml.get_attribute("textContent") == definition["yaml"]
+
+
+def test_corrections_are_shown_as_the_api_lists_them(
+    live: Live, api: httpx.Client, browser: webdriver.Chrome
+) -> None:
+    """A correction (here a maintenance window before the scenario, so no figure moves for the
+    other tests) appears on the SLO page with the API's count of excluded slices."""
+    key = "orders/replica-lag"
+    spec = CorrectionSpec.model_validate(
+        {
+            "name": "db-maintenance",
+            "category": "maintenance",
+            "note": "planned failover drill",
+            "start": live.end - 86400 * 5,
+            "end": live.end - 86400 * 5 + 3600,
+        }
+    )
+    created = create_correction(live.engine, Correction(spec, "orders", "replica-lag"), "api:test")
+    try:
+        set_screen(browser)
+        load(browser, f"{live.url}/slo/{key}")
+        listed = get(api, f"/api/v1/slos/{key}/corrections")["corrections"]
+        rows = browser.find_elements("css selector", "#corrections tbody tr")
+        assert [r.get_attribute("data-correction") for r in rows] == [c["name"] for c in listed]
+        shown = {r.get_attribute("data-correction"): r for r in rows}["db-maintenance"]
+        expected = next(c for c in listed if c["name"] == "db-maintenance")
+        assert int(shown.get_attribute("data-excluded-slices")) == expected["excluded_slices"] == 60
+        assert "planned failover drill" in shown.text and "api:test" in shown.text
+    finally:
+        for stored in created.corrections:
+            if stored is not None and stored.id is not None:
+                delete_correction(live.engine, stored.id, "api:test")

@@ -110,6 +110,12 @@ def render(ctx: Context, service: str, name: str) -> Page:
         ui.section("Budget incidents", *sections.incidents(data), note=incidents_note),
         ui.section("Alert timeline", sections.timeline(data)),
         ui.section(
+            "Budget corrections",
+            sections.corrections(data),
+            note="Slices inside a correction are recorded but spend no budget "
+            f"({data.report.excluded_slices} in the period).",
+        ),
+        ui.section(
             "Definition",
             yaml,
             note=f"{definition.source}:{definition.line}",

@@ -1,5 +1,5 @@
 """The parts of the SLO page that are tables and text: the headline figures, who spent the
-budget, what buying it back means, budget incidents and the alert timeline."""
+budget, what buying it back means, budget incidents, the alert timeline and the corrections."""
 
 from __future__ import annotations
 
@@ -268,4 +268,49 @@ def timeline(data: SLOPageData) -> Any:
     ]
     head = html.Thead(html.Tr([html.Th(title) for title in ("When", "Tier", "State", "Summary")]))
     table = html.Table([head, html.Tbody(rows)], className="data-table", id="alert-timeline")
+    return html.Div(table, className="table-wrap")
+
+
+def _when(spec: Any) -> str:
+    """A correction's schedule in words: a one-off range, or its RRULE and duration."""
+    if spec.rrule:
+        return f"{spec.rrule.replace(chr(10), ' ')} for {fmt.duration(spec.duration or 0)}"
+    return f"{fmt.moment(spec.start)} → {fmt.moment(spec.end)}"
+
+
+def corrections(data: SLOPageData) -> Any:
+    """Budget corrections in effect for this SLO: excluded slices spend no budget."""
+    if not data.corrections:
+        return html.P(
+            "No corrections apply to this SLO.", className="muted", id="corrections-empty"
+        )
+    rows = []
+    for shown in data.corrections:
+        correction = shown.stored.correction
+        spec = correction.spec
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(spec.name),
+                    html.Td(ui.badge(str(spec.category), "muted")),
+                    html.Td(_when(spec), className="small"),
+                    html.Td("this SLO" if correction.slo else f"service {correction.service}"),
+                    html.Td(str(len(shown.occurrences)), className="num"),
+                    html.Td(str(shown.excluded_slices), className="num"),
+                    html.Td(
+                        f"{spec.note} ({shown.stored.updated_by}, "
+                        f"{fmt.moment(shown.stored.updated_at)})",
+                        className="small",
+                    ),
+                ],
+                **{
+                    "data-correction": spec.name,
+                    "data-excluded-slices": shown.excluded_slices,
+                    "data-occurrences": len(shown.occurrences),
+                },
+            )
+        )
+    titles = ("Name", "Category", "When", "Scope", "Times in range", "Slices excluded", "Why")
+    head = html.Thead(html.Tr([html.Th(title) for title in titles]))
+    table = html.Table([head, html.Tbody(rows)], className="data-table", id="corrections")
     return html.Div(table, className="table-wrap")
