@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from app.engine.evaluate import evaluate_range
 from app.engine.exclusions import exclusion_marker, sync_declared
@@ -195,22 +195,24 @@ class Engine:
                     exclusions=exclusions,
                     stop=self.stopping,
                 )
-                with self.store.begin() as connection:
-                    registry.record_success(connection, stored.id, now)
                 result.evaluated[definition.key] = outcome.slices
+                succeeded_at: int | None = now
             except QueryError as error:
+                succeeded_at = None
                 result.errors[definition.key] = error.message
                 self._record_error(stored.id, "query", f"Prometheus: {error.message}", now)
             except SourceUnavailableError as error:
+                succeeded_at = None
                 result.unavailable = str(error)
                 abort.set()  # nothing else will answer either; try again next tick
                 self._record_error(stored.id, "unavailable", str(error), now)
             except StoreError as error:
+                succeeded_at = None
                 result.errors[definition.key] = str(error)
                 log.error("store error while evaluating %s: %s", definition.key, error)
         # Right away, not at the end of the tick: during a long first backfill each SLO
         # shows its figures as soon as its own history is in.
-        self.refresh_statuses(wall, [definition])
+        self._snapshot(definition, int(wall), succeeded_at)
         result.refreshed.add(definition.key)
 
     def _record_error(self, slo_id: int, kind: str, message: str, now: int) -> None:
@@ -243,25 +245,39 @@ class Engine:
 
     def refresh_statuses(self, now: float, definitions: Sequence[SLODefinition]) -> None:
         """Store each SLO's current report (without incidents) for fast listing."""
-        moment = int(now)
         for definition in definitions:
-            try:
-                with self.store.begin() as connection:  # one read-and-write transaction
-                    stored = registry.get_slo(connection, definition.key)
-                    if stored is None:
-                        continue
-                    report = build_slo_report(
-                        connection,
+            self._snapshot(definition, int(now))
+
+    def _snapshot(
+        self, definition: SLODefinition, moment: int, succeeded_at: int | None = None
+    ) -> None:
+        """Write the SLO's status snapshot, and its last success when given, in one transaction."""
+        try:
+            with self.store.begin() as connection:
+                stored = registry.get_slo(connection, definition.key)
+                if stored is None:
+                    return
+                if succeeded_at is not None:
+                    registry.record_success(connection, stored.id, succeeded_at)
+                    stored = replace(
                         stored,
-                        definition,
-                        self._definitions,
-                        moment,
-                        freshness=self.config.freshness,
-                        with_incidents=False,
+                        last_error=None,
+                        last_error_kind=None,
+                        last_error_at=None,
+                        last_success_at=succeeded_at,
                     )
-                    status.save_status(connection, stored.id, report, moment)
-            except StoreError:
-                log.exception("could not refresh the status of %s", definition.key)
+                report = build_slo_report(
+                    connection,
+                    stored,
+                    definition,
+                    self._definitions,
+                    moment,
+                    freshness=self.config.freshness,
+                    with_incidents=False,
+                )
+                status.save_status(connection, stored.id, report, moment)
+        except StoreError:
+            log.exception("could not refresh the status of %s", definition.key)
 
     def evaluation_lag(self, now: float | None = None) -> float:
         """Age in seconds of the oldest slice that is due but not yet evaluated (0 if none)."""

@@ -44,6 +44,8 @@ def attribute(
         for mode, count in mode_bad.items()
         if count is not None and math.isfinite(count) and count > 0
     }
+    if not direct and not any(mode_held.values()):
+        return Attribution(credited, bad_total)  # nothing named explains this slice
     direct_sum = math.fsum(direct.values())
     scale = min(1.0, bad_total / direct_sum) if direct_sum > 0 else 0.0
     for mode, count in direct.items():

@@ -12,6 +12,7 @@ import random
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -188,9 +189,14 @@ class SharedReads:
     Lives for one tick only, so answers are never older than the tick.
     """
 
+    # Answers kept at most: a backfill reads thousands of points per query, and an answer is
+    # only worth keeping while other SLOs are at the same chunk.
+    MAX_POINTS = 500_000
+
     def __init__(self, source: PrometheusSource) -> None:
         self.source = source
-        self._answers: dict[tuple[str, int, int, int], Series] = {}
+        self._answers: OrderedDict[tuple[str, int, int, int], Series] = OrderedDict()
+        self._points = 0
         self._pending: dict[tuple[str, int, int, int], threading.Lock] = {}
         self._guard = threading.Lock()
         self.asked = 0
@@ -204,12 +210,21 @@ class SharedReads:
         with self._guard:
             lock = self._pending.setdefault(key, threading.Lock())
         with lock:  # a second asker waits for the first answer instead of asking again
-            if key in self._answers:
-                self.shared += 1
-                return self._answers[key]
+            with self._guard:
+                answer = self._answers.get(key)
+                if answer is not None:
+                    self._answers.move_to_end(key)
+                    self.shared += 1
+                    return answer
             answer = self.source.query_range(query, start, end, step)
-            self.asked += 1
-            self._answers[key] = answer
+            with self._guard:
+                self.asked += 1
+                self._answers[key] = answer
+                self._points += len(answer)
+                # Least recently used answers go first; one is asked again if still needed.
+                while self._points > self.MAX_POINTS and len(self._answers) > 1:
+                    _, dropped = self._answers.popitem(last=False)
+                    self._points -= len(dropped)
             return answer
 
     def read(

@@ -94,23 +94,44 @@ def write_slices(
         if record.t in ends
     ]
     rows = [
-        {
-            "slo_id": slo_id,
-            "t": record.t,
-            "status": record.status.value,
-            "total": record.total,
-            "bad": record.bad,
-            "unattributed": record.unattributed,
-            "modes": _encode_modes(record.modes),
-            "events_total": record.events_total,
-            "events_bad": record.events_bad,
-            "value": record.value,
-            "excluded": record.excluded,
-        }
+        (
+            slo_id,
+            record.t,
+            record.status.value,
+            record.total,
+            record.bad,
+            record.unattributed,
+            _encode_modes(record.modes),
+            record.events_total,
+            record.events_bad,
+            record.value,
+            record.excluded,
+        )
         for record in records
     ]
-    upsert(connection, slices, rows, ["slo_id", "t"])
+    # Straight to the driver: this is the hottest write of a backfill, and SQLAlchemy's
+    # per-row parameter processing would cost more than the database's own work.
+    connection.exec_driver_sql(_slice_upsert_sql(connection.dialect.paramstyle), rows)
     rollups.apply_writes(connection, slo_id, records, previous, slice_seconds)
+
+
+_SLICE_COLUMNS = (
+    "slo_id", "t", "status", "total", "bad", "unattributed", "modes",
+    "events_total", "events_bad", "value", "excluded",
+)  # fmt: skip
+
+
+@cache
+def _slice_upsert_sql(paramstyle: str) -> str:
+    """INSERT … ON CONFLICT (slo_id, t) DO UPDATE, in the driver's parameter style (the
+    statement itself is the same on SQLite and PostgreSQL)."""
+    marker = "?" if paramstyle == "qmark" else "%s"
+    columns = ", ".join(_SLICE_COLUMNS)
+    values = ", ".join(marker for _ in _SLICE_COLUMNS)
+    updates = ", ".join(f"{name} = excluded.{name}" for name in _SLICE_COLUMNS[2:])
+    # Built from the constant column list above, never from input.
+    statement = f"INSERT INTO slices ({columns}) VALUES ({values}) "  # noqa: S608
+    return statement + f"ON CONFLICT (slo_id, t) DO UPDATE SET {updates}"
 
 
 def rebuild_hours(connection: Connection, slo_id: int, hours: Iterable[int]) -> None:

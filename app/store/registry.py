@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, or_, select, update
+from sqlalchemy import Connection, and_, case, delete, or_, select, update
 
 from app.slo.definitions import SLODefinition
 from app.slo.spec import SLOSpec
@@ -173,24 +173,19 @@ def advance_checkpoint(
     The checkpoint only moves forward, and only over contiguous history: a chunk that starts
     after a hole does not pretend the hole was filled.
     """
-    connection.execute(
-        update(slos)
-        .where(
-            slos.c.id == slo_id,
-            or_(
-                slos.c.checkpoint.is_(None),
-                and_(slos.c.checkpoint >= first - slice_seconds, slos.c.checkpoint < last),
-            ),
-        )
-        .values(checkpoint=last)
+    # One statement: the checkpoint moves only over contiguous history, the start only back.
+    contiguous = or_(
+        slos.c.checkpoint.is_(None),
+        and_(slos.c.checkpoint >= first - slice_seconds, slos.c.checkpoint < last),
     )
+    earlier = or_(slos.c.history_start.is_(None), slos.c.history_start > first)
     connection.execute(
         update(slos)
-        .where(
-            slos.c.id == slo_id,
-            or_(slos.c.history_start.is_(None), slos.c.history_start > first),
+        .where(slos.c.id == slo_id)
+        .values(
+            checkpoint=case((contiguous, last), else_=slos.c.checkpoint),
+            history_start=case((earlier, first), else_=slos.c.history_start),
         )
-        .values(history_start=first)
     )
 
 

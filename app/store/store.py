@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,6 +18,12 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = open_engine(url)
+        # SQLite has one writer at a time. Queueing writers on a lock here wakes the next one the
+        # moment the previous commits; leaving it to SQLite's busy handler means sleeping and
+        # polling, which costs more than the writes themselves when several threads write.
+        self._writer: AbstractContextManager[object] = (
+            threading.RLock() if url.startswith("sqlite") else nullcontext()
+        )
 
     def open(self) -> Store:
         """Apply migrations; safe to call on every start."""
@@ -26,7 +33,7 @@ class Store:
     @contextmanager
     def begin(self) -> Iterator[Connection]:
         """A transaction: committed when the block ends, rolled back on any error."""
-        with translated("ledger write failed"), self.engine.begin() as connection:
+        with self._writer, translated("ledger write failed"), self.engine.begin() as connection:
             yield connection
 
     @contextmanager
