@@ -21,9 +21,9 @@ from app.slo.report import SLOReport, rfc3339
 from app.slo.windows import Window, align_down, align_up
 from app.store import history, ledger, registry, status
 from app.store.registry import StoredSLO
-from app.store.status import StatusRow
+from app.store.status import ListingOrder, ListingQuery
 
-SortKey = Literal["remaining", "burn_rate", "name"]
+SortKey = ListingOrder
 
 
 class FilterError(ValueError):
@@ -55,19 +55,6 @@ class SLOFilter:
             and (not self.search or self.search.lower() in definition.key.lower())
         )
 
-    def admits(self, row: StatusRow) -> bool:
-        return (not self.policies or row.policy in self.policies) and (
-            not self.statuses or row.status in self.statuses
-        )
-
-
-def _sort_value(row: StatusRow, sort: SortKey) -> tuple[float, str]:
-    if sort == "name":
-        return (0.0, row.key)
-    if sort == "burn_rate":
-        return (row.burn_1h if row.burn_1h is not None else -1.0, row.key)
-    return (row.remaining, row.key)
-
 
 @dataclass(frozen=True)
 class Listing:
@@ -87,19 +74,20 @@ def list_slos(
 
     Burn rate sorts by the 1h window, fastest first; a missing rate sorts as the slowest.
     """
-    selected = {d.key for d in engine.definitions.slos if selection.selects(d)}
+    loaded = engine.definitions.slos
+    selected = [d.key for d in loaded if selection.selects(d)]
+    query = ListingQuery(
+        keys=None if len(selected) == len(loaded) else selected,
+        policies=selection.policies,
+        states=selection.statuses,
+        order=sort,
+        descending=(order or ("desc" if sort == "burn_rate" else "asc")) == "desc",
+        limit=limit,
+        offset=offset,
+    )
     with engine.store.read() as connection:
-        rows = [
-            row
-            for row in status.status_rows(connection)
-            if row.key in selected and selection.admits(row)
-        ]
-        descending = (order or ("desc" if sort == "burn_rate" else "asc")) == "desc"
-        rows.sort(key=lambda row: _sort_value(row, sort), reverse=descending)
-        page = rows[offset:] if limit is None else rows[offset : offset + limit]
-        reports = status.reports(connection, [row.key for row in page])
-    items = [SLOReport.model_validate_json(reports[row.key]) for row in page if row.key in reports]
-    return Listing(items, len(rows))
+        total, documents = status.listing(connection, query)
+    return Listing([SLOReport.model_validate_json(document) for document in documents], total)
 
 
 def lookup(engine: Engine, key: str) -> tuple[SLODefinition, StoredSLO] | None:

@@ -26,7 +26,7 @@ class SLODefinition:
     line: int = 1
     text: str = ""  # the SLO's YAML as written, for people to read; not part of any hash
 
-    @property
+    @cached_property  # listed, filtered and looked up on every request: computed once
     def key(self) -> str:
         return slo_key(self.service, self.spec.name)
 
@@ -98,8 +98,12 @@ class DefinitionSet:
     # Corrections a service file gives for all its SLOs (an SLO's own are in its spec).
     service_corrections: tuple[Correction, ...] = ()
 
+    @cached_property
+    def _by_key(self) -> dict[str, SLODefinition]:
+        return {slo.key: slo for slo in reversed(self.slos)}  # the first of duplicates wins
+
     def get(self, key: str) -> SLODefinition | None:
-        return next((slo for slo in self.slos if slo.key == key), None)
+        return self._by_key.get(key)
 
     def keys(self) -> list[str]:
         return [slo.key for slo in self.slos]

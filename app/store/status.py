@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any, Literal
 
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, asc, desc, func, select
 
 from app.slo.report import SLOReport
 from app.store.ledger import upsert
@@ -34,37 +36,56 @@ def save_status(connection: Connection, slo_id: int, report: SLOReport, now: int
     )
 
 
+ListingOrder = Literal["remaining", "burn_rate", "name"]
+
+
 @dataclass(frozen=True)
-class StatusRow:
-    key: str
-    computed_at: int
-    status: str
-    policy: str
-    remaining: float
-    sli: float | None
-    burn_1h: float | None
-    burn_6h: float | None
-    burn_1d: float | None
+class ListingQuery:
+    """Which snapshots a listing returns, in which order; empty criteria keep everything."""
+
+    keys: Collection[str] | None = None  # None: every active SLO
+    policies: Sequence[str] = ()
+    states: Sequence[str] = ()
+    order: ListingOrder = "remaining"  # then the key; burn_rate is the 1h rate, missing = -1
+    descending: bool = False
+    limit: int | None = None
+    offset: int = 0
 
 
-def status_rows(connection: Connection) -> list[StatusRow]:
-    """The sortable columns of every active SLO's snapshot (no report JSON: lists stay fast)."""
-    rows = connection.execute(
-        select(
-            slos.c.key,
-            statuses.c.computed_at,
-            statuses.c.status,
-            statuses.c.policy,
-            statuses.c.remaining,
-            statuses.c.sli,
-            statuses.c.burn_1h,
-            statuses.c.burn_6h,
-            statuses.c.burn_1d,
-        )
-        .join(statuses, statuses.c.slo_id == slos.c.id)
-        .where(slos.c.active.is_(True))
+def listing(connection: Connection, query: ListingQuery) -> tuple[int, list[str]]:
+    """(snapshots matching, report JSON of the requested page in order).
+
+    The database filters, sorts and pages, so a request reads only its page's rows: fetching
+    all rows to sort them in Python made each request step through every SLO, and each step
+    gives up the GIL, which under concurrent requests cost more than the query itself.
+    """
+    conditions = [slos.c.active.is_(True)]
+    if query.keys is not None:
+        conditions.append(slos.c.key.in_(list(query.keys)))
+    if query.policies:
+        conditions.append(statuses.c.policy.in_(list(query.policies)))
+    if query.states:
+        conditions.append(statuses.c.status.in_(list(query.states)))
+    joined = slos.join(statuses, statuses.c.slo_id == slos.c.id)
+    total = connection.execute(select(func.count()).select_from(joined).where(*conditions))
+    # Byte order for keys on every database, as Python's sort would give.
+    key = slos.c.key.collate("C") if connection.dialect.name == "postgresql" else slos.c.key
+    orderings: dict[ListingOrder, list[ColumnElement[Any]]] = {
+        "remaining": [statuses.c.remaining],
+        "burn_rate": [func.coalesce(statuses.c.burn_1h, -1.0)],
+        "name": [],
+    }
+    primary = orderings[query.order]
+    direction = desc if query.descending else asc
+    page = (
+        select(statuses.c.report)
+        .select_from(joined)
+        .where(*conditions)
+        .order_by(*(direction(column) for column in [*primary, key]))
+        .limit(query.limit)
+        .offset(query.offset)
     )
-    return [StatusRow(*row) for row in rows]
+    return int(total.scalar_one()), list(connection.execute(page).scalars())
 
 
 def reports(connection: Connection, keys: list[str]) -> dict[str, str]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from app.api.deps import EngineDep, ReadAccess
 from app.api.errors import ApiError
 from app.api.ranges import resolve_range
+from app.api.responses import model_json
 from app.api.schemas import Definition, SLOPage, error_responses
 from app.api.shaping import definition_out
 from app.engine import spend, views
@@ -54,7 +55,7 @@ def list_slos(
     order: Literal["asc", "desc"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> SLOPage:
+) -> Response:
     try:
         labels = [views.parse_label(item) for item in label or []]
     except views.FilterError as error:
@@ -67,7 +68,9 @@ def list_slos(
         search=search,
     )
     listing = views.list_slos(engine, selection, sort, order, limit, offset)
-    return SLOPage(items=listing.reports, total=listing.total, limit=limit, offset=offset)
+    return model_json(
+        SLOPage(items=listing.reports, total=listing.total, limit=limit, offset=offset)
+    )
 
 
 @router.get("/{service}/{slo}", response_model=SLOReport, summary="One SLO: the full report")
@@ -78,7 +81,11 @@ def get_slo(
     at: Annotated[
         str | None, Query(description="End of the window (RFC 3339); default now")
     ] = None,
-) -> SLOReport:
+) -> Response:
+    return model_json(_report(engine, service, slo, at))
+
+
+def _report(engine: Engine, service: str, slo: str, at: str | None) -> SLOReport:
     definition, _ = _lookup(engine, service, slo)
     moment = resolve_range(None, at, engine.clock())[0].end
     return engine.report(definition.key, moment)
@@ -92,7 +99,7 @@ def get_slo(
 def get_incidents(
     engine: EngineDep, service: str, slo: str, at: Annotated[str | None, Query()] = None
 ) -> list[IncidentOut]:
-    return get_slo(engine, service, slo, at).incidents
+    return _report(engine, service, slo, at).incidents
 
 
 @router.get("/{service}/{slo}/history", response_model=History, summary="Ledger as time series")
@@ -107,12 +114,12 @@ def get_history(
     resolution: Annotated[
         str | None, Query(description="Bucket length, e.g. 5m or 1h; default about 300 points")
     ] = None,
-) -> History:
+) -> Response:
     definition, stored = _lookup(engine, service, slo)
     window, step = resolve_range(
         start, end, engine.clock(), definition=definition, resolution=resolution
     )
-    return views.history_of(engine, definition, stored, window, step)
+    return model_json(views.history_of(engine, definition, stored, window, step))
 
 
 @router.get(
