@@ -107,13 +107,17 @@ def history_of(
     budget = definition.spec.budget
     with engine.store.read() as connection:
         series = history.buckets(connection, stored.id, window, step)
-    whole = WindowTotals()
-    for _, totals in series:
-        whole = whole + totals
+    # Consumption is relative to the whole range's events; only counts are summed here
+    # (adding full totals would merge every bucket's per-mode maps twice).
+    whole = WindowTotals(total=sum(totals.total for _, totals in series))
     points = []
-    running = WindowTotals()
+    running_total = running_bad = 0.0
+    running_slices = 0
     for end_t, totals in series:
-        running = running + totals
+        running_total += totals.total
+        running_bad += totals.bad
+        running_slices += totals.slices
+        running = WindowTotals(total=running_total, bad=running_bad, slices=running_slices)
         cumulative = burn_rate(running, budget) or 0.0
         points.append(
             HistoryPoint(

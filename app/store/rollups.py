@@ -335,29 +335,28 @@ def coarse_buckets(
     """(bucket end, total, bad, counted slices) per `bucket` (a multiple of five minutes,
     aligned to multiples of it), summed from the five-minute rollups by the database."""
     level = LEVELS[1]
-    key = level.key_of(level.sums)
-    bucket_end = ((key + (bucket - 1)) // bucket) * bucket
-    query = (
-        select(
-            bucket_end.label("end"),
-            func.sum(level.sums.c.total),
-            func.sum(level.sums.c.bad),
-            func.sum(level.sums.c.slices),
+    table = level.sums
+    key = level.key_of(table)
+    in_window = and_(table.c.slo_id == slo_id, key > window.start, key <= window.end)
+    # A bucket that crosses a window edge is completed by the caller, so only whole buckets
+    # may be filtered here: edge buckets are always returned.
+    edges = (align_up(window.start + 1, bucket), align_up(window.end, bucket))
+    query: Any
+    if bucket == level.size:
+        # Rollup rows are the buckets: filter them in index order, no grouping (for a 30-day
+        # period that is 8,640 rows the database need not sort; about 4x faster).
+        query = select(key, table.c.total, table.c.bad, table.c.slices).where(in_window)
+        if burning_above is not None:
+            query = query.where(or_(table.c.bad > table.c.total * burning_above, key.in_(edges)))
+        query = query.order_by(key)
+    else:
+        bucket_end = ((key + (bucket - 1)) // bucket) * bucket
+        sums = (func.sum(table.c.total), func.sum(table.c.bad), func.sum(table.c.slices))
+        query = (
+            select(bucket_end.label("end"), *sums).where(in_window).group_by("end").order_by("end")
         )
-        .where(level.sums.c.slo_id == slo_id, key > window.start, key <= window.end)
-        .group_by("end")
-        .order_by("end")
-    )
-    if burning_above is not None:
-        # A bucket that crosses a window edge is completed by the caller, so only whole
-        # buckets may be filtered here: edge buckets are always returned.
-        edges = (align_up(window.start + 1, bucket), align_up(window.end, bucket))
-        query = query.having(
-            or_(
-                func.sum(level.sums.c.bad) > func.sum(level.sums.c.total) * burning_above,
-                bucket_end.in_(edges),
-            )
-        )
+        if burning_above is not None:
+            query = query.having(or_(sums[1] > sums[0] * burning_above, bucket_end.in_(edges)))
     rows = connection.execute(query)
     return [(int(end), float(total), float(bad), int(count)) for end, total, bad, count in rows]
 
