@@ -161,9 +161,12 @@ def window_totals(
     fives = rollups.bucket_rows(connection, slo_id, rollups.LEVELS[1], five_ranges)
     edge_records: list[SliceRecord] = []
     if slice_ranges:
-        condition = rollups.any_range(slices.c.slo_id, slo_id, slices.c.t, slice_ranges)
         edge_records = [
-            record_from_row(row) for row in connection.execute(select(slices).where(condition))
+            record_from_row(row)
+            for row in connection.execute(
+                _edge_statement(len(slice_ranges)),
+                rollups.span_parameters(slo_id, slice_ranges),
+            )
         ]
     hourly_windows = [plan.hours for plan in plans if plan.hours is not None]
     hour_sums = iter(rollups.summed(connection, slo_id, rollups.LEVELS[0], hourly_windows))
@@ -180,6 +183,11 @@ def window_totals(
         )
         results.append(totals)
     return results
+
+
+@cache
+def _edge_statement(spans: int) -> Any:
+    return select(slices).where(rollups.any_range(slices.c.slo_id, slices.c.t, spans))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Column,
     Connection,
     Table,
@@ -278,6 +279,16 @@ def summed(
     return results
 
 
+@cache
+def _bucket_statements(level: Level, spans: int) -> tuple[Any, Any]:
+    """(modes, sums) rows of a level in `spans` ranges; see `any_range`."""
+    modes, sums = (
+        select(table).where(any_range(table.c.slo_id, level.key_of(table), spans))
+        for table in (level.modes, level.sums)
+    )
+    return modes, sums
+
+
 def bucket_rows(
     connection: Connection, slo_id: int, level: Level, ranges: Iterable[tuple[int, int]]
 ) -> dict[int, WindowTotals]:
@@ -285,20 +296,17 @@ def bucket_rows(
     spans = list(ranges)
     if not spans:
         return {}
-    sums_table, modes_table = level.sums, level.modes
-
-    def where(table: Table) -> Any:
-        return any_range(table.c.slo_id, slo_id, level.key_of(table), spans)
-
+    modes_statement, sums_statement = _bucket_statements(level, len(spans))
+    parameters = span_parameters(slo_id, spans)
     credited: dict[int, dict[str, float]] = {}
     held: dict[int, dict[str, int]] = {}
-    for row in connection.execute(select(modes_table).where(where(modes_table))):
+    for row in connection.execute(modes_statement, parameters):
         values = row._mapping
         end = values[level.key]
         credited.setdefault(end, {})[values["mode"]] = values["credited"]
         held.setdefault(end, {})[values["mode"]] = values["held_slices"]
     found = {}
-    for row in connection.execute(select(sums_table).where(where(sums_table))):
+    for row in connection.execute(sums_statement, parameters):
         values = row._mapping
         end = values[level.key]
         found[end] = WindowTotals(
@@ -314,15 +322,29 @@ def bucket_rows(
     return found
 
 
-def any_range(
-    owner: Column[Any], slo_id: int, key: Column[Any], spans: Sequence[tuple[int, int]]
-) -> Any:
-    """Rows of one SLO with `key` in any of the (lo, hi] spans.
+def any_range(owner: Column[Any], key: Column[Any], spans: int) -> Any:
+    """Rows of one SLO (`:slo_id`) with `key` in any of `spans` ranges (`:lo_i`, `:hi_i`].
 
     The SLO condition is repeated inside every term so that SQLite (OR-by-union) and PostgreSQL
     (bitmap OR) range-scan the primary key once per span instead of reading all of the SLO's rows.
+    Bound parameters, not literals: callers build each shape once and reuse it (building the
+    expression cost more than running it).
     """
-    return or_(*[and_(owner == slo_id, key > lo, key <= hi) for lo, hi in spans])
+    slo_id: BindParameter[int] = bindparam("slo_id")
+    return or_(
+        *[
+            and_(owner == slo_id, key > bindparam(f"lo_{i}"), key <= bindparam(f"hi_{i}"))
+            for i in range(spans)
+        ]
+    )
+
+
+def span_parameters(slo_id: int, spans: Sequence[tuple[int, int]]) -> dict[str, int]:
+    """The parameters of `any_range` for these spans."""
+    parameters: dict[str, int] = {"slo_id": slo_id}
+    for index, (lo, hi) in enumerate(spans):
+        parameters[f"lo_{index}"], parameters[f"hi_{index}"] = lo, hi
+    return parameters
 
 
 def coarse_buckets(

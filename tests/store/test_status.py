@@ -27,7 +27,7 @@ def rows(database_url: str) -> Iterator[tuple[Store, list[dict[str, object]]]]:
             slo_id = connection.execute(
                 slos.insert().values(
                     key=key,
-                    service=key.split("/")[0],
+                    service=key.partition("/")[0],
                     name=key,
                     active=index != 39,  # a removed SLO is never listed
                     definition="{}",
