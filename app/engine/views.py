@@ -77,6 +77,8 @@ def list_slos(
     loaded = engine.definitions.slos
     selected = [d.key for d in loaded if selection.selects(d)]
     query = ListingQuery(
+        # Every loaded SLO selected: no key list (1,000 bound keys cost more than the query);
+        # the registry's active SLOs are the loaded ones, as each sync deactivates the rest.
         keys=None if len(selected) == len(loaded) else selected,
         policies=selection.policies,
         states=selection.statuses,
