@@ -49,6 +49,14 @@ class Level:
     def key_of(self, table: Table) -> Column[Any]:
         return table.c[self.key]
 
+    @property
+    def sum_columns(self) -> tuple[str, ...]:
+        return ("slo_id", self.key, *_NUMBERS)
+
+    @property
+    def mode_columns(self) -> tuple[str, ...]:
+        return ("slo_id", self.key, "mode", "credited", "held_slices")
+
 
 LEVELS = (
     Level(HOUR, hourly, hourly_modes, "hour"),
@@ -84,21 +92,14 @@ class Sums:
             self.credited[mode] = self.credited.get(mode, 0.0) + sign * outcome.credited
             self.held[mode] = self.held.get(mode, 0) + (sign if outcome.held else 0)
 
-    def rows(
-        self, slo_id: int, level: Level, end: int
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        numbers = {name: getattr(self, name) for name in _NUMBERS}
+    def rows(self, slo_id: int, end: int) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+        """(sums row, mode rows) in the order of the level's `sum_columns` and `mode_columns`."""
+        numbers = (slo_id, end, *(getattr(self, name) for name in _NUMBERS))
         modes = [
-            {
-                "slo_id": slo_id,
-                level.key: end,
-                "mode": mode,
-                "credited": self.credited.get(mode, 0.0),
-                "held_slices": self.held.get(mode, 0),
-            }
+            (slo_id, end, mode, self.credited.get(mode, 0.0), self.held.get(mode, 0))
             for mode in sorted(set(self.credited) | set(self.held))
         ]
-        return {"slo_id": slo_id, level.key: end, **numbers}, modes
+        return numbers, modes
 
     def totals(self) -> WindowTotals:
         return WindowTotals(
@@ -119,15 +120,38 @@ def _replace(connection: Connection, slo_id: int, level: Level, sums: dict[int, 
         connection.execute(
             delete(table).where(and_(table.c.slo_id == slo_id, level.key_of(table).in_(ends)))
         )
+    number_rows, mode_rows = _rows(slo_id, sums)
+    # Straight to the driver, as for slices: a backfill writes a rollup row per five minutes
+    # and per mode, and SQLAlchemy's per-row parameter processing cost more than the inserts.
+    paramstyle = connection.dialect.paramstyle
+    for table, columns, rows in (
+        (level.sums, level.sum_columns, number_rows),
+        (level.modes, level.mode_columns, mode_rows),
+    ):
+        if rows:
+            connection.exec_driver_sql(_insert_sql(table.name, columns, paramstyle), rows)
+
+
+def _rows(
+    slo_id: int, sums: dict[int, Sums]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     number_rows, mode_rows = [], []
-    for end in ends:
-        numbers, modes = sums[end].rows(slo_id, level, end)
+    for end, bucket in sorted(sums.items()):
+        numbers, modes = bucket.rows(slo_id, end)
         number_rows.append(numbers)
         mode_rows.extend(modes)
-    if number_rows:
-        connection.execute(level.sums.insert(), number_rows)
-    if mode_rows:
-        connection.execute(level.modes.insert(), mode_rows)
+    return number_rows, mode_rows
+
+
+@cache
+def _insert_sql(table: str, columns: tuple[str, ...], paramstyle: str) -> str:
+    """A plain INSERT of `columns`, in the driver's parameter style."""
+    marker = "?" if paramstyle == "qmark" else "%s"
+    # Built from the tables' own column names, never from input.
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
+        f"VALUES ({', '.join(marker for _ in columns)})"
+    )
 
 
 @cache
@@ -140,17 +164,18 @@ def _increment_statement(table: Table, dialect: str, values: tuple[str, ...]) ->
 
 
 def _increment(connection: Connection, slo_id: int, level: Level, deltas: dict[int, Sums]) -> None:
-    number_rows, mode_rows = [], []
-    for end, delta in sorted(deltas.items()):
-        numbers, modes = delta.rows(slo_id, level, end)
-        number_rows.append(numbers)
-        mode_rows.extend(modes)
+    number_rows, mode_rows = _rows(slo_id, deltas)
     dialect = connection.dialect.name
     if number_rows:
-        connection.execute(_increment_statement(level.sums, dialect, _NUMBERS), number_rows)
+        connection.execute(
+            _increment_statement(level.sums, dialect, _NUMBERS),
+            [dict(zip(level.sum_columns, row, strict=True)) for row in number_rows],
+        )
     if mode_rows:
-        statement = _increment_statement(level.modes, dialect, ("credited", "held_slices"))
-        connection.execute(statement, mode_rows)
+        connection.execute(
+            _increment_statement(level.modes, dialect, ("credited", "held_slices")),
+            [dict(zip(level.mode_columns, row, strict=True)) for row in mode_rows],
+        )
 
 
 def apply_writes(
