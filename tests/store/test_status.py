@@ -4,6 +4,7 @@ import random
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import text
 
 from app.store import status
 from app.store.status import ListingQuery
@@ -16,14 +17,15 @@ STATES = ("ok", "no-data", "stale", "error")
 
 @pytest.fixture
 def rows(database_url: str) -> Iterator[tuple[Store, list[dict[str, object]]]]:
-    """40 snapshots with ties in `remaining`, missing burn rates, and keys that differ only in
-    punctuation (a locale collation would order them differently from Python)."""
+    """40 snapshots with ties in `remaining`, missing burn rates, and keys that differ in case
+    and punctuation (a locale collation would order them differently from Python)."""
     store = Store(database_url).open()
     rng = random.Random(11)
     made: list[dict[str, object]] = []
     with store.begin() as connection:
         for index in range(40):
-            key = f"svc-{index % 3}{'/' if index % 2 else '-'}slo_{index:02d}"
+            prefix = "Svc" if index % 4 == 0 else "svc"  # bytes: "S" < "s"; ICU: s < S
+            key = f"{prefix}-{index % 3}{'/' if index % 2 else '-'}slo_{index:02d}"
             slo_id = connection.execute(
                 slos.insert().values(
                     key=key,
@@ -113,4 +115,27 @@ def test_filters_combine_and_count_every_page(
     ]
     with store.read() as connection:
         for query in queries:
+            assert status.listing(connection, query) == expected(made, query)
+
+
+def test_keys_sort_bytewise_whatever_the_column_collation(
+    rows: tuple[Store, list[dict[str, object]]],
+) -> None:
+    """PostgreSQL sorts by the column's collation unless told otherwise; a database created
+    with a language locale must still list SLOs in the order SQLite and Python give."""
+    store, made = rows
+    if store.dialect != "postgresql":
+        pytest.skip("collations are PostgreSQL's")
+    with store.begin() as connection:
+        available = connection.execute(
+            text("SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu'")
+        ).first()
+        if available is None:
+            pytest.skip("this PostgreSQL has no ICU collation")
+        connection.execute(
+            text('ALTER TABLE slos ALTER COLUMN key SET DATA TYPE text COLLATE "und-x-icu"')
+        )
+    with store.read() as connection:
+        for order in ("name", "remaining"):
+            query = ListingQuery(order=order)  # type: ignore[arg-type]
             assert status.listing(connection, query) == expected(made, query)
