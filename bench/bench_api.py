@@ -5,6 +5,7 @@ Builds the ledger directly (43.2 million one-minute slices plus their rollups, S
 load generator on loopback. Usage:
 
     PYTHONPATH=. .venv/bin/python -m bench.bench_api [--slos 1000] [--days 30] [--requests 400]
+        [--workers 4] [--servers 1]
 
 Prints one JSON line per endpoint with p50/p95/p99 latency; bench/RESULTS.md records them.
 """
@@ -133,16 +134,19 @@ def _modes_json(credited: tuple[float, float, float]) -> str:
 
 
 def load_test(
-    url: str, paths: Callable[[random.Random], list[str]], requests: int, workers: int
+    urls: list[str], paths: Callable[[random.Random], list[str]], requests: int, workers: int
 ) -> dict[str, float]:
-    """Closed loop: `workers` clients, `requests` in all; latency of each request group in ms."""
+    """Closed loop: `workers` clients, `requests` in all; latency of each request group in ms.
+
+    Client `i` talks to server `i mod len(urls)`, so several servers share the clients evenly.
+    """
     latencies: list[float] = []
     lock = threading.Lock()
     remaining = [requests]
 
     def client(seed: int) -> None:
         rng = random.Random(seed)
-        with httpx.Client(base_url=url, timeout=30) as session:
+        with httpx.Client(base_url=urls[seed % len(urls)], timeout=30) as session:
             while True:
                 with lock:
                     if remaining[0] <= 0:
@@ -185,7 +189,8 @@ def main() -> None:
     parser.add_argument("--slos", type=int, default=1000)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--requests", type=int, default=400)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=4, help="concurrent clients")
+    parser.add_argument("--servers", type=int, default=1, help="`faultline serve` processes")
     parser.add_argument("--keep", help="reuse or keep the generated ledger in this directory")
     args = parser.parse_args()
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="faultline-bench-api-"))
@@ -218,22 +223,35 @@ def main() -> None:
             engine.refresh_statuses(time.time(), engine.definitions.slos)
             print(f"# statuses: {time.monotonic() - began:.1f}s", flush=True)
             engine.store.close()
-        port = free_port()
-        server = subprocess.Popen(
-            [str(Path(sys.executable).with_name("faultline")), "serve", "--port", str(port)],
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
+        servers, urls = [], []
+        for _ in range(args.servers):
+            # Extra servers are read replicas: the scheduler is off in all of them here, and in
+            # production only one process per ledger evaluates (docs/operations.md).
+            port = free_port()
+            servers.append(
+                subprocess.Popen(
+                    [
+                        str(Path(sys.executable).with_name("faultline")),
+                        "serve",
+                        "--port",
+                        str(port),
+                    ],
+                    env=environment,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            urls.append(f"http://127.0.0.1:{port}")
         try:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.2)
+            for url in urls:
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline:
+                    try:
+                        if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        time.sleep(0.2)
+            url = urls[0]
             keys = [
                 item["key"]
                 for item in httpx.get(
@@ -256,17 +274,25 @@ def main() -> None:
                 ("detail", lambda rng: [f"/api/v1/slos/{rng.choice(keys)}"]),
                 ("detail + history (30d, default resolution)", detail_and_history),
             ):
-                load_test(url, paths, 20, args.workers)  # warm caches and connection pools
-                figures = load_test(url, paths, args.requests, args.workers)
+                load_test(urls, paths, 20, args.workers)  # warm caches and connection pools
+                figures = load_test(urls, paths, args.requests, args.workers)
                 print(
                     json.dumps(
-                        {"endpoint": name, "slos": len(keys), "workers": args.workers, **figures}
+                        {
+                            "endpoint": name,
+                            "slos": len(keys),
+                            "workers": args.workers,
+                            "servers": args.servers,
+                            **figures,
+                        }
                     ),
                     flush=True,
                 )
         finally:
-            server.send_signal(signal.SIGINT)
-            server.wait(timeout=60)
+            for server in servers:
+                server.send_signal(signal.SIGINT)
+            for server in servers:
+                server.wait(timeout=60)
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
