@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from app.alerting import views
 from app.api.deps import EngineDep, ReadAccess
-from app.api.errors import ApiError
+from app.api.lookup import loaded_definition
 from app.api.ranges import resolve_range
 from app.api.schemas import error_responses
 from app.slo.report import rfc3339
@@ -75,10 +75,8 @@ def timeline(
     start: Annotated[str | None, Query(description="RFC 3339, epoch or now-7d")] = None,
     end: Annotated[str | None, Query(description="RFC 3339, epoch or now; default now")] = None,
 ) -> list[AlertEventOut]:
-    key = f"{service}/{slo}"
-    definition = engine.definitions.get(key)
-    if definition is None:
-        raise ApiError(404, f"no SLO {key!r}; see GET /api/v1/slos for the loaded ones")
+    definition = loaded_definition(engine, service, slo)
+    key = definition.key
     window, _ = resolve_range(start, end, engine.clock(), definition=definition)
     with engine.store.read() as connection:
         events = views.alert_timeline(connection, key, window.start, window.end)

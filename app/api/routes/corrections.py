@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import EngineDep, ReadAccess, WriteAccess
 from app.api.errors import ApiError
+from app.api.lookup import loaded_definition
 from app.api.ranges import resolve_range
 from app.api.schemas import ErrorBody, error_responses
 from app.engine import corrections
@@ -251,10 +252,8 @@ def of_slo(
     ] = None,
     end: Annotated[str | None, Query(description="RFC 3339; default now")] = None,
 ) -> SLOCorrections:
-    key = f"{service}/{slo}"
-    definition = engine.definitions.get(key)
-    if definition is None:
-        raise ApiError(404, f"no SLO {key!r}; see GET /api/v1/slos for the loaded ones")
+    definition = loaded_definition(engine, service, slo)
+    key = definition.key
     window, _ = resolve_range(start, end, engine.clock(), definition=definition)
     shown = corrections.corrections_of(engine, key, window)
     return SLOCorrections(

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.api.deps import EngineDep, ReadAccess
 from app.api.errors import ApiError
+from app.api.lookup import registered_slo
 from app.api.ranges import resolve_range
 from app.api.responses import model_json
 from app.api.schemas import Definition, SLOPage, error_responses
@@ -16,9 +17,7 @@ from app.engine import spend, views
 from app.engine.service import Engine
 from app.engine.view_models import Attribution, GroupBy, History
 from app.engine.views import SortKey
-from app.slo.definitions import SLODefinition
 from app.slo.report import IncidentOut, SLOReport
-from app.store.registry import StoredSLO
 
 router = APIRouter(
     prefix="/api/v1/slos",
@@ -26,14 +25,6 @@ router = APIRouter(
     dependencies=[ReadAccess],
     responses=error_responses(401, 404, 422, 503),
 )
-
-
-def _lookup(engine: Engine, service: str, slo: str) -> tuple[SLODefinition, StoredSLO]:
-    key = f"{service}/{slo}"
-    found = views.lookup(engine, key)
-    if found is None:
-        raise ApiError(404, f"no SLO {key!r}; see GET /api/v1/slos for the loaded ones")
-    return found
 
 
 @router.get("", response_model=SLOPage, summary="List SLOs with their current status")
@@ -86,7 +77,7 @@ def get_slo(
 
 
 def _report(engine: Engine, service: str, slo: str, at: str | None) -> SLOReport:
-    definition, _ = _lookup(engine, service, slo)
+    definition, _ = registered_slo(engine, service, slo)
     moment = resolve_range(None, at, engine.clock())[0].end
     return engine.report(definition.key, moment)
 
@@ -115,7 +106,7 @@ def get_history(
         str | None, Query(description="Bucket length, e.g. 5m or 1h; default about 300 points")
     ] = None,
 ) -> Response:
-    definition, stored = _lookup(engine, service, slo)
+    definition, stored = registered_slo(engine, service, slo)
     window, step = resolve_range(
         start, end, engine.clock(), definition=definition, resolution=resolution
     )
@@ -135,12 +126,12 @@ def get_attribution(
     end: Annotated[str | None, Query()] = None,
     group_by: GroupBy = "failure_mode",
 ) -> Attribution:
-    definition, stored = _lookup(engine, service, slo)
+    definition, stored = registered_slo(engine, service, slo)
     window, _ = resolve_range(start, end, engine.clock(), definition=definition)
     return spend.slo_attribution(engine, definition.key, stored, window, group_by)
 
 
 @router.get("/{service}/{slo}/definition", response_model=Definition, summary="The loaded YAML")
 def get_definition(engine: EngineDep, service: str, slo: str) -> Definition:
-    definition, stored = _lookup(engine, service, slo)
+    definition, stored = registered_slo(engine, service, slo)
     return definition_out(definition, stored)
