@@ -1,4 +1,5 @@
-"""Database engines and migrations: SQLite by default (WAL), PostgreSQL by URL.
+"""Database engines, migrations and the driver-level SQL of the hottest writes: SQLite by default
+(WAL), PostgreSQL by URL.
 
 Migrations run on start (`migrate`), so a new version of Faultline upgrades its ledger in place.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +65,15 @@ def translated(action: str) -> Iterator[None]:
         yield
     except SQLAlchemyError as error:
         raise StoreError(f"{action}: {error}") from error
+
+
+@cache
+def insert_sql(table: str, columns: tuple[str, ...], paramstyle: str) -> str:
+    """`INSERT INTO table (columns) VALUES (…)` in the DB-API driver's parameter style, for the
+    hottest writes, which go straight to the driver (SQLite and PostgreSQL share the text)."""
+    marker = "?" if paramstyle == "qmark" else "%s"
+    # Built from the tables' own column names, never from input.
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
+        f"VALUES ({', '.join(marker for _ in columns)})"
+    )

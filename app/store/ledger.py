@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.slo.ledger import ModeSlice, SliceRecord, SliceStatus, WindowTotals
 from app.slo.windows import Window, align_up
 from app.store import rollups
+from app.store.database import insert_sql
 from app.store.tables import fivemin, fivemin_modes, hourly, hourly_modes, slices
 
 HOUR = rollups.HOUR
@@ -146,13 +147,9 @@ _SLICE_COLUMNS = (
 def _slice_upsert_sql(paramstyle: str) -> str:
     """INSERT … ON CONFLICT (slo_id, t) DO UPDATE, in the driver's parameter style (the
     statement itself is the same on SQLite and PostgreSQL)."""
-    marker = "?" if paramstyle == "qmark" else "%s"
-    columns = ", ".join(_SLICE_COLUMNS)
-    values = ", ".join(marker for _ in _SLICE_COLUMNS)
     updates = ", ".join(f"{name} = excluded.{name}" for name in _SLICE_COLUMNS[2:])
-    # Built from the constant column list above, never from input.
-    statement = f"INSERT INTO slices ({columns}) VALUES ({values}) "  # noqa: S608
-    return statement + f"ON CONFLICT (slo_id, t) DO UPDATE SET {updates}"
+    insert = insert_sql("slices", _SLICE_COLUMNS, paramstyle)
+    return f"{insert} ON CONFLICT (slo_id, t) DO UPDATE SET {updates}"
 
 
 def rebuild_hours(connection: Connection, slo_id: int, hours: Iterable[int]) -> None:

@@ -32,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.slo.ledger import SliceRecord, SliceStatus, WindowTotals
 from app.slo.windows import Window, align_up
+from app.store.database import insert_sql
 from app.store.tables import fivemin, fivemin_modes, hourly, hourly_modes
 
 HOUR = 3600
@@ -129,7 +130,7 @@ def _replace(connection: Connection, slo_id: int, level: Level, sums: dict[int, 
         (level.modes, level.mode_columns, mode_rows),
     ):
         if rows:
-            connection.exec_driver_sql(_insert_sql(table.name, columns, paramstyle), rows)
+            connection.exec_driver_sql(insert_sql(table.name, columns, paramstyle), rows)
 
 
 def _rows(
@@ -141,17 +142,6 @@ def _rows(
         number_rows.append(numbers)
         mode_rows.extend(modes)
     return number_rows, mode_rows
-
-
-@cache
-def _insert_sql(table: str, columns: tuple[str, ...], paramstyle: str) -> str:
-    """A plain INSERT of `columns`, in the driver's parameter style."""
-    marker = "?" if paramstyle == "qmark" else "%s"
-    # Built from the tables' own column names, never from input.
-    return (
-        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
-        f"VALUES ({', '.join(marker for _ in columns)})"
-    )
 
 
 @cache
