@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Query
+
 from app.api.errors import ApiError
 from app.engine import ranges
 from app.slo.definitions import SLODefinition
 from app.slo.windows import Window
+
+_TIME = "RFC 3339, epoch seconds, `now` or `now-7d`"
+# The query parameters of a range over one SLO's ledger.
+PeriodStart = Annotated[str | None, Query(description=f"{_TIME}; default the SLO's period start")]
+RangeEnd = Annotated[str | None, Query(description=f"{_TIME}; default now")]
+WeekStart = Annotated[str | None, Query(description=f"{_TIME}; default 7 days ago")]
 
 
 def resolve_range(

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
 from app.alerting import views
 from app.api.deps import EngineDep, ReadAccess
 from app.api.lookup import loaded_definition
-from app.api.ranges import resolve_range
+from app.api.ranges import PeriodStart, RangeEnd, resolve_range
 from app.api.schemas import error_responses
 from app.slo.report import rfc3339
 from app.slo.spec import split_slo_key
@@ -72,8 +70,8 @@ def timeline(
     engine: EngineDep,
     service: str,
     slo: str,
-    start: Annotated[str | None, Query(description="RFC 3339, epoch or now-7d")] = None,
-    end: Annotated[str | None, Query(description="RFC 3339, epoch or now; default now")] = None,
+    start: PeriodStart = None,
+    end: RangeEnd = None,
 ) -> list[AlertEventOut]:
     definition = loaded_definition(engine, service, slo)
     key = definition.key

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.api.deps import EngineDep, ReadAccess
-from app.api.ranges import resolve_range
+from app.api.ranges import RangeEnd, WeekStart, resolve_range
 from app.api.schemas import error_responses
 from app.engine import spend
 from app.engine.view_models import Attribution, GroupBy
@@ -30,10 +30,8 @@ router = APIRouter(
 )
 def org_attribution(
     engine: EngineDep,
-    start: Annotated[
-        str | None, Query(description="RFC 3339 or now-7d; default 7 days ago")
-    ] = None,
-    end: Annotated[str | None, Query(description="RFC 3339; default now")] = None,
+    start: WeekStart = None,
+    end: RangeEnd = None,
     group_by: GroupBy = "failure_mode",
     service: Annotated[list[str] | None, Query()] = None,
 ) -> Attribution:

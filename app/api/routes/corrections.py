@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.api.deps import EngineDep, ReadAccess, WriteAccess
 from app.api.errors import ApiError
 from app.api.lookup import loaded_definition
-from app.api.ranges import resolve_range
+from app.api.ranges import PeriodStart, RangeEnd, resolve_range
 from app.api.schemas import ErrorBody, error_responses
 from app.engine import corrections
 from app.engine.corrections import CorrectionError
@@ -247,10 +247,8 @@ def of_slo(
     engine: EngineDep,
     service: str,
     slo: str,
-    start: Annotated[
-        str | None, Query(description="RFC 3339 or now-7d; default period start")
-    ] = None,
-    end: Annotated[str | None, Query(description="RFC 3339; default now")] = None,
+    start: PeriodStart = None,
+    end: RangeEnd = None,
 ) -> SLOCorrections:
     definition = loaded_definition(engine, service, slo)
     key = definition.key

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from app.api.deps import EngineDep, ReadAccess
 from app.api.errors import ApiError
 from app.api.lookup import registered_slo
-from app.api.ranges import resolve_range
+from app.api.ranges import PeriodStart, RangeEnd, resolve_range
 from app.api.responses import model_json
 from app.api.schemas import Definition, SLOPage, error_responses
 from app.api.shaping import definition_out
@@ -98,10 +98,8 @@ def get_history(
     engine: EngineDep,
     service: str,
     slo: str,
-    start: Annotated[
-        str | None, Query(description="RFC 3339 or now-7d; default period start")
-    ] = None,
-    end: Annotated[str | None, Query(description="RFC 3339; default now")] = None,
+    start: PeriodStart = None,
+    end: RangeEnd = None,
     resolution: Annotated[
         str | None, Query(description="Bucket length, e.g. 5m or 1h; default about 300 points")
     ] = None,
@@ -122,8 +120,8 @@ def get_attribution(
     engine: EngineDep,
     service: str,
     slo: str,
-    start: Annotated[str | None, Query()] = None,
-    end: Annotated[str | None, Query()] = None,
+    start: PeriodStart = None,
+    end: RangeEnd = None,
     group_by: GroupBy = "failure_mode",
 ) -> Attribution:
     definition, stored = registered_slo(engine, service, slo)
