@@ -12,6 +12,7 @@ from pathlib import Path
 from app.slo.definitions import DefinitionSet
 from app.slo.problems import Problem
 from app.slo.validate import build_definition_set
+from app.slo.yamlbounds import READ_LIMIT, decode_bounded
 from app.slo.yamlsource import YamlDocument, parse_yaml
 
 CATALOG_FILE = "design_choices.yaml"
@@ -35,13 +36,26 @@ def _yaml_files(path: Path) -> list[Path]:
     return [path]
 
 
-def _read(path: Path, problems: list[Problem]) -> YamlDocument | None:
+def read_yaml_text(path: Path) -> tuple[str | None, list[Problem]]:
+    """A user file's text, never more than the size limit of `app.slo.yamlbounds` read."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        problems.append(Problem(str(path), 1, 1, f"cannot read file: {error}"))
-        return None
-    document, found = parse_yaml(text, str(path))
+        with path.open("rb") as stream:
+            raw = stream.read(READ_LIMIT)
+    except OSError as error:
+        return None, [Problem(str(path), 1, 1, f"cannot read file: {error}")]
+    return decode_bounded(raw, str(path))
+
+
+def read_yaml_document(path: Path) -> tuple[YamlDocument | None, list[Problem]]:
+    """One user file as a positioned YAML document, or the problems that stopped it."""
+    text, problems = read_yaml_text(path)
+    if text is None:
+        return None, problems
+    return parse_yaml(text, str(path))
+
+
+def _read(path: Path, problems: list[Problem]) -> YamlDocument | None:
+    document, found = read_yaml_document(path)
     problems.extend(found)
     return document
 

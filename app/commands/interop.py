@@ -31,13 +31,13 @@ from app.interop.openslo_export import export_openslo
 from app.interop.reader import parse_documents
 from app.interop.render import to_yaml, to_yaml_documents
 from app.interop.sloth import DEFAULT_PERIOD, import_sloth
-from app.loading import load_definitions
+from app.loading import load_definitions, read_yaml_document, read_yaml_text
 from app.slo.alert_spec import AlertPolicy
 from app.slo.definitions import DefinitionSet
 from app.slo.durations import DurationError, parse_duration
 from app.slo.problems import Problem
 from app.slo.validate import load_alerts
-from app.slo.yamlsource import YamlDocument, parse_yaml
+from app.slo.yamlsource import YamlDocument
 
 import_app = typer.Typer(
     help="Convert Sloth or OpenSLO documents into Faultline YAML.", no_args_is_help=True
@@ -139,10 +139,7 @@ def _project_policies(directory: Path) -> dict[str, AlertPolicy]:
         return {}
     documents = []
     for file in sorted(path for path in directory.iterdir() if path.suffix in (".yaml", ".yml")):
-        try:
-            document, _ = parse_yaml(file.read_text(encoding="utf-8"), str(file))
-        except (OSError, UnicodeDecodeError):
-            continue
+        document, _ = read_yaml_document(file)
         if document is not None:
             documents.append(document)
     config, _ = load_alerts(documents)
@@ -153,10 +150,9 @@ def _read(files: Sequence[Path]) -> tuple[list[YamlDocument], list[Problem]]:
     documents: list[YamlDocument] = []
     problems: list[Problem] = []
     for file in files:
-        try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            problems.append(Problem(str(file), 1, 1, f"cannot read file: {error}"))
+        text, trouble = read_yaml_text(file)
+        problems.extend(trouble)
+        if text is None:
             continue
         found, trouble = parse_documents(text, str(file))
         documents.extend(found)
@@ -259,10 +255,7 @@ def _service_descriptions(definitions: DefinitionSet) -> dict[str, str]:
     """Service descriptions, which SLO definitions do not carry, from the service files."""
     descriptions: dict[str, str] = {}
     for source in sorted({slo.source for slo in definitions.slos}):
-        try:
-            document, _ = parse_yaml(Path(source).read_text(encoding="utf-8"), source)
-        except (OSError, UnicodeDecodeError):
-            continue
+        document, _ = read_yaml_document(Path(source))
         data = document.data if document is not None else None
         if isinstance(data, dict) and isinstance(data.get("description"), str):
             descriptions[str(data.get("service"))] = data["description"]

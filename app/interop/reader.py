@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import YAMLError
 
 from app.interop.findings import Findings, Origin
 from app.slo.problems import Problem
+from app.slo.yamlbounds import bounded_yaml, size_problems, yaml_problem
 from app.slo.yamlsource import YamlDocument
 
 
@@ -27,12 +26,12 @@ def parse_documents(text: str, file: str) -> tuple[list[YamlDocument], list[Prob
     Documents before a syntax error are kept, so one broken document in a file of ten still lets
     the other nine convert.
     """
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
     documents: list[YamlDocument] = []
-    problems: list[Problem] = []
+    problems: list[Problem] = size_problems(text, file)
+    if problems:
+        return documents, problems
     try:
-        for tree in yaml.load_all(text):
+        for tree in bounded_yaml().load_all(text):
             if tree is None:
                 continue
             if not isinstance(tree, CommentedMap):
@@ -40,22 +39,11 @@ def parse_documents(text: str, file: str) -> tuple[list[YamlDocument], list[Prob
                 problems.append(Problem(file, line, 1, "a document must be a mapping"))
                 continue
             documents.append(YamlDocument(file, tree, text))
-    except DuplicateKeyError as error:
-        problems.append(_marked(file, error, "duplicate key"))
-    except MarkedYAMLError as error:
-        problems.append(_marked(file, error, "YAML syntax error"))
-    except YAMLError as error:  # unmarked errors carry no position
-        problems.append(Problem(file, 1, 1, f"YAML error: {error}"))
+    except YAMLError as error:
+        problems.append(yaml_problem(file, error))
     if not documents and not problems:
         problems.append(Problem(file, 1, 1, "the file holds no YAML document"))
     return documents, problems
-
-
-def _marked(file: str, error: MarkedYAMLError, prefix: str) -> Problem:
-    mark = error.problem_mark or error.context_mark
-    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-    detail = " ".join(" ".join(part for part in (error.context, error.problem) if part).split())
-    return Problem(file, line, col, f"{prefix}: {detail}" if detail else prefix)
 
 
 def _kind(value: object) -> str:

@@ -10,12 +10,11 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import YAMLError
 
 from app.slo.problems import Problem
+from app.slo.yamlbounds import bounded_yaml, size_problems, yaml_problem
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 Loc = Sequence[int | str]
@@ -102,26 +101,20 @@ def _plain(node: Any) -> Any:
 
 
 def parse_yaml(text: str, file: str) -> tuple[YamlDocument | None, list[Problem]]:
-    """Parse one YAML document; a syntax error becomes a positioned problem, not an exception."""
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
+    """Parse one YAML document; a syntax error or a bomb becomes a positioned problem.
+
+    The bounds of `app.slo.yamlbounds` apply: readers that hold a file's bytes should pass them
+    through `decode_bounded` first, so that a huge file is never read whole.
+    """
+    if too_large := size_problems(text, file):
+        return None, too_large
     try:
-        tree = yaml.load(text)
-    except DuplicateKeyError as error:
-        return None, [_marked(file, error, "duplicate key")]
-    except MarkedYAMLError as error:
-        return None, [_marked(file, error, "YAML syntax error")]
+        tree = bounded_yaml().load(text)
+    except YAMLError as error:
+        return None, [yaml_problem(file, error)]
     if tree is None:
         return None, [Problem(file, 1, 1, "the file is empty")]
     return YamlDocument(file, tree, text), []
-
-
-def _marked(file: str, error: MarkedYAMLError, prefix: str) -> Problem:
-    mark = error.problem_mark or error.context_mark
-    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-    detail = " ".join(part for part in (error.context, error.problem) if part)
-    detail = " ".join(detail.split())
-    return Problem(file, line, col, f"{prefix}: {detail}" if detail else prefix)
 
 
 def describe_loc(loc: Loc) -> str:

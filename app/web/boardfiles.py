@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.loading import read_yaml_text
 from app.slo.boards import Board, check_selects, parse_board
 from app.slo.definitions import SLODefinition
 from app.slo.problems import Problem
@@ -32,10 +33,9 @@ def load_boards(
     for path in sorted(directory.iterdir()):
         if path.suffix not in SUFFIXES or not path.is_file():
             continue
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            problems.append(Problem(str(path), 1, 1, f"cannot read file: {error}"))
+        text, found = read_yaml_text(path)
+        problems.extend(found)
+        if text is None:
             continue
         board, found = parse_board(text, str(path), path.stem)
         problems.extend(found)
