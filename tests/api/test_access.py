@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.api.conftest import TOKEN, Served, serve_engine
 from tests.engine.conftest import REPO
+from tests.fixtures.yamlbombs import BOMBS
 
 pytestmark = [pytest.mark.prometheus]
 
@@ -92,3 +95,27 @@ def test_a_broken_reload_keeps_the_previous_definitions(served: Callable[..., Se
         after = admin.get("/api/v1/slos", params={"limit": 100}).json()
         assert [i["key"] for i in after["items"]] == [i["key"] for i in before["items"]]
         assert server.engine.definitions.get("checkout/checkout-success").spec.objective == 99.9
+
+
+def test_a_reload_with_yaml_bombs_names_them_and_keeps_serving(
+    served: Callable[..., Served],
+) -> None:
+    server = served("steady", copy_definitions=True)
+    for name, make in BOMBS.items():
+        (server.definitions / f"{name}.yaml").write_text(make())
+    with server.client(TOKEN) as admin:
+        before = admin.get("/api/v1/slos", params={"limit": 100}).json()
+        started = time.monotonic()
+        refused = admin.post("/api/v1/definitions/reload")
+        assert time.monotonic() - started < 5
+        assert refused.status_code == 422
+        problems = refused.json()["error"]["details"]
+        assert sorted(Path(p.split(":", 1)[0]).stem for p in problems) == sorted(BOMBS)
+        assert all(re.search(r"\.yaml:\d+:\d+: refused: ", p) for p in problems), problems
+        after = admin.get("/api/v1/slos", params={"limit": 100}).json()
+        assert after["items"] == before["items"]
+        for name in BOMBS:
+            (server.definitions / f"{name}.yaml").unlink()
+        reloaded = admin.post("/api/v1/definitions/reload")
+        assert reloaded.status_code == 200, reloaded.text
+        assert reloaded.json()["loaded"] == 11

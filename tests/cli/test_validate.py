@@ -1,9 +1,16 @@
+import json
+import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
 from app.loading import load_definitions
+from tests.fixtures.yamlbombs import BOMBS
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = (ROOT / "tests/slo/broken/expected.txt").read_text().splitlines()
@@ -64,3 +71,57 @@ def test_invalid_settings_are_refused_clearly(monkeypatch) -> None:
     result = CliRunner().invoke(cli, ["validate", "--prometheus-url", "localhost:9090"])
     assert result.exit_code == 2
     assert "prometheus_url" in result.stderr
+
+
+FAULTLINE = str(Path(sys.executable).with_name("faultline"))
+# Runs one command and reports its wall time and the peak RSS of its process (in KiB on Linux).
+MEASURE = """
+import json, resource, subprocess, sys, time
+started = time.monotonic()
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True, timeout=60)
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps([done.returncode, done.stdout, time.monotonic() - started, peak]))
+"""
+
+
+def measured_validate(path: Path) -> tuple[int, list[str], float, float]:
+    """`faultline validate PATH` in its own process: exit code, lines, seconds, peak MB."""
+    command = [sys.executable, "-c", MEASURE, FAULTLINE, "validate", str(path)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=90, check=True)
+    code, stdout, seconds, peak_kib = json.loads(done.stdout)
+    return code, stdout.splitlines(), seconds, peak_kib / 1024
+
+
+@pytest.fixture(scope="module")
+def plain_run() -> tuple[float, float]:
+    """Seconds and MB of validating one ordinary file: what start-up alone costs."""
+    code, _, seconds, peak = measured_validate(ROOT / "slo_definitions" / "checkout.yaml")
+    assert code == 0
+    return seconds, peak
+
+
+@pytest.mark.parametrize("name", sorted(BOMBS))
+def test_validate_refuses_a_bomb_quickly_in_little_memory(
+    name: str, plain_run: tuple[float, float], tmp_path: Path
+) -> None:
+    bomb = tmp_path / f"{name}.yaml"
+    bomb.write_text(BOMBS[name]())
+    code, lines, seconds, peak = measured_validate(bomb)
+    assert code == 1
+    assert len(lines) == 1 and re.fullmatch(rf"{bomb}:\d+:\d+: refused: .+", lines[0]), lines
+    plain_seconds, plain_peak = plain_run
+    assert seconds - plain_seconds < 2, (seconds, plain_seconds)
+    assert peak - plain_peak < 200, (peak, plain_peak)
+
+
+def test_bombs_beside_valid_files_leave_the_valid_slos_loaded(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "slo_definitions", tmp_path, dirs_exist_ok=True)
+    for name, make in BOMBS.items():
+        (tmp_path / f"{name}.yaml").write_text(make())
+    shipped = load_definitions(ROOT / "slo_definitions", alerts=ROOT / "alerts")
+    result = load_definitions(tmp_path, alerts=ROOT / "alerts")
+    assert sorted(Path(p.file).stem for p in result.problems) == sorted(BOMBS)
+    assert all(p.message.startswith("refused: ") for p in result.problems)
+    assert [slo.key for slo in result.definitions.slos] == [
+        slo.key for slo in shipped.definitions.slos
+    ]
