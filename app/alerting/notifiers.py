@@ -2,8 +2,9 @@
 
 Webhooks get the transition's document as a JSON body (canonical: sorted keys, no spaces, so a
 retry sends the same bytes), an `Idempotency-Key` header (the same on every retry of one
-transition: receivers drop repeats) and, when the receiver names a secret,
-`X-Faultline-Signature: sha256=<hex HMAC-SHA256 of the body>`.
+transition: receivers drop repeats) and, when the receiver names a secret, a signature over the
+time of sending and the body (`app.alerting.signing`): every attempt is signed afresh, so a
+request captured on the way verifies for minutes, not forever.
 
 Alertmanager identifies an alert by its label set, so posting the same alert twice updates it
 instead of notifying twice: re-sending is idempotent by design and needs no key. A firing alert
@@ -15,10 +16,9 @@ can help (timeouts, refused connections, 408/425/429/5xx) or not (other 4xx, a m
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,10 +26,10 @@ import httpx
 
 from app import __version__
 from app.alerting.document import Document
+from app.alerting.signing import signed_headers
 from app.slo.alert_spec import Receiver
 from app.slo.report import rfc3339
 
-SIGNATURE_HEADER = "X-Faultline-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 ALERTMANAGER_PATH = "/api/v2/alerts"
 RETRYABLE_STATUS = frozenset({408, 425, 429})
@@ -50,11 +50,6 @@ def canonical_body(document: Document) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
         "utf-8"
     )
-
-
-def signature(secret: str, body: bytes) -> str:
-    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
 
 
 def send_webhook(
@@ -78,7 +73,8 @@ def send_webhook(
             raise DeliveryError(
                 f"the webhook secret variable {receiver.secret_env} is not set", retryable=False
             )
-        headers[SIGNATURE_HEADER] = signature(secret, body)
+        # The wall clock, not the dispatcher's: the receiver judges it against its own.
+        headers.update(signed_headers(secret, body, time.time()))
     _post(client, receiver.url, receiver.timeout, content=body, headers=headers)
 
 

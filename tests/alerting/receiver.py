@@ -1,22 +1,22 @@
 """A real webhook receiver for tests: a threaded HTTP server that records what arrives.
 
-It behaves like a careful production receiver: it checks the HMAC signature and hands each
-`Idempotency-Key` to its handler once (`handled`), however often the key is delivered
-(`requests`). Tests can make it answer 503 (`fail`), hold requests open (`block`), or take it
+It behaves like a careful production receiver: it checks the signature and its timestamp
+(`app.alerting.signing.verify`, against `clock`) and hands each `Idempotency-Key` to its handler
+once (`handled`), however often the key is delivered (`requests`). Tests can make it answer 503 (`fail`), hold requests open (`block`), or take it
 off the network entirely (`stop`, then `start` on the same port: connection refused meanwhile).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from app.alerting.signing import SignatureError, verify
 from app.testbed.prometheus import free_port
 
 
@@ -42,6 +42,8 @@ class WebhookReceiver:
         self.requests: list[Received] = []  # every request that reached the handler
         self.handled: dict[str, Received] = {}  # effective deliveries, by idempotency key
         self.bad_signatures: list[Received] = []
+        self.refusals: list[str] = []  # why each of `bad_signatures` was refused
+        self.clock: Callable[[], float] = time.time  # tests move it to replay "later"
         self.status = 200
         self.blocking = threading.Event()  # set: hold requests until `release`
         self.released = threading.Event()
@@ -103,9 +105,12 @@ class WebhookReceiver:
 
     def _signed(self, received: Received) -> bool:
         assert self.secret is not None
-        digest = hmac.new(self.secret.encode(), received.body, hashlib.sha256).hexdigest()
-        given = received.headers.get("x-faultline-signature", "")
-        return hmac.compare_digest(given, f"sha256={digest}")
+        try:
+            verify(self.secret, received.headers, received.body, self.clock())
+        except SignatureError as error:
+            self.refusals.append(str(error))
+            return False
+        return True
 
     def wait_for(self, count: int, timeout: float = 10.0) -> None:
         """Block until at least `count` requests reached the server."""
