@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+from tests.fixtures.yamlbombs import BOMBS
 from tests.interop.helpers import DOCUMENTS, load_written, run
 
 GETTING_STARTED = DOCUMENTS / "sloth" / "getting-started.yml"
@@ -48,6 +50,22 @@ def test_unreadable_and_invalid_inputs_exit_1_with_positions(tmp_path: Path) -> 
     assert errors[0].startswith(f"error {broken}:5:1: YAML syntax error: while parsing a flow")
     assert errors[1].startswith(f"error {missing}:1:1: cannot read file: ")
     assert not (tmp_path / "out").exists()
+
+
+def test_yaml_bombs_are_refused_with_positions_and_the_valid_input_still_imports(
+    tmp_path: Path,
+) -> None:
+    bombs = []
+    for name, make in BOMBS.items():
+        bombs.append(tmp_path / f"{name}.yml")
+        bombs[-1].write_text(make())
+    out = tmp_path / "out"
+    result = run("import", "sloth", *map(str, bombs), str(GETTING_STARTED), "--out", str(out))
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error ")]
+    assert sorted(line.split(":", 1)[0] for line in errors) == sorted(f"error {b}" for b in bombs)
+    assert all(re.match(r"error \S+:\d+:\d+: refused: ", line) for line in errors), errors
+    assert (out / "myservice.yaml").is_file()
 
 
 def test_valid_parts_are_still_written_when_another_input_is_invalid(tmp_path: Path) -> None:
