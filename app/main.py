@@ -25,6 +25,7 @@ from app.api.state import AppState
 from app.engine.scheduler import EngineScheduler
 from app.engine.service import Engine
 from app.settings import Settings, load_settings
+from app.store import outage
 from app.wiring import build_engine, load
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,12 @@ spent them. Reads are open unless `FAULTLINE_REQUIRE_TOKEN_FOR_READS` is set; wr
 `Authorization: Bearer <FAULTLINE_API_TOKEN>`. Errors are JSON: `{"error": {"status", "message",
 "details"}}`. Every figure comes from the stored ledger, never from a fresh Prometheus query.
 """
+
+
+def prepare_process(settings: Settings) -> None:
+    """Before serving: timestamped log lines, and a database that answers (waited for)."""
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    outage.wait_until_answering(settings.database_url)
 
 
 def create_app(
@@ -58,6 +65,9 @@ def create_app(
         else:
             engine = build_engine(config, loaded.definitions, observer=metrics.observe_query)
         engine.after_tick.append(metrics.observe_tick)
+        # One line per store outage, not one traceback per tick, poll, scrape and request.
+        outage.watch(engine.store.engine)
+        outage.quiet_handlers()
         # Alerts are judged from the ledger after every tick; the dispatcher drains the outbox.
         evaluator = AlertEvaluator(
             engine.store, lambda: engine.definitions, base_url=config.base_url

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from app.cli import DatabaseOption, DefinitionsOption, PrometheusOption, cli, err, settings_from
+from app.slo.redaction import redact_url
 
 
 @cli.command()
@@ -20,7 +21,7 @@ def serve(
     """Evaluate SLOs on a schedule; serve the API (/api/v1, /docs), dashboards (/), /metrics."""
     import uvicorn  # noqa: PLC0415
 
-    from app.main import create_app  # noqa: PLC0415
+    from app.main import create_app, prepare_process  # noqa: PLC0415
 
     settings = settings_from(definitions, prometheus_url, database_url)
     overrides = {
@@ -29,7 +30,11 @@ def serve(
     if overrides:
         settings = settings.model_copy(update=overrides)
     address = f"http://{settings.host}:{settings.port}"
-    err.print(f"Faultline on {address} (Prometheus {settings.prometheus_url})")
+    err.print(f"Faultline on {address} (Prometheus {redact_url(settings.prometheus_url)})")
+    try:
+        prepare_process(settings)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
     uvicorn.run(
         create_app(settings),
         host=settings.host,

@@ -23,6 +23,7 @@ from prometheus_api_client import PrometheusConnect
 from prometheus_api_client.exceptions import PrometheusApiClientException
 from urllib3.util.retry import Retry
 
+from app.slo.redaction import redact_url
 from app.sources.errors import QueryError, SourceUnavailableError
 from app.sources.retry import RetryPolicy
 
@@ -138,7 +139,8 @@ class PrometheusSource:
             self._observe(started, "ok")
             return _series(result)
         raise SourceUnavailableError(
-            f"{last_problem} (after {self.config.retry.attempts} attempts)", url=self.config.url
+            f"{last_problem} (after {self.config.retry.attempts} attempts)",
+            url=redact_url(self.config.url),
         )
 
     def chunks(self, start: int, end: int, step: int) -> list[tuple[int, int]]:
