@@ -1,7 +1,13 @@
-"""Errors as JSON: `{"error": {"status": 404, "message": "…", "details": …}}`, never HTML."""
+"""Errors as JSON: `{"error": {"status": 404, "message": "…", "details": …}}`, never HTML.
+
+Paths under `/api/` never reach the dashboards (see `app.web.mount`), so unknown paths answer
+404 and known paths asked with another method 405 here, as JSON. A failing ledger store answers 503 without the driver's text (it names hosts, ports, SQL and parameters);
+the detail is logged on the server instead.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,6 +16,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.store.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+STORE_UNAVAILABLE = "the ledger store is unavailable; try again shortly"
 
 
 class ApiError(Exception):
@@ -52,5 +62,7 @@ def install(app: FastAPI) -> None:
         return JSONResponse(_body(422, "invalid request", details), 422)
 
     @app.exception_handler(StoreError)
-    async def store_error(_: Request, error: StoreError) -> JSONResponse:
-        return JSONResponse(_body(503, f"the ledger store is unavailable: {error}"), 503)
+    async def store_error(request: Request, error: StoreError) -> JSONResponse:
+        # During an outage this record is dropped (see app.store.outage): one line says it all.
+        log.warning("%s %s: %s", request.method, request.url.path, error)
+        return JSONResponse(_body(503, STORE_UNAVAILABLE), 503)

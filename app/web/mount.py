@@ -4,9 +4,24 @@ from __future__ import annotations
 
 from a2wsgi import WSGIMiddleware
 from fastapi import FastAPI
+from starlette.routing import Match, Mount
+from starlette.types import Scope
 
 from app.api.state import AppState
 from app.web.dashboard import create_dash
+
+API_PREFIX = "/api"
+
+
+class DashboardMount(Mount):
+    """The catch-all `/` mount, minus `/api/`: an API path no route knows answers the API's
+    JSON 404, and a known one asked with another method its JSON 405, never a dashboard page."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        path: str = scope.get("path", "")
+        if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 def mount_dashboards(app: FastAPI) -> None:
@@ -16,4 +31,6 @@ def mount_dashboards(app: FastAPI) -> None:
 
     dash_app = create_dash(state)
     # Mounted last: API routes, /docs and /metrics are matched before the catch-all "/".
-    app.mount("/", WSGIMiddleware(dash_app.server))  # type: ignore[arg-type]
+    app.router.routes.append(
+        DashboardMount("/", app=WSGIMiddleware(dash_app.server))  # type: ignore[arg-type]
+    )

@@ -45,7 +45,7 @@ def list_slos(
     sort: SortKey = "remaining",
     order: Literal["asc", "desc"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
     try:
         labels = [views.parse_label(item) for item in label or []]

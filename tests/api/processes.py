@@ -1,0 +1,149 @@
+"""Real `faultline serve` processes for the API tests, and a TCP proxy to cut the database off.
+
+`ServeProcess` runs `.venv/bin/faultline serve` on a free loopback port with its output in a
+file; `TcpProxy` forwards a loopback port to PostgreSQL and can be stopped (every connection is
+cut, new ones are refused) and started again on the same port: a database outage on demand.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from app.testbed.prometheus import free_port
+from tests.engine.conftest import REPO
+
+FAULTLINE = str(Path(sys.executable).with_name("faultline"))
+
+
+class ServeProcess:
+    """`faultline serve` with `FAULTLINE_*` settings from `env`; output in `log_path`."""
+
+    def __init__(self, work_dir: Path, env: dict[str, str], *args: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = work_dir / f"serve-{self.port}.log"
+        environment = {
+            **os.environ,
+            "FAULTLINE_DEFINITIONS": str(REPO / "slo_definitions"),
+            "FAULTLINE_ALERTS": str(REPO / "alerts"),
+            "FAULTLINE_DASHBOARDS": str(REPO / "dashboards"),
+            "FAULTLINE_INITIAL_BACKFILL": "1h",  # ticks at today's time: keep the first small
+            "FAULTLINE_PROMETHEUS_RETRIES": "0",
+            **env,
+        }
+        command = [FAULTLINE, "serve", "--port", str(self.port), *args]
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                command, env=environment, cwd=work_dir, stdout=log, stderr=subprocess.STDOUT
+            )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_answering(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"serve exited {self.process.returncode}:\n{self.log()}")
+            try:
+                httpx.get(f"{self.url}/healthz", timeout=1)
+                return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise AssertionError(f"serve did not answer within {timeout}s:\n{self.log()}")
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        return self.process.returncode
+
+
+def wait_for(condition: object, timeout: float, what: str) -> None:
+    """Poll `condition()` until it is true, or fail saying `what` did not happen."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{what} within {timeout}s")
+
+
+class TcpProxy:
+    """Forwards 127.0.0.1:`port` to `target` while started; stopped, it cuts and refuses."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = free_port()
+        self._listener: socket.socket | None = None
+        self._sockets: list[socket.socket] = []
+        self._guard = threading.Lock()
+
+    def start(self) -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def stop(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
+        with self._guard:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:  # closed by stop()
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self._guard:
+                self._sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            sink.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for sock in (source, sink):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
