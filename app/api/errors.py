@@ -1,9 +1,9 @@
 """Errors as JSON: `{"error": {"status": 404, "message": "…", "details": …}}`, never HTML.
 
 Paths under `/api/` never reach the dashboards (see `app.web.mount`), so unknown paths answer
-404 and known paths asked with another method 405 here, as JSON. A failing ledger store answers 503 without the driver's text (it names hosts, ports, SQL and parameters);
-the detail is logged on the server instead.
-"""
+404 and known paths asked with another method 405 here, as JSON. A failing ledger store answers
+503 without the driver's text (it names hosts, ports, SQL and parameters); the detail is logged
+on the server instead."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ cut, new ones are refused) and started again on the same port: a database outage
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -111,10 +112,7 @@ class TcpProxy:
         with self._guard:
             sockets, self._sockets = self._sockets, []
         for sock in sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            _cut(sock)
             sock.close()
 
     def _accept(self, listener: socket.socket) -> None:
@@ -142,8 +140,10 @@ def _pump(source: socket.socket, sink: socket.socket) -> None:
     except OSError:
         pass
     finally:
-        for sock in (source, sink):
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        _cut(source)
+        _cut(sink)
+
+
+def _cut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed by the other side
+        sock.shutdown(socket.SHUT_RDWR)
