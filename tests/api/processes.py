@@ -106,11 +106,12 @@ class TcpProxy:
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def stop(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            listener.close()
         with self._guard:
+            listener, self._listener = self._listener, None
             sockets, self._sockets = self._sockets, []
+        if listener is not None:
+            _cut(listener)  # wakes the thread blocked in accept(); close() alone would not
+            listener.close()
         for sock in sockets:
             _cut(sock)
             sock.close()
@@ -119,7 +120,7 @@ class TcpProxy:
         while True:
             try:
                 client, _ = listener.accept()
-            except OSError:  # closed by stop()
+            except OSError:  # stopped: this listener is done
                 return
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
@@ -128,7 +129,13 @@ class TcpProxy:
                 continue
             upstream.settimeout(None)
             with self._guard:
-                self._sockets += [client, upstream]
+                stopped = self._listener is not listener
+                if not stopped:
+                    self._sockets += [client, upstream]
+            if stopped:  # accepted while stop() ran: part of the outage too
+                client.close()
+                upstream.close()
+                return
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
 
