@@ -2,7 +2,7 @@
 
 During an outage every tick, backfill round, dispatcher poll, scrape and request fails on the
 store, and each used to log its own traceback. The store's engine reports connection failures
-and successful checkouts to a `StoreOutage`, which logs the change of state once; `QuietOutage`
+and the statements that ran to a `StoreOutage`, which logs the change of state once; `QuietOutage`
 drops the records caused by store errors while the outage lasts, since that line said it all.
 """
 
@@ -83,11 +83,12 @@ def watch(engine: Engine) -> StoreOutage:
         if context.is_disconnect or isinstance(error, (OperationalError, InterfaceError)):
             outage.failed(first_line(context.original_exception))
 
-    def on_checkout(*_: Any) -> None:
+    def on_answer(*_: Any) -> None:
         outage.answered()
 
     event.listen(engine, "handle_error", on_error)
-    event.listen(engine, "checkout", on_checkout)
+    # A statement that ran is the proof: a pooled connection checks out before it is used.
+    event.listen(engine, "after_cursor_execute", on_answer)
     return outage
 
 
