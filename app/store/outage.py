@@ -31,6 +31,10 @@ _WATCHED: weakref.WeakSet[StoreOutage] = weakref.WeakSet()
 class StoreOutage:
     """Whether the store is down, and since when; logs each change of state once."""
 
+    # Statements that were already in flight when the outage began may still complete; a
+    # success this soon after the first failure does not end the outage.
+    SETTLE_SECONDS = 2.0
+
     def __init__(self, shown_url: str, clock: Callable[[], float] = time.monotonic) -> None:
         self.shown_url = shown_url
         self._clock = clock
@@ -58,10 +62,13 @@ class StoreOutage:
         if not self.down:  # the common case, without taking the lock
             return
         with self._lock:
-            since, self.down_since = self.down_since, None
-        if since is None:  # another thread logged the recovery
-            return
-        seconds = self._clock() - since
+            since = self.down_since
+            if since is None:  # another thread logged the recovery
+                return
+            seconds = self._clock() - since
+            if seconds < self.SETTLE_SECONDS:
+                return
+            self.down_since = None
         log.warning("ledger store at %s answers again after %.0fs", self.shown_url, seconds)
 
 
