@@ -5,6 +5,7 @@ Precedence, highest first: command-line options, environment, settings file, def
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -89,6 +90,14 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://"):
             return "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
+
+    def accepts_token(self, presented: str | None) -> bool:
+        """Whether `presented` is the API token (compared in constant time)."""
+        if self.api_token is None or not presented:
+            return False
+        return secrets.compare_digest(
+            presented.encode(), self.api_token.get_secret_value().encode()
+        )
 
     @property
     def base_url(self) -> str:

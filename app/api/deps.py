@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -32,12 +31,7 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
 def _token_matches(state: AppState, credentials: HTTPAuthorizationCredentials | None) -> bool:
-    token = state.settings.api_token
-    if token is None or credentials is None:
-        return False
-    return secrets.compare_digest(
-        credentials.credentials.encode(), token.get_secret_value().encode()
-    )
+    return state.settings.accepts_token(credentials.credentials if credentials else None)
 
 
 def require_write(state: State, credentials: Credentials) -> None:
@@ -56,14 +50,13 @@ def require_read(state: State, request: Request) -> None:
     """
     if not state.settings.require_token_for_reads:
         return
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    credentials = (
-        HTTPAuthorizationCredentials(scheme=scheme, credentials=token)
-        if scheme.lower() == "bearer" and token
-        else None
-    )
-    if not _token_matches(state, credentials):
+    if not state.settings.accepts_token(bearer_token(request)):
         raise ApiError(401, "a valid `Authorization: Bearer <token>` header is required")
+
+
+def bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token if scheme.lower() == "bearer" and token else None
 
 
 WriteAccess = Depends(require_write)

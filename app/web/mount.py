@@ -5,9 +5,10 @@ from __future__ import annotations
 from a2wsgi import WSGIMiddleware
 from fastapi import FastAPI
 from starlette.routing import Match, Mount
-from starlette.types import Scope
+from starlette.types import ASGIApp, Scope
 
 from app.api.state import AppState
+from app.web.access import ReadGate
 from app.web.dashboard import create_dash
 
 API_PREFIX = "/api"
@@ -30,7 +31,7 @@ def mount_dashboards(app: FastAPI) -> None:
         return current
 
     dash_app = create_dash(state)
+    # a2wsgi types its ASGI side more narrowly than Starlette does.
+    pages: ASGIApp = WSGIMiddleware(dash_app.server)  # type: ignore[assignment]
     # Mounted last: API routes, /docs and /metrics are matched before the catch-all "/".
-    app.router.routes.append(
-        DashboardMount("/", app=WSGIMiddleware(dash_app.server))  # type: ignore[arg-type]
-    )
+    app.router.routes.append(DashboardMount("/", app=ReadGate(pages, lambda: state().settings)))
