@@ -12,15 +12,17 @@ from app.web.access import ReadGate
 from app.web.dashboard import create_dash
 
 API_PREFIX = "/api"
+# The app's own JSON paths outside /api/: a wrong method there is a JSON 405 too.
+SERVICE_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json"})
 
 
 class DashboardMount(Mount):
-    """The catch-all `/` mount, minus `/api/`: an API path no route knows answers the API's
-    JSON 404, and a known one asked with another method its JSON 405, never a dashboard page."""
+    """The catch-all `/` mount, minus the API's paths: an API path no route knows answers the
+    API's JSON 404, and a known one asked with another method its JSON 405, never a page."""
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         path: str = scope.get("path", "")
-        if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+        if path in SERVICE_PATHS or path == API_PREFIX or path.startswith(API_PREFIX + "/"):
             return Match.NONE, {}
         return super().matches(scope)
 

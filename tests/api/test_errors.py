@@ -1,4 +1,5 @@
-"""Every `/api/` path answers JSON errors: unknown paths, wrong methods, out-of-range numbers."""
+"""Every `/api/` path (and probe) answers JSON errors: unknown paths, wrong methods, numbers
+and times out of range; none names SQL, the driver or the database."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ CASES = [
     ("POST", SLO, {}, 405),
     ("PUT", "/api/v1/corrections/1", {}, 405),
     ("GET", "/api/v1/definitions/reload", {}, 405),
+    ("POST", "/readyz", {}, 405),
+    ("DELETE", "/metrics", {}, 405),
     ("GET", "/api/v1/slos", {"offset": HUGE}, 422),
     ("GET", "/api/v1/slos", {"offset": "-1"}, 422),
     ("GET", "/api/v1/slos", {"limit": HUGE}, 422),
