@@ -28,6 +28,7 @@ from app import __version__
 from app.alerting.document import Document
 from app.alerting.signing import signed_headers
 from app.slo.alert_spec import Receiver
+from app.slo.redaction import redact_url
 from app.slo.report import rfc3339
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -126,17 +127,19 @@ def send(
 
 
 def _post(client: httpx.Client, url: str, timeout: float, **request: Any) -> None:
+    shown = redact_url(url)  # messages are logged and stored: never a password in them
     try:
         response = client.post(url, timeout=timeout, **request)
     except httpx.TimeoutException:
-        raise DeliveryError(f"no answer from {url} within {timeout:g} s", retryable=True) from None
+        message = f"no answer from {shown} within {timeout:g} s"
+        raise DeliveryError(message, retryable=True) from None
     except httpx.HTTPError as error:
-        raise DeliveryError(f"cannot reach {url}: {error}", retryable=True) from None
+        raise DeliveryError(f"cannot reach {shown}: {error}", retryable=True) from None
     if response.is_success:
         return
     status = response.status_code
     text = " ".join(response.text.split())[:300]
-    message = f"{url} answered {status}" + (f": {text}" if text else "")
+    message = f"{shown} answered {status}" + (f": {text}" if text else "")
     retryable = status >= 500 or status in RETRYABLE_STATUS
     raise DeliveryError(message, retryable=retryable, retry_after=_retry_after(response))
 
