@@ -76,6 +76,8 @@ def test_reads_can_require_the_token(served: Callable[..., Served]) -> None:
         assert anonymous.get("/api/v1/slos").status_code == 401
         assert reader.get("/api/v1/slos").status_code == 200
         assert anonymous.get("/healthz").status_code == 200  # probes stay open
+        # The documented exception (docs/operations.md, "Security and secrets").
+        assert "faultline_slo_sli_ratio" in anonymous.get("/metrics").text
 
 
 def test_a_broken_reload_keeps_the_previous_definitions(served: Callable[..., Served]) -> None:
