@@ -2,45 +2,47 @@
 
 A range query with `step = slice` evaluates the expression at every slice end `t` exactly, so all
 signals of an SLO read the same instants, and history and live evaluation share one code path.
+
+Each HTTP request has a total wall-clock deadline (`timeout`, see `deadline.py`); transient
+failures (timeouts, 429, 5xx, refused connections) are retried with capped, jittered backoff;
+everything else is named at once (see `answers.py` and `errors.py`).
 """
 
 from __future__ import annotations
 
-import ast
-import json
 import random
-import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
 
 import requests
-from prometheus_api_client import PrometheusConnect
-from prometheus_api_client.exceptions import PrometheusApiClientException
-from urllib3.util.retry import Retry
 
 from app.slo.redaction import redact_url
-from app.sources.errors import QueryError, SourceUnavailableError
+from app.sources.answers import Answer, Series, Unusable, Verdict, read_answer
+from app.sources.deadline import bounded_get, deadline_session
+from app.sources.errors import (
+    MalformedAnswerError,
+    NotPrometheusError,
+    QueryCancelledError,
+    QueryError,
+    SourceAuthError,
+    SourceTimeoutError,
+    SourceUnavailableError,
+)
 from app.sources.retry import RetryPolicy
 
-# Values of one query: slice end → one value per returned series.
-Series = dict[int, list[float]]
-# Called after every HTTP query: (seconds taken, outcome: "ok" | "query_error" | "unavailable").
-QueryObserver = Callable[[float, str], None]
+__all__ = ["PrometheusSource", "QueryObserver", "Series", "SharedReads", "SourceConfig"]
 
-# Prometheus answers these error types for problems of the query itself, not of the server.
-_QUERY_FAULTS = {"bad_data", "execution", "timeout", "canceled", "not_acceptable"}
-_STATUS = re.compile(r"^HTTP Status Code (\d+) \((.*)\)$", re.DOTALL)
+# Called after every HTTP query: (seconds taken, outcome: "ok" or an error kind, see errors.py).
+QueryObserver = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)
 class SourceConfig:
     url: str = "http://127.0.0.1:9090"
-    timeout: float = 15.0
+    timeout: float = 15.0  # total wall time of one HTTP request, not of one socket read
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     max_points: int = 10_000
     concurrency: int = 4
@@ -50,57 +52,66 @@ class SourceConfig:
     verify_tls: bool = True
 
 
-def _parse_error(error: PrometheusApiClientException) -> tuple[int | None, str, str | None]:
-    """(HTTP status, message, Prometheus errorType) from the client's exception text."""
-    match = _STATUS.match(str(error))
-    if not match:
-        return None, str(error), None
-    status = int(match.group(1))
-    try:
-        body = ast.literal_eval(match.group(2))
-        payload = json.loads(body.decode() if isinstance(body, bytes) else body)
-        return status, str(payload.get("error", "")), payload.get("errorType")
-    except (ValueError, SyntaxError, AttributeError):
-        return status, match.group(2)[:500], None
+def prometheus_duration(seconds: float) -> str:
+    """`seconds` as a Prometheus duration: whole milliseconds (Prometheus rejects `2.5s`)."""
+    return f"{max(1, round(seconds * 1000))}ms"
 
 
 class PrometheusSource:
-    """Thread-safe reader of PromQL range queries with timeouts and capped, jittered retries."""
+    """Thread-safe reader of PromQL range queries with deadlines and capped, jittered retries."""
 
     def __init__(
         self,
         config: SourceConfig,
         *,
         observer: QueryObserver | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.config = config
+        # The URL as messages show it (password masked): every message about the source is
+        # built from this one.
+        self.shown_url = redact_url(config.url)
         self._observer = observer
-        self._sleep = sleep
+        self._cancel = threading.Event()
+        self._sleep = sleep or self._cancel.wait
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
         self._rng_lock = threading.Lock()
         self._local = threading.local()
 
-    def _client(self) -> PrometheusConnect:
-        # One client (and so one connection pool) per thread: requests sessions are not
+    def cancel(self) -> None:
+        """Abandon queries in flight and refuse new ones (shutdown); nothing half-read is used."""
+        self._cancel.set()
+
+    def _session(self) -> requests.Session:
+        # One session (and so one connection pool) per thread: requests sessions are not
         # guaranteed thread-safe.
-        client: PrometheusConnect | None = getattr(self._local, "client", None)
-        if client is None:
-            headers = dict(self.config.headers)
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = deadline_session()
+            session.headers.update(self.config.headers)
             if self.config.bearer_token:
-                headers["Authorization"] = f"Bearer {self.config.bearer_token}"
-            client = PrometheusConnect(
-                url=self.config.url,
-                headers=headers or None,
-                disable_ssl=not self.config.verify_tls,
-                # Retries are ours (capped, jittered, error-aware); the library's are off.
-                retry=Retry(total=0, status_forcelist=[], raise_on_status=False),
-                auth=self.config.basic_auth,
-                timeout=self.config.timeout,
-            )
-            self._local.client = client
-        return client
+                session.headers["Authorization"] = f"Bearer {self.config.bearer_token}"
+            session.auth = self.config.basic_auth
+            session.verify = self.config.verify_tls
+            self._local.session = session
+        return session
+
+    def _get(self, path: str, params: Mapping[str, str]) -> Answer:
+        """One bounded HTTP GET; the answer whatever its status, or requests' exceptions."""
+        response = bounded_get(
+            self._session(),
+            self.config.url.rstrip("/") + path,
+            params=params,
+            seconds=self.config.timeout,
+            cancel=self._cancel,
+        )
+        return Answer(
+            status=response.status_code,
+            reason=response.reason or "",
+            content_type=response.headers.get("Content-Type", ""),
+            body=response.content,
+        )
 
     def _observe(self, started: float, outcome: str) -> None:
         if self._observer is not None:
@@ -108,40 +119,66 @@ class PrometheusSource:
 
     def query_range(self, query: str, start: int, end: int, step: int) -> Series:
         """Evaluate `query` at `start, start+step, …, end` (one request; caller chunks)."""
-        params = {"timeout": f"{self.config.timeout:g}s"}
-        last_problem = "no attempt made"
+        params = {
+            "query": query,
+            "start": str(start),
+            "end": str(end),
+            "step": str(step),
+            "timeout": prometheus_duration(self.config.timeout),
+        }
+        last = Verdict("transient", "no attempt made")
         for attempt in range(self.config.retry.attempts):
             if attempt:
                 with self._rng_lock:
                     delay = self.config.retry.delay(attempt - 1, self._rng)
                 self._sleep(delay)
+            if self._cancel.is_set():
+                raise QueryCancelledError("the source is shutting down")
             started = time.monotonic()
             try:
-                result = self._client().custom_query_range(
-                    query,
-                    start_time=datetime.fromtimestamp(start, UTC),
-                    end_time=datetime.fromtimestamp(end, UTC),
-                    step=str(step),
-                    params=params,
-                )
-            except PrometheusApiClientException as error:
-                status, message, error_type = _parse_error(error)
-                if error_type in _QUERY_FAULTS or (status is not None and 400 <= status < 500):
-                    self._observe(started, "query_error")
-                    raise QueryError(message, query=query, error_type=error_type) from None
-                self._observe(started, "unavailable")
-                last_problem = f"HTTP {status}: {message}"
-                continue
-            except (requests.RequestException, ValueError) as error:
-                self._observe(started, "unavailable")
-                last_problem = f"{type(error).__name__}: {error}"
-                continue
-            self._observe(started, "ok")
-            return _series(result)
-        raise SourceUnavailableError(
-            f"{last_problem} (after {self.config.retry.attempts} attempts)",
-            url=redact_url(self.config.url),
+                series = read_answer(self._get("/api/v1/query_range", params))
+            except Unusable as unusable:
+                last = unusable.verdict
+            except requests.Timeout as error:
+                last = Verdict("timeout", f"no full answer within {self.config.timeout:g}s")
+                last = self._cancelled_or(last, error)
+            except requests.RequestException as error:
+                last = self._cancelled_or(Verdict("transient", _describe(error)), error)
+            else:
+                self._observe(started, "ok")
+                return series
+            failure = self._error(last, query)
+            self._observe(started, failure.kind)
+            if last.kind not in ("transient", "timeout"):
+                raise failure
+        raise self._error(last, query, attempts=self.config.retry.attempts)
+
+    def _cancelled_or(self, verdict: Verdict, error: Exception) -> Verdict:
+        if self._cancel.is_set():
+            raise QueryCancelledError("the source is shutting down") from error
+        return verdict
+
+    def _error(
+        self, verdict: Verdict, query: str, attempts: int | None = None
+    ) -> QueryError | MalformedAnswerError | SourceUnavailableError:
+        """The project's exception for what an answer meant."""
+        url = self.shown_url
+        if verdict.kind == "query_error":
+            return QueryError(verdict.message, query=query, error_type=verdict.error_type)
+        if verdict.kind == "malformed":
+            return MalformedAnswerError(verdict.message, query=query, url=url)
+        if verdict.kind == "not_prometheus":
+            return NotPrometheusError(verdict.message, url=url)
+        if verdict.kind == "auth":
+            return SourceAuthError(verdict.message, url=url)
+        message = (
+            verdict.message
+            if attempts is None
+            else f"{verdict.message} (after {attempts} attempts)"
         )
+        if verdict.kind == "timeout":
+            return SourceTimeoutError(message, url=url)
+        return SourceUnavailableError(message, url=url)
 
     def chunks(self, start: int, end: int, step: int) -> list[tuple[int, int]]:
         """Split `[start, end]` so no request asks for more than `max_points` per series."""
@@ -165,22 +202,15 @@ class PrometheusSource:
         return {key: self.query_range(query, start, end, step) for key, query in queries.items()}
 
     def ping(self) -> bool:
-        """Whether Prometheus answers its readiness endpoint right now (no retries)."""
+        """Whether Prometheus answers its root page right now (no retries, same deadline)."""
         try:
-            return bool(self._client().check_prometheus_connection())
+            return 200 <= self._get("/", {}).status < 300
         except requests.RequestException:
             return False
 
 
-def _series(result: Any) -> Series:
-    values: Series = {}
-    for series in result or []:
-        for timestamp, text in series.get("values", []):
-            value = float(text)
-            t = round(float(timestamp))
-            # NaN and ±Inf are kept here; the pure core decides what they mean (never stored).
-            values.setdefault(t, []).append(value)
-    return values
+def _describe(error: requests.RequestException) -> str:
+    return f"{type(error).__name__}: {error}"
 
 
 class SharedReads:

@@ -1,0 +1,137 @@
+"""Read one HTTP answer of `/api/v1/query_range`: values, or the error it means, from the answer.
+
+The error comes from the answer itself (status code, content type, Prometheus' JSON `errorType`
+and `error`), never from a client library's exception text. Anything that is not the shape the
+Prometheus API documents is named for what it is:
+
+- not JSON, or JSON without the API's `status` envelope: not the Prometheus API (a wrong URL, a
+  login page, a proxy's error page);
+- the envelope, but no usable matrix (`data` missing, `result` a string, `values: null`, a value
+  that is not a number): a malformed answer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+# Values of one query: slice end → one value per returned series.
+Series = dict[int, list[float]]
+
+# Prometheus' error types that blame the query itself; retrying would give the same answer.
+QUERY_FAULTS = frozenset({"bad_data", "execution", "not_acceptable"})
+# Statuses worth asking again after a pause: overload, rate limits, gateways, server timeouts.
+TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+AUTH_STATUSES = frozenset({401, 403, 407})
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    reason: str
+    content_type: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What an answer means when it carries no values: which error, and its message."""
+
+    kind: str  # query_error | malformed | not_prometheus | auth | transient | timeout
+    message: str
+    error_type: str | None = None
+
+
+class Unusable(Exception):  # noqa: N818 - carries a Verdict, translated by the adapter
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(verdict.message)
+        self.verdict = verdict
+
+
+def read_answer(answer: Answer) -> Series:
+    """The series of a successful answer; raises Unusable with what any other answer means."""
+    envelope = _envelope(answer)
+    if envelope is None:
+        if answer.status in AUTH_STATUSES:
+            raise Unusable(Verdict("auth", f"HTTP {answer.status} {answer.reason}".strip()))
+        if answer.status in TRANSIENT_STATUSES:
+            raise Unusable(Verdict("transient", f"HTTP {answer.status}: {_excerpt(answer.body)}"))
+        media = answer.content_type.split(";")[0].strip() or "no content type"
+        raise Unusable(Verdict("not_prometheus", f"HTTP {answer.status}, {media}"))
+    if envelope.get("status") != "success" or answer.status >= 300:
+        raise Unusable(_api_error(answer.status, envelope))
+    return parse_matrix(envelope.get("data"))
+
+
+def _envelope(answer: Answer) -> dict[str, Any] | None:
+    """The API's JSON object, or None when the answer is not the Prometheus API at all."""
+    try:
+        payload = json.loads(answer.body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(payload, dict) or payload.get("status") not in ("success", "error"):
+        return None
+    return payload
+
+
+def _api_error(status: int, envelope: dict[str, Any]) -> Verdict:
+    error_type = _text(envelope.get("errorType")) or None
+    message = _text(envelope.get("error")) or f"HTTP {status} without an error message"
+    if status in AUTH_STATUSES:
+        return Verdict("auth", f"HTTP {status}: {message}", error_type)
+    if error_type == "timeout" or status in (408, 504):
+        return Verdict("timeout", message, error_type)
+    if error_type in QUERY_FAULTS or (400 <= status < 500 and status not in TRANSIENT_STATUSES):
+        return Verdict("query_error", message, error_type)
+    if status == 200:  # "status": "error" with a 200: the envelope is wrong, not the server
+        return Verdict("malformed", f"status {envelope.get('status')!r} with HTTP 200")
+    return Verdict("transient", f"HTTP {status}: {message}", error_type)
+
+
+def parse_matrix(data: Any) -> Series:
+    """Values per instant from a range query's `data`; raises Unusable(malformed) on any deviation.
+
+    NaN and ±Inf are valid sample values and are handed on: the pure core decides what they mean.
+    """
+    if not isinstance(data, dict):
+        raise _malformed("`data` is missing")
+    result = data.get("result")
+    if data.get("resultType") != "matrix" or not isinstance(result, list):
+        raise _malformed(f"expected a matrix result, got {_excerpt(json.dumps(data))}")
+    values: Series = {}
+    for series in result:
+        samples = series.get("values") if isinstance(series, dict) else None
+        if not isinstance(samples, list):
+            raise _malformed(f"a series without a list of values: {_excerpt(json.dumps(series))}")
+        for sample in samples:
+            t, value = _sample(sample)
+            values.setdefault(t, []).append(value)
+    return values
+
+
+def _sample(sample: Any) -> tuple[int, float]:
+    if not isinstance(sample, list) or len(sample) != 2 or not isinstance(sample[1], str):
+        raise _malformed(f'a sample that is not [time, "value"]: {_excerpt(json.dumps(sample))}')
+    try:
+        t, value = float(sample[0]), float(sample[1])
+    except (TypeError, ValueError):
+        raise _malformed(f"a sample that is not a number: {_excerpt(json.dumps(sample))}") from None
+    if not math.isfinite(t):
+        raise _malformed(f"a sample time that is not finite: {sample[0]!r}")
+    return round(t), value
+
+
+def _malformed(message: str) -> Unusable:
+    return Unusable(Verdict("malformed", message))
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _excerpt(body: bytes | str, limit: int = 200) -> str:
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
