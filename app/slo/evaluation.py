@@ -1,7 +1,10 @@
 """Turn what Prometheus returned at one slice end into one ledger record.
 
 Rules that keep the ledger honest:
-- No series for the SLI (or only NaN/Inf) is `no-data`: it spends nothing and saves nothing.
+- No series for the SLI is `no-data`: it spends nothing and saves nothing.
+- NaN or ±Inf from any counted query (total, good, bad, a failure mode's bad), or a count too
+  large to add up, is `no-data` too: NaN on the bad side is never zero bad. Every `no-data`
+  record says why (`NoData`).
 - A threshold whose gauges have no sample inside the slice is `no-data`, even though Prometheus
   would still return their last value for five minutes.
 - A `bad` query with no series while `total` has data means zero bad events (Prometheus returns
@@ -12,10 +15,10 @@ Rules that keep the ledger honest:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from app.slo.attribution import attribute
-from app.slo.ledger import ModeSlice, SliceRecord, SliceStatus
+from app.slo.ledger import ModeSlice, NoData, NoDataReason, SliceRecord, SliceStatus
 from app.slo.queries import Signal, SignalRole, signals
 from app.slo.spec import Budgeting, SLOSpec, ThresholdOp
 
@@ -32,15 +35,41 @@ _COMPARE = {
 }
 
 
+# Counts above this cannot be summed safely over windows and periods (a float tops at ~1.8e308);
+# no real service counts anywhere near it in one slice.
+LARGEST_COUNT = 1e300
+
+
+class Unusable(Exception):  # noqa: N818 - control flow inside this module: the slice is no-data
+    def __init__(self, reason: NoDataReason) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def to_count(values: Sequence[float], signal: Signal, slice_seconds: int) -> float | None:
-    """Sum a counter signal's series into a count for the slice; None when nothing is finite."""
-    finite = [value for value in values if math.isfinite(value)]
-    if not finite:
+    """Sum a counter signal's series into a count for the slice; None when there is no series.
+
+    Raises Unusable when a series is NaN or ±Inf or the count is too large: a partial or infinite
+    count would spend or save budget that nobody measured.
+    """
+    if not values:
         return None
-    amount = math.fsum(finite)
+    if not all(math.isfinite(value) for value in values):
+        raise Unusable(NoDataReason.NOT_FINITE)
+    amount = finite_sum(values)
     if signal.unit == "rate":
         amount *= slice_seconds
+    if not abs(amount) <= LARGEST_COUNT:
+        raise Unusable(NoDataReason.OVERFLOW)
     return max(0.0, amount)
+
+
+def finite_sum(values: Iterable[float]) -> float:
+    """fsum, with an overflow reported as Unusable instead of an OverflowError."""
+    try:
+        return math.fsum(values)
+    except OverflowError:
+        raise Unusable(NoDataReason.OVERFLOW) from None
 
 
 def condition_holds(values: Sequence[float], op: ThresholdOp, bound: float) -> bool | None:
@@ -71,10 +100,19 @@ class SliceEvaluator:
         signal = self.signals.get(key)
         if signal is None:
             return None
-        return to_count(readings.get(key, ()), signal, self.spec.slice_seconds)
+        try:
+            return to_count(readings.get(key, ()), signal, self.spec.slice_seconds)
+        except Unusable as unusable:
+            raise _NoDataAt(NoData(unusable.reason, key)) from None
 
     def evaluate(self, t: int, readings: Readings) -> SliceRecord:
         """The ledger record of the slice ending at `t`, from every signal's readings at `t`."""
+        try:
+            return self._evaluate(t, readings)
+        except _NoDataAt as missing:
+            return SliceRecord(t=t, status=SliceStatus.NO_DATA, no_data=missing.no_data)
+
+    def _evaluate(self, t: int, readings: Readings) -> SliceRecord:
         spec = self.spec
         mode_raw_bad: dict[str, float | None] = {
             signal.mode: self._count(signal.key, readings) or 0.0
@@ -93,25 +131,30 @@ class SliceEvaluator:
             threshold = spec.sli.threshold
             values = readings.get("threshold", ())
             holds = condition_holds(values, threshold.op, threshold.value)
-            stale = "freshness" in self.signals and not readings.get("freshness")
-            if holds is None or stale:
-                return SliceRecord(t=t, status=SliceStatus.NO_DATA)
+            if holds is None:
+                reason = NoDataReason.NOT_FINITE if values else NoDataReason.NO_SERIES
+                raise _NoDataAt(NoData(reason, "threshold"))
+            if "freshness" in self.signals and not readings.get("freshness"):
+                raise _NoDataAt(NoData(NoDataReason.STALE_GAUGE, "threshold"))
             finite = [v for v in values if math.isfinite(v)]
             value = max(finite) if threshold.op in (ThresholdOp.LT, ThresholdOp.LE) else min(finite)
             total, bad = 1.0, 0.0 if holds else 1.0
         else:
             events_total = self._count("total", readings)
             if events_total is None:
-                return SliceRecord(t=t, status=SliceStatus.NO_DATA)
+                raise _NoDataAt(NoData(NoDataReason.NO_SERIES, "total"))
             if "bad" in self.signals:
                 events_bad = self._count("bad", readings) or 0.0
             elif "good" in self.signals:
                 good = self._count("good", readings)
                 if good is None:
-                    return SliceRecord(t=t, status=SliceStatus.NO_DATA)
+                    raise _NoDataAt(NoData(NoDataReason.NO_SERIES, "good"))
                 events_bad = events_total - good
             else:
-                events_bad = math.fsum(v for v in mode_raw_bad.values() if v is not None)
+                try:
+                    events_bad = finite_sum(v for v in mode_raw_bad.values() if v is not None)
+                except Unusable as unusable:
+                    raise _NoDataAt(NoData(unusable.reason, "failure modes")) from None
             events_bad = min(max(events_bad, 0.0), events_total)
             total, bad = _budget_units(spec, events_total, events_bad)
 
@@ -135,6 +178,12 @@ class SliceEvaluator:
             events_bad=None if self.occurrences else events_bad,
             value=value,
         )
+
+
+class _NoDataAt(Exception):  # noqa: N818 - control flow: the slice being evaluated is no-data
+    def __init__(self, no_data: NoData) -> None:
+        super().__init__(no_data.describe())
+        self.no_data = no_data
 
 
 def _budget_units(spec: SLOSpec, events_total: float, events_bad: float) -> tuple[float, float]:

@@ -19,6 +19,24 @@ class SliceStatus(StrEnum):
     NO_DATA = "no-data"
 
 
+class NoDataReason(StrEnum):
+    """Why a slice is `no-data`: never good, never bad, and never without a reason."""
+
+    NO_SERIES = "no-series"  # the SLI's query returned no series at the slice end
+    NOT_FINITE = "not-finite"  # a counted query returned NaN or ±Inf (e.g. a division by zero)
+    OVERFLOW = "overflow"  # a count too large to add up over windows
+    STALE_GAUGE = "stale-gauge"  # a threshold's gauges have no sample inside the slice
+
+
+@dataclass(frozen=True, slots=True)
+class NoData:
+    reason: NoDataReason
+    signal: str  # the query it is about: total, good, bad, threshold, mode:NAME:bad
+
+    def describe(self) -> str:
+        return f"{self.reason} ({self.signal})"
+
+
 @dataclass(frozen=True, slots=True)
 class ModeSlice:
     """One failure mode in one slice."""
@@ -42,6 +60,8 @@ class SliceRecord:
     events_bad: float | None = None
     value: float | None = None  # threshold SLIs: the gauge value at `t`
     excluded: bool = False  # inside a budget correction: recorded, but spends nothing
+    # Why a `no-data` slice has no data; known when evaluated, not (yet) kept in the store.
+    no_data: NoData | None = field(default=None, compare=False)
 
     @property
     def counts(self) -> bool:

@@ -3,7 +3,7 @@ import math
 import pytest
 
 from app.slo.evaluation import evaluate_slice
-from app.slo.ledger import SliceStatus
+from app.slo.ledger import NoData, NoDataReason, SliceStatus
 from app.slo.spec import SLOSpec
 
 EVENTS = {
@@ -58,8 +58,37 @@ def test_no_total_series_is_no_data_and_spends_nothing() -> None:
 def test_nan_and_inf_are_never_stored() -> None:
     record = evaluate_slice(spec(), 600, {"total": [math.nan, math.inf]})
     assert record.status is SliceStatus.NO_DATA
-    record = evaluate_slice(spec(), 600, {"total": [1.0], "bad": [math.nan]})
-    assert (record.total, record.bad) == (60, 0)
+    assert record.no_data == NoData(NoDataReason.NOT_FINITE, "total")
+
+
+@pytest.mark.parametrize(
+    ("readings", "signal"),
+    [
+        ({"total": [1.0], "bad": [math.nan]}, "bad"),  # sum(rate(errors[1m])) / 0
+        ({"total": [1.0], "bad": [0.5, math.inf]}, "bad"),  # one series of two: not a count
+        ({"total": [1.0, -math.inf], "bad": [0.0]}, "total"),
+        ({"total": [1.0], "bad": [0.0], "mode:timeout:bad": [math.nan]}, "mode:timeout:bad"),
+    ],
+)
+def test_nan_on_any_counted_side_is_no_data_never_zero_bad(
+    readings: dict[str, list[float]], signal: str
+) -> None:
+    record = evaluate_slice(spec(), 600, readings)
+    assert (record.status, record.bad, record.total) == (SliceStatus.NO_DATA, 0, 0)
+    assert record.no_data == NoData(NoDataReason.NOT_FINITE, signal)
+    assert not record.counts
+
+
+def test_counts_too_large_to_add_up_are_no_data() -> None:
+    huge = {"total": [1e308, 1e308, 1e308], "bad": [0.0]}  # fsum overflows
+    record = evaluate_slice(spec(), 600, huge)
+    assert record.no_data == NoData(NoDataReason.OVERFLOW, "total")
+    record = evaluate_slice(spec(), 600, {"total": [1e307], "bad": [0.0]})  # ×60 s: too large
+    assert record.no_data == NoData(NoDataReason.OVERFLOW, "total")
+
+
+def test_no_data_says_why() -> None:
+    assert evaluate_slice(spec(), 600, {}).no_data == NoData(NoDataReason.NO_SERIES, "total")
 
 
 def test_no_bad_series_with_traffic_means_zero_bad() -> None:
@@ -116,6 +145,9 @@ def test_threshold_slices_are_judged_at_their_end() -> None:
     # Prometheus still returns the last value five minutes into a scrape gap: that is stale.
     stale = evaluate_slice(threshold, 780, {"threshold": [120.0], "freshness": []})
     assert stale.status is SliceStatus.NO_DATA
+    assert stale.no_data == NoData(NoDataReason.STALE_GAUGE, "threshold")
+    nan = evaluate_slice(threshold, 840, {"threshold": [math.nan], **fresh})
+    assert nan.no_data == NoData(NoDataReason.NOT_FINITE, "threshold")
 
 
 def test_timeslices_of_events_use_the_slice_target() -> None:
