@@ -14,7 +14,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from app.engine.service import Engine, TickResult
+from app.engine.service import QUERY_ERROR_KINDS, Engine, TickResult
+from app.slo.ledger import NoDataReason
 from app.store import status
 from app.store.errors import StoreError
 
@@ -37,8 +38,22 @@ class EngineMetrics:
         self.query_errors = Counter(
             "faultline_prometheus_query_errors_total",
             "PromQL queries that failed, by kind (query_error: the query is at fault; "
-            "unavailable: Prometheus did not answer usefully).",
+            "malformed: an unusable answer; unavailable: no useful answer (5xx, 429, refused); "
+            "timeout: no full answer within the deadline; not_prometheus: something else "
+            "answered; auth: credentials refused).",
             ["kind"],
+            registry=registry,
+        )
+        self.no_data_slices = Counter(
+            "faultline_no_data_slices_total",
+            "Slices evaluated as no-data by the ticks, by reason (no-series, not-finite: NaN "
+            "or Inf, overflow, stale-gauge).",
+            ["reason"],
+            registry=registry,
+        )
+        self.deferred_slos = Counter(
+            "faultline_tick_deferred_slos_total",
+            "SLOs a tick left for the next one because its deadline passed.",
             registry=registry,
         )
         self.tick_duration = Histogram(
@@ -57,8 +72,10 @@ class EngineMetrics:
             "SLO evaluations that failed because of their own queries.",
             registry=registry,
         )
-        self.query_errors.labels(kind="query_error")
-        self.query_errors.labels(kind="unavailable")
+        for kind in QUERY_ERROR_KINDS:
+            self.query_errors.labels(kind=kind)
+        for reason in NoDataReason:
+            self.no_data_slices.labels(reason=reason.value)
 
     def observe_query(self, seconds: float, outcome: str) -> None:
         self.query_duration.observe(seconds)
@@ -68,6 +85,9 @@ class EngineMetrics:
     def observe_tick(self, result: TickResult) -> None:
         self.tick_duration.observe(result.seconds)
         self.slo_errors.inc(len(result.errors))
+        self.deferred_slos.inc(len(result.deferred))
+        for reason, slices in result.no_data.items():
+            self.no_data_slices.labels(reason=reason).inc(slices)
 
 
 class LedgerCollector(Collector):

@@ -2,21 +2,30 @@
 
 Each SLO's range is a job row with a cursor that moves with every chunk written. An interrupted
 backfill (Ctrl-C, a crash, a Prometheus outage) resumes from its cursor on the next run; upserts
-make any overlap harmless.
+make any overlap harmless. Only the query's own fault (bad PromQL) or a removed SLO fails a job
+for good; a source that is down, slow, misconfigured or answering garbage leaves it `pending`
+with the error shown, to be resumed once the source behaves.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 from app.engine.evaluate import evaluate_range
 from app.engine.exclusions import exclusion_marker
 from app.engine.service import Engine
 from app.slo.windows import Window, align_down, align_up
-from app.sources.errors import QueryError
+from app.sources.errors import (
+    MalformedAnswerError,
+    QueryCancelledError,
+    QueryError,
+    SourceUnavailableError,
+)
 from app.store import jobs, registry
+from app.store.errors import StoreError
 from app.store.jobs import Job
 
 # (job, slices done so far in this job, slices in the job)
@@ -74,24 +83,53 @@ def run(
     progress: Progress | None = None,
     stop: threading.Event | None = None,
 ) -> BackfillOutcome:
-    """Run jobs oldest first; a query error fails only its job, unavailability stops the run."""
+    """Run jobs oldest first; a query error fails only its job, a malformed answer leaves only
+    its job pending, unavailability stops the run (raised, its job left pending)."""
     done: list[str] = []
     failed: dict[str, str] = {}
     for job in queue:
         if stop is not None and stop.is_set():
             return BackfillOutcome(done, failed, interrupted=True)
         try:
-            _run_job(engine, job, progress, stop)
-        except InterruptedError:
+            with _pending_on_error(engine, job):
+                _run_job(engine, job, progress, stop)
+        except (InterruptedError, QueryCancelledError):
             return BackfillOutcome(done, failed, interrupted=True)
         except (QueryError, KeyError) as error:
             message = error.message if isinstance(error, QueryError) else "SLO no longer defined"
             _finish(engine, job, "failed", message)
             failed[job.slo_key] = message
             continue
+        except MalformedAnswerError as error:
+            failed[job.slo_key] = f"{error.message} (the job resumes on the next run)"
+            continue
         _finish(engine, job, "done", None)
         done.append(job.slo_key)
     return BackfillOutcome(done, failed, interrupted=False)
+
+
+@contextmanager
+def _pending_on_error(engine: Engine, job: Job) -> Iterator[None]:
+    """Any failure puts the job back to `pending` with its error: resumable, never `running`."""
+    try:
+        yield
+    except (InterruptedError, QueryCancelledError, KeyboardInterrupt):
+        _release(engine, job, None)
+        raise
+    except (MalformedAnswerError, SourceUnavailableError) as error:
+        _release(engine, job, str(error))
+        raise
+    except (QueryError, KeyError):
+        raise  # failed for good by the caller
+    except Exception as error:
+        _release(engine, job, f"{type(error).__name__}: {error}")
+        raise
+
+
+def _release(engine: Engine, job: Job, error: str | None) -> None:
+    # When the store is down too, the job is resumed from its cursor all the same.
+    with suppress(StoreError):
+        _finish(engine, job, "pending", error)
 
 
 def _run_job(

@@ -7,9 +7,9 @@ where the ledger ends.
 
 from __future__ import annotations
 
-import threading
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.slo.definitions import SLODefinition
 from app.slo.evaluation import SliceEvaluator
@@ -22,12 +22,16 @@ from app.store.store import Store
 ChunkCallback = Callable[[int, int], None]
 # Marks records inside budget corrections; identity when there are none.
 Exclusions = Callable[[SliceRecord], SliceRecord]
+# Asked between two durable chunks: true to stop there (shutdown, the tick's deadline).
+StopWhen = Callable[[], bool]
 
 
 @dataclass(frozen=True)
 class RangeResult:
     slices: int
     last: int | None
+    stopped: bool = False  # stopped early by `stop`: the rest is left for later
+    no_data: Counter[str] = field(default_factory=Counter)  # no-data slices written, by reason
 
 
 def evaluate_range(
@@ -41,7 +45,7 @@ def evaluate_range(
     on_chunk: ChunkCallback | None = None,
     exclusions: Exclusions | None = None,
     job_id: int | None = None,
-    stop: threading.Event | None = None,
+    stop: StopWhen | None = None,
 ) -> RangeResult:
     """Evaluate slice ends `first..last` (aligned); the adapter's errors propagate."""
     spec = definition.spec
@@ -50,13 +54,17 @@ def evaluate_range(
     queries = {key: signal.render(step) for key, signal in evaluator.signals.items()}
     written = 0
     done: int | None = None
+    no_data: Counter[str] = Counter()
     for chunk_first, chunk_last in source.chunks(first, last, step):
-        if stop is not None and stop.is_set():
-            break  # between two durable chunks: the checkpoint says where to go on
+        if stop is not None and stop():
+            # Between two durable chunks: the checkpoint says where to go on.
+            return RangeResult(written, done, stopped=True, no_data=no_data)
         data = source.read(queries, chunk_first, chunk_last, step)
         records = []
         for t in range(chunk_first, chunk_last + 1, step):
             record = evaluator.evaluate(t, {key: data[key].get(t, ()) for key in queries})
+            if record.no_data is not None:
+                no_data[record.no_data.reason] += 1
             records.append(exclusions(record) if exclusions is not None else record)
         with store.begin() as connection:
             ledger.write_slices(connection, slo_id, records, step)
@@ -67,4 +75,4 @@ def evaluate_range(
         done = chunk_last
         if on_chunk is not None:
             on_chunk(len(records), chunk_last)
-    return RangeResult(written, done)
+    return RangeResult(written, done, no_data=no_data)

@@ -1,14 +1,17 @@
 """APScheduler wiring: ticks aligned to slice boundaries, and a worker for queued backfills.
 
 Ticks never overlap (`max_instances=1`); a tick that is late is run once, not once per missed
-interval (`coalesce`), because one tick catches up every missed slice anyway. Shutdown waits for
-the running tick, so no chunk is left half-written (and a half-written one would be redone).
+interval (`coalesce`), because one tick catches up every missed slice anyway. Shutdown abandons
+the queries in flight, lets the chunk being written finish, and waits at most `SHUTDOWN_GRACE`
+seconds for that: a chunk is written in one transaction, so a process that ends anyway leaves the
+checkpoint where the last durable chunk put it, and that chunk is redone.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -23,6 +26,10 @@ from app.store.errors import StoreError
 
 log = logging.getLogger(__name__)
 
+# Seconds shutdown waits for the tick or backfill chunk in progress (queries are abandoned at
+# once, so this is only ever the write of one chunk).
+SHUTDOWN_GRACE = 10.0
+
 
 class EngineScheduler:
     def __init__(
@@ -32,6 +39,8 @@ class EngineScheduler:
         self.tick_seconds = tick_seconds
         self.backfill_seconds = backfill_seconds
         self._stop = threading.Event()
+        self._running = 0  # ticks and backfill runs in progress
+        self._idle = threading.Condition()
         self._scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(2)},
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
@@ -43,7 +52,7 @@ class EngineScheduler:
         # Start a few seconds after a slice boundary so the slice's last scrape has landed.
         first = align_up(int(now), self.tick_seconds) + 5
         self._scheduler.add_job(
-            self._tick,
+            self._counted(self._tick),
             IntervalTrigger(
                 seconds=self.tick_seconds, start_date=datetime.fromtimestamp(first, UTC)
             ),
@@ -51,18 +60,43 @@ class EngineScheduler:
             next_run_time=datetime.now(UTC),  # catch up right away on start
         )
         self._scheduler.add_job(
-            self._backfills,
+            self._counted(self._backfills),
             IntervalTrigger(seconds=self.backfill_seconds),
             id="backfills",
         )
         self._scheduler.start()
 
-    def shutdown(self) -> None:
-        """Stop scheduling and wait for the tick or backfill chunk in progress."""
+    def shutdown(self, grace: float = SHUTDOWN_GRACE) -> bool:
+        """Stop scheduling, abandon queries in flight, and wait up to `grace` seconds for the
+        chunk being written; whether everything stopped in time."""
         self._stop.set()
-        self.engine.stopping.set()
+        self.engine.stop()
         if self._scheduler.running:
-            self._scheduler.shutdown(wait=True)
+            self._scheduler.shutdown(wait=False)
+        with self._idle:
+            stopped = self._idle.wait_for(lambda: self._running == 0, timeout=grace)
+        if not stopped:
+            log.warning(
+                "shutdown: gave up waiting for the evaluation in progress after %gs; "
+                "its chunk in flight will be evaluated again on the next start",
+                grace,
+            )
+        return stopped
+
+    def _counted(self, job: Callable[[], None]) -> Callable[[], None]:
+        """`job`, counted as running so that shutdown knows when nothing runs any more."""
+
+        def run() -> None:
+            with self._idle:
+                self._running += 1
+            try:
+                job()
+            finally:
+                with self._idle:
+                    self._running -= 1
+                    self._idle.notify_all()
+
+        return run
 
     def _tick(self) -> None:
         try:
@@ -70,8 +104,13 @@ class EngineScheduler:
         except StoreError:
             log.exception("tick failed: the ledger store is unavailable")
             return
+        except Exception:  # the next tick must still run
+            log.exception("tick failed")
+            return
         if result.unavailable:
             log.warning("tick stopped early: %s", result.unavailable)
+        if result.deferred and not self._stop.is_set():
+            log.warning("tick deadline: %d SLO(s) left for the next tick", len(result.deferred))
         log.info(
             "tick: %d SLO(s) advanced, %d error(s), %.1fs",
             len(result.evaluated),
@@ -87,3 +126,5 @@ class EngineScheduler:
             backfill.run(self.engine, queue, stop=self._stop)
         except (SourceUnavailableError, StoreError) as error:
             log.warning("backfill paused: %s", error)
+        except Exception:  # the next run must still happen; the job stays resumable
+            log.exception("backfill failed")

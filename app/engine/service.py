@@ -1,8 +1,10 @@
 """The engine: keeps definitions, evaluates ticks and backfills, refreshes status snapshots.
 
 A tick evaluates every slice since each SLO's checkpoint, so a restart or a Prometheus outage
-leaves no hole once Prometheus answers again. A query error marks only its SLO; an unavailable
-Prometheus stops the tick early (nothing else would answer either) and SLOs turn stale.
+leaves no hole once Prometheus answers again. A query error or a malformed answer marks only its
+SLO; an unavailable Prometheus stops the tick early (nothing else would answer either) and SLOs
+turn stale. A tick has a deadline: SLOs not reached by then, and the rest of a long catch-up, are
+left for the next tick (the checkpoint moves with each durable chunk, so nothing is lost).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -20,7 +23,13 @@ from app.engine.reports import Freshness, build_slo_report
 from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.report import SLOReport
 from app.slo.windows import Window, align_down, align_up, period_window
-from app.sources.errors import QueryError, SourceUnavailableError
+from app.sources.errors import (
+    ERROR_KINDS,
+    MalformedAnswerError,
+    QueryCancelledError,
+    QueryError,
+    SourceUnavailableError,
+)
 from app.sources.prometheus import PrometheusSource, SharedReads
 from app.store import registry, status
 from app.store.errors import StoreError
@@ -28,6 +37,9 @@ from app.store.registry import StoredSLO, SyncResult
 from app.store.store import Store
 
 log = logging.getLogger(__name__)
+
+# The kinds of query failure the source reports, for /metrics (which never imports the adapter).
+QUERY_ERROR_KINDS = ERROR_KINDS
 
 Clock = Callable[[], float]
 
@@ -39,6 +51,8 @@ class EngineConfig:
     initial_backfill: int | None = None  # default: each SLO's period
     history_limit: int = 90 * 86400
     concurrency: int = 4
+    # Wall time one tick may take (below the 60 s tick interval); queries are cut at it too.
+    tick_deadline: float = 50.0
 
     @property
     def freshness(self) -> Freshness:
@@ -52,6 +66,8 @@ class TickResult:
     evaluated: dict[str, int] = field(default_factory=dict)  # key → slices written
     errors: dict[str, str] = field(default_factory=dict)  # key → message
     unavailable: str | None = None
+    deferred: set[str] = field(default_factory=set)  # left for the next tick (deadline, stop)
+    no_data: Counter[str] = field(default_factory=Counter)  # no-data slices written, by reason
     refreshed: set[str] = field(default_factory=set)  # status snapshots already written
 
     @property
@@ -83,6 +99,11 @@ class Engine:
         self.source_error: str | None = None
         # Set on shutdown: a long catch-up stops after the chunk in flight, losing nothing.
         self.stopping = threading.Event()
+
+    def stop(self) -> None:
+        """Shutdown: stop after the durable chunks, and abandon the queries in flight."""
+        self.stopping.set()
+        self.source.cancel()
 
     # -- definitions ---------------------------------------------------------------------
 
@@ -139,12 +160,19 @@ class Engine:
             stored = self.stored_slos()
             definitions = [d for d in self._definitions.slos if d.key in stored]
             abort = threading.Event()
-            reads = SharedReads(self.source)
+            deadline = time.monotonic() + self.config.tick_deadline
+            reads = SharedReads(self.source, deadline)
+
+            def over() -> bool:
+                return self.stopping.is_set() or time.monotonic() >= deadline
 
             def run(definition: SLODefinition) -> None:
                 if abort.is_set():
                     return
-                self._catch_up(definition, stored[definition.key], wall, result, abort, reads)
+                if over():
+                    result.deferred.add(definition.key)
+                    return
+                self._catch_up(definition, stored[definition.key], wall, result, abort, reads, over)
 
             with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
                 list(pool.map(run, definitions))
@@ -169,6 +197,7 @@ class Engine:
         result: TickResult,
         abort: threading.Event,
         reads: SharedReads,
+        over: Callable[[], bool],
     ) -> None:
         due = self.due(definition, wall)
         step = definition.spec.slice_seconds
@@ -193,23 +222,34 @@ class Engine:
                     first,
                     due,
                     exclusions=exclusions,
-                    stop=self.stopping,
+                    stop=over,
                 )
                 result.evaluated[definition.key] = outcome.slices
+                result.no_data.update(outcome.no_data)
+                if outcome.stopped:
+                    result.deferred.add(definition.key)
                 succeeded_at: int | None = now
-            except QueryError as error:
+            except QueryCancelledError:
+                succeeded_at = None  # shutting down: nothing to record, the checkpoint holds
+                result.deferred.add(definition.key)
+            except (QueryError, MalformedAnswerError) as error:
                 succeeded_at = None
                 result.errors[definition.key] = error.message
-                self._record_error(stored.id, "query", f"Prometheus: {error.message}", now)
+                kind = "query" if isinstance(error, QueryError) else error.kind
+                self._record_error(stored.id, kind, f"Prometheus: {error.message}", now)
             except SourceUnavailableError as error:
                 succeeded_at = None
                 result.unavailable = str(error)
                 abort.set()  # nothing else will answer either; try again next tick
-                self._record_error(stored.id, "unavailable", str(error), now)
+                self._record_error(stored.id, error.kind, str(error), now)
             except StoreError as error:
                 succeeded_at = None
                 result.errors[definition.key] = str(error)
                 log.error("store error while evaluating %s: %s", definition.key, error)
+            except Exception as error:  # a bug in one SLO's evaluation must not stop the others
+                succeeded_at = None
+                result.errors[definition.key] = f"internal error: {type(error).__name__}"
+                log.exception("evaluating %s failed", definition.key)
         # Right away, not at the end of the tick: during a long first backfill each SLO
         # shows its figures as soon as its own history is in.
         self._snapshot(definition, int(wall), succeeded_at)

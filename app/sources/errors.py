@@ -56,6 +56,7 @@ class SourceUnavailableError(SourceError):
     """Prometheus did not answer usefully after the capped retries."""
 
     kind = "unavailable"
+    transient = True  # running again later may succeed; false when a person must fix something
 
     def __init__(self, message: str, *, url: str) -> None:
         self.message = message
@@ -76,6 +77,7 @@ class NotPrometheusError(SourceUnavailableError):
     """The URL answers, but not with the Prometheus HTTP API: a wrong URL, not an outage."""
 
     kind = "not_prometheus"
+    transient = False
 
     def describe(self) -> str:
         return f"{self.url} answered, but not with the Prometheus API ({self.message})"
@@ -85,6 +87,7 @@ class SourceAuthError(SourceUnavailableError):
     """The source refused the credentials: retrying would only repeat the refusal."""
 
     kind = "auth"
+    transient = False
 
     def describe(self) -> str:
         return (

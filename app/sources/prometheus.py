@@ -97,13 +97,13 @@ class PrometheusSource:
             self._local.session = session
         return session
 
-    def _get(self, path: str, params: Mapping[str, str]) -> Answer:
-        """One bounded HTTP GET; the answer whatever its status, or requests' exceptions."""
+    def _get(self, path: str, params: Mapping[str, str], seconds: float) -> Answer:
+        """One HTTP GET within `seconds`; the answer whatever its status, or requests' errors."""
         response = bounded_get(
             self._session(),
             self.config.url.rstrip("/") + path,
             params=params,
-            seconds=self.config.timeout,
+            seconds=seconds,
             cancel=self._cancel,
         )
         return Answer(
@@ -117,8 +117,14 @@ class PrometheusSource:
         if self._observer is not None:
             self._observer(time.monotonic() - started, outcome)
 
-    def query_range(self, query: str, start: int, end: int, step: int) -> Series:
-        """Evaluate `query` at `start, start+step, …, end` (one request; caller chunks)."""
+    def query_range(
+        self, query: str, start: int, end: int, step: int, *, deadline: float | None = None
+    ) -> Series:
+        """Evaluate `query` at `start, start+step, …, end` (one request; caller chunks).
+
+        Each attempt ends within `timeout`; `deadline` (a `time.monotonic()` instant, e.g. the
+        end of a tick) caps the whole query, retries and pauses included.
+        """
         params = {
             "query": query,
             "start": str(start),
@@ -126,21 +132,30 @@ class PrometheusSource:
             "step": str(step),
             "timeout": prometheus_duration(self.config.timeout),
         }
-        last = Verdict("transient", "no attempt made")
+        last = Verdict("timeout", "no time left before the deadline")
+        attempts = 0
         for attempt in range(self.config.retry.attempts):
             if attempt:
                 with self._rng_lock:
                     delay = self.config.retry.delay(attempt - 1, self._rng)
+                if deadline is not None and time.monotonic() + delay >= deadline:
+                    break
                 self._sleep(delay)
             if self._cancel.is_set():
                 raise QueryCancelledError("the source is shutting down")
+            seconds = self.config.timeout
+            if deadline is not None:
+                seconds = min(seconds, deadline - time.monotonic())
+            if seconds <= 0:
+                break
+            attempts += 1
             started = time.monotonic()
             try:
-                series = read_answer(self._get("/api/v1/query_range", params))
+                series = read_answer(self._get("/api/v1/query_range", params, seconds))
             except Unusable as unusable:
                 last = unusable.verdict
             except requests.Timeout as error:
-                last = Verdict("timeout", f"no full answer within {self.config.timeout:g}s")
+                last = Verdict("timeout", f"no full answer within {seconds:g}s")
                 last = self._cancelled_or(last, error)
             except requests.RequestException as error:
                 last = self._cancelled_or(Verdict("transient", _describe(error)), error)
@@ -151,7 +166,7 @@ class PrometheusSource:
             self._observe(started, failure.kind)
             if last.kind not in ("transient", "timeout"):
                 raise failure
-        raise self._error(last, query, attempts=self.config.retry.attempts)
+        raise self._error(last, query, attempts=attempts)
 
     def _cancelled_or(self, verdict: Verdict, error: Exception) -> Verdict:
         if self._cancel.is_set():
@@ -204,7 +219,7 @@ class PrometheusSource:
     def ping(self) -> bool:
         """Whether Prometheus answers its root page right now (no retries, same deadline)."""
         try:
-            return 200 <= self._get("/", {}).status < 300
+            return 200 <= self._get("/", {}, self.config.timeout).status < 300
         except requests.RequestException:
             return False
 
@@ -225,8 +240,9 @@ class SharedReads:
     # only worth keeping while other SLOs are at the same chunk.
     MAX_POINTS = 500_000
 
-    def __init__(self, source: PrometheusSource) -> None:
+    def __init__(self, source: PrometheusSource, deadline: float | None = None) -> None:
         self.source = source
+        self.deadline = deadline  # the tick's end (time.monotonic()): no query runs past it
         self._answers: OrderedDict[tuple[str, int, int, int], Series] = OrderedDict()
         self._points = 0
         self._pending: dict[tuple[str, int, int, int], threading.Lock] = {}
@@ -248,7 +264,7 @@ class SharedReads:
                     self._answers.move_to_end(key)
                     self.shared += 1
                     return answer
-            answer = self.source.query_range(query, start, end, step)
+            answer = self.source.query_range(query, start, end, step, deadline=self.deadline)
             with self._guard:
                 self.asked += 1
                 self._answers[key] = answer
