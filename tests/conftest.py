@@ -21,8 +21,10 @@ from app.testbed.scenario import Scenario
 from app.testbed.scenarios import NAMED_SCENARIOS, NamedScenario
 from app.testbed.truth import GroundTruth
 from tests.fixtures.databases import database_url
+from tests.fixtures.fake_prometheus import fake_prometheus
 
-__all__ = ["database_url"]  # a fixture: every test may ask for SQLite and PostgreSQL ledgers
+# Fixtures: every test may ask for SQLite and PostgreSQL ledgers, and a misbehaving Prometheus.
+__all__ = ["database_url", "fake_prometheus"]
 from app.testbed.tsdb import build_tsdb, link_tsdb
 
 # 2024-03-04 00:00 UTC, a Monday: a fixed past time keeps every run identical.
