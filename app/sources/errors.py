@@ -6,7 +6,8 @@ SourceError                       `kind` names it in /metrics and in stored erro
 ├── MalformedAnswerError          the source answered the Prometheus API with an unusable answer
 │                                 (no `data`, `result` a string, a non-numeric value): only its
 │                                 SLO is marked; its backfill job stays resumable
-├── QueryCancelledError           the process is shutting down: nothing is recorded
+├── QueryCancelledError           abandoned: the process is stopping, or the caller's deadline
+│                                 passed before any answer; nothing is recorded
 └── SourceUnavailableError        the source cannot answer right now: everything waits, resumable
     ├── SourceTimeoutError        no full answer within the per-query deadline
     ├── NotPrometheusError        something answered, but not the Prometheus API (HTML, junk)
@@ -47,7 +48,8 @@ class MalformedAnswerError(SourceError):
 
 
 class QueryCancelledError(SourceError):
-    """The query was abandoned because the process is stopping; the caller records nothing."""
+    """The query was abandoned (shutdown, or the caller's deadline, e.g. a tick's end, passed
+    before the source had a fair chance to answer); the caller records nothing."""
 
     kind = "cancelled"
 

@@ -132,7 +132,7 @@ class PrometheusSource:
             "step": str(step),
             "timeout": prometheus_duration(self.config.timeout),
         }
-        last = Verdict("timeout", "no time left before the deadline")
+        last: Verdict | None = None  # the last failure that says something about the source
         attempts = 0
         for attempt in range(self.config.retry.attempts):
             if attempt:
@@ -141,32 +141,44 @@ class PrometheusSource:
                 if deadline is not None and time.monotonic() + delay >= deadline:
                     break
                 self._sleep(delay)
-            if self._cancel.is_set():
-                raise QueryCancelledError("the source is shutting down")
             seconds = self.config.timeout
             if deadline is not None:
                 seconds = min(seconds, deadline - time.monotonic())
             if seconds <= 0:
                 break
             attempts += 1
-            started = time.monotonic()
-            try:
-                series = read_answer(self._get("/api/v1/query_range", params, seconds))
-            except Unusable as unusable:
-                last = unusable.verdict
-            except requests.Timeout as error:
-                last = Verdict("timeout", f"no full answer within {seconds:g}s")
-                last = self._cancelled_or(last, error)
-            except requests.RequestException as error:
-                last = self._cancelled_or(Verdict("transient", _describe(error)), error)
-            else:
-                self._observe(started, "ok")
-                return series
-            failure = self._error(last, query)
-            self._observe(started, failure.kind)
+            outcome = self._attempt(params, seconds)
+            if not isinstance(outcome, Verdict):
+                return outcome
+            if outcome.kind == "timeout" and seconds < self.config.timeout:
+                break  # cut short by the caller's deadline: says nothing about the source
+            last = outcome
             if last.kind not in ("transient", "timeout"):
-                raise failure
+                raise self._error(last, query)
+        if last is None:
+            raise QueryCancelledError("the caller's deadline passed before an answer")
         raise self._error(last, query, attempts=attempts)
+
+    def _attempt(self, params: Mapping[str, str], seconds: float) -> Series | Verdict:
+        """One request within `seconds`: the series, or what went wrong (observed either way)."""
+        if self._cancel.is_set():
+            raise QueryCancelledError("the source is shutting down")
+        started = time.monotonic()
+        try:
+            series = read_answer(self._get("/api/v1/query_range", params, seconds))
+        except Unusable as unusable:
+            verdict = unusable.verdict
+        except requests.Timeout as error:
+            verdict = self._cancelled_or(
+                Verdict("timeout", f"no full answer within {seconds:g}s"), error
+            )
+        except requests.RequestException as error:
+            verdict = self._cancelled_or(Verdict("transient", _describe(error)), error)
+        else:
+            self._observe(started, "ok")
+            return series
+        self._observe(started, self._error(verdict, params["query"]).kind)
+        return verdict
 
     def _cancelled_or(self, verdict: Verdict, error: Exception) -> Verdict:
         if self._cancel.is_set():

@@ -183,7 +183,8 @@ def test_a_real_prometheus_error_keeps_its_message(
     assert raised.value.error_type == "bad_data"
     assert "parse error" in raised.value.message
     # A long range is read chunk by chunk and every instant comes back exactly once.
-    small = source(running.url, max_points=50)
+    # A fractional timeout is sent as milliseconds, which Prometheus accepts ("2.5s" it refuses).
+    small = source(running.url, max_points=50, timeout=2.5)
     start, end = running.scenario.start + 60, running.scenario.end
     seen: list[int] = []
     for lo, hi in small.chunks(start, end, 60):
