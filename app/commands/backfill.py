@@ -63,7 +63,7 @@ def backfill(
         raise typer.Exit(2)
     outcome = _run_with_progress(engine, queue)
     for key, message in outcome.failed.items():
-        err.print(f"failed {key}: {message}", style="red", markup=False)
+        err.print(f"failed {key}: {message}", style="red", markup=False, soft_wrap=True)
     err.print(f"backfilled {len(outcome.done)} SLO(s)")
     if outcome.failed:
         raise typer.Exit(1)
@@ -107,5 +107,5 @@ def _run_with_progress(engine: Engine, queue: list[Job]) -> BackfillOutcome:
             raise typer.Exit(130) from None
         except SourceUnavailableError as error:
             hint = "; run the command again to resume" if error.transient else ""
-            err.print(f"{error}{hint}", style="red", markup=False)
+            err.print(f"{error}{hint}", style="red", markup=False, soft_wrap=True)
             raise typer.Exit(3) from None

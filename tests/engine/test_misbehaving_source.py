@@ -147,8 +147,8 @@ def assert_same_except_no_data(
     those are no-data (the truth was not measurable then), never counted as good; a threshold
     SLI judges a gauge of 1e308 like any other value."""
     assert rows.keys() == reference.keys()
-    for key in rows:
-        ours = {row[0]: row for row in rows[key]}
+    for key, listed in rows.items():
+        ours = {row[0]: row for row in listed}
         theirs = {row[0]: row for row in reference[key]}
         assert ours.keys() == theirs.keys(), key
         for t, row in ours.items():
