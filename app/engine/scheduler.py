@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 # Seconds shutdown waits for the tick or backfill chunk in progress (queries are abandoned at
 # once, so this is only ever the write of one chunk).
 SHUTDOWN_GRACE = 10.0
+# Share of the tick interval one tick may take; what it has not reached waits for the next.
+TICK_SHARE = 0.8
 
 
 class EngineScheduler:
@@ -100,7 +102,7 @@ class EngineScheduler:
 
     def _tick(self) -> None:
         try:
-            result = self.engine.tick()
+            result = self.engine.tick(deadline=TICK_SHARE * self.tick_seconds)
         except StoreError:
             log.exception("tick failed: the ledger store is unavailable")
             return

@@ -3,8 +3,9 @@
 A tick evaluates every slice since each SLO's checkpoint, so a restart or a Prometheus outage
 leaves no hole once Prometheus answers again. A query error or a malformed answer marks only its
 SLO; an unavailable Prometheus stops the tick early (nothing else would answer either) and SLOs
-turn stale. A tick has a deadline: SLOs not reached by then, and the rest of a long catch-up, are
-left for the next tick (the checkpoint moves with each durable chunk, so nothing is lost).
+turn stale. The scheduler gives each tick a deadline: SLOs not reached by then, and the rest of a
+long catch-up, are left for the next tick (the checkpoint moves with each durable chunk, so
+nothing is lost).
 """
 
 from __future__ import annotations
@@ -51,8 +52,6 @@ class EngineConfig:
     initial_backfill: int | None = None  # default: each SLO's period
     history_limit: int = 90 * 86400
     concurrency: int = 4
-    # Wall time one tick may take (below the 60 s tick interval); queries are cut at it too.
-    tick_deadline: float = 50.0
 
     @property
     def freshness(self) -> Freshness:
@@ -152,19 +151,23 @@ class Engine:
         with self.store.read() as connection:
             return {slo.key: slo for slo in registry.list_slos(connection)}
 
-    def tick(self, now: float | None = None) -> TickResult:
-        """Evaluate every active SLO up to its due slice, then refresh status snapshots."""
+    def tick(self, now: float | None = None, *, deadline: float | None = None) -> TickResult:
+        """Evaluate every active SLO up to its due slice, then refresh status snapshots.
+
+        With `deadline` (seconds of wall time), SLOs not reached by then and the rest of a long
+        catch-up are left for the next tick, and queries are cut at it.
+        """
         with self._tick_lock:
             wall = self.clock() if now is None else now
             result = TickResult(started=time.monotonic())
             stored = self.stored_slos()
             definitions = [d for d in self._definitions.slos if d.key in stored]
             abort = threading.Event()
-            deadline = time.monotonic() + self.config.tick_deadline
-            reads = SharedReads(self.source, deadline)
+            ends = None if deadline is None else time.monotonic() + deadline
+            reads = SharedReads(self.source, ends)
 
             def over() -> bool:
-                return self.stopping.is_set() or time.monotonic() >= deadline
+                return self.stopping.is_set() or (ends is not None and time.monotonic() >= ends)
 
             def run(definition: SLODefinition) -> None:
                 if abort.is_set():

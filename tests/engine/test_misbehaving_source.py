@@ -112,15 +112,15 @@ def test_every_misbehaviour_ends_a_tick_in_a_named_state_and_the_ledger_resumes(
 
         # A slow source and a tick deadline: SLOs not reached are left for the next tick.
         fake.mode, fake.slow_seconds = "slow", 0.3
-        engine.config = replace(engine.config, tick_deadline=0.8, concurrency=2)
+        engine.config = replace(engine.config, concurrency=2)
         began = time.monotonic()
-        result = engine.tick(now=end)
+        result = engine.tick(now=end, deadline=0.8)
         assert time.monotonic() - began < 0.8 + TIMEOUT + 1
         assert result.deferred and not result.errors and result.unavailable is None
 
         fake.mode = "proxy"
-        engine.config = replace(engine.config, tick_deadline=50, concurrency=4)
-        result = engine.tick(now=end)
+        engine.config = replace(engine.config, concurrency=4)
+        result = engine.tick(now=end, deadline=50)
         assert not result.errors and result.unavailable is None and not result.deferred
     finally:
         engine.store.close()
