@@ -8,6 +8,7 @@ equal the one a clean engine computes.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -183,6 +184,16 @@ def test_a_backfill_meeting_a_misbehaving_source_stays_resumable(
         (job,) = backfill.pending(engine)
         assert job.state == "pending" and "expected a matrix result" in (job.error or "")
 
+        # Shutdown while the answer drips: the run stops at once, the job waits for the next.
+        fake.mode = "drip"
+        threading.Timer(0.3, engine.stop).start()
+        began = time.monotonic()
+        assert backfill.run(engine, backfill.pending(engine)).interrupted
+        assert time.monotonic() - began < 1.5
+        (job,) = backfill.pending(engine)
+        assert job.state == "pending"
+
+        engine.source = PrometheusSource(replace(engine.source.config))  # a new process
         fake.mode = "proxy"
         outcome = backfill.run(engine, backfill.pending(engine))
         assert outcome.done == [key] and not outcome.failed and not backfill.pending(engine)
