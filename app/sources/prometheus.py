@@ -93,7 +93,6 @@ class PrometheusSource:
             if self.config.bearer_token:
                 session.headers["Authorization"] = f"Bearer {self.config.bearer_token}"
             session.auth = self.config.basic_auth
-            session.verify = self.config.verify_tls
             self._local.session = session
         return session
 
@@ -105,6 +104,8 @@ class PrometheusSource:
             params=params,
             seconds=seconds,
             cancel=self._cancel,
+            # Per request: requests lets REQUESTS_CA_BUNDLE override a session's `verify=False`.
+            verify=self.config.verify_tls,
         )
         return Answer(
             status=response.status_code,
