@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import math
 import random
+import ssl
+import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
+from urllib3.exceptions import InsecureRequestWarning
 
 from app.sources.errors import (
     MalformedAnswerError,
@@ -138,3 +142,31 @@ def test_a_deadline_caps_the_whole_query_retries_included(
             "up", 1800000060, 1800000180, 60, deadline=time.monotonic() + 0.5
         )
     assert time.monotonic() - started < 1.0
+
+
+def test_the_deadline_and_verify_tls_hold_over_https(
+    fake_prometheus: type[FakePrometheus], tmp_path: Path
+) -> None:
+    key, certificate = tmp_path / "key.pem", tmp_path / "cert.pem"
+    request = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=x"]
+    subprocess.run(
+        ["openssl", *request, "-keyout", str(key), "-out", str(certificate)],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate, key)
+    fake = fake_prometheus(mode="drip", tls=context)
+    unverified = PrometheusSource(
+        SourceConfig(url=fake.url, timeout=TIMEOUT, retry=RetryPolicy(1), verify_tls=False)
+    )
+    started = time.monotonic()
+    with pytest.warns(InsecureRequestWarning), pytest.raises(SourceTimeoutError):
+        ask(unverified)
+    assert time.monotonic() - started < TIMEOUT + 0.5
+    fake.mode = "nan"
+    with pytest.warns(InsecureRequestWarning):
+        assert ask(unverified)  # verify_tls=false holds whatever REQUESTS_CA_BUNDLE says
+    with pytest.raises(SourceUnavailableError, match="CERTIFICATE_VERIFY_FAILED"):
+        ask(source(fake.url))  # verified by default
