@@ -181,10 +181,14 @@ class Engine:
                 list(pool.map(run, definitions))
             self.source_error = result.unavailable
             # Evaluated SLOs refreshed their status as they finished; the others may have
-            # turned stale meanwhile.
-            self.refresh_statuses(wall, [d for d in definitions if d.key not in result.refreshed])
+            # turned stale meanwhile. Not while shutting down: that must stay short.
+            if not self.stopping.is_set():
+                rest = [d for d in definitions if d.key not in result.refreshed]
+                self.refresh_statuses(wall, rest)
             result.finished = time.monotonic()
             self.last_tick = result
+        if self.stopping.is_set():
+            return result  # alerts are judged again by the next process, from the same ledger
         for hook in self.after_tick:
             try:
                 hook(result)
