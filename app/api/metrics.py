@@ -14,7 +14,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from app.engine.service import QUERY_ERROR_KINDS, Engine, TickResult
+from app.engine.service import Engine
+from app.engine.ticks import QUERY_ERROR_KINDS, TickResult
 from app.slo.ledger import NoDataReason
 from app.store import status
 from app.store.errors import StoreError

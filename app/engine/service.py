@@ -13,24 +13,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from app.engine.evaluate import evaluate_range
 from app.engine.exclusions import exclusion_marker, sync_declared
 from app.engine.reports import Freshness, build_slo_report
+from app.engine.ticks import TickResult
 from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.report import SLOReport
 from app.slo.windows import Window, align_down, align_up, period_window
-from app.sources.errors import (
-    ERROR_KINDS,
-    MalformedAnswerError,
-    QueryCancelledError,
-    QueryError,
-    SourceUnavailableError,
-)
 from app.sources.prometheus import PrometheusSource, SharedReads
 from app.store import registry, status
 from app.store.errors import StoreError
@@ -38,9 +31,6 @@ from app.store.registry import StoredSLO, SyncResult
 from app.store.store import Store
 
 log = logging.getLogger(__name__)
-
-# The kinds of query failure the source reports, for /metrics (which never imports the adapter).
-QUERY_ERROR_KINDS = ERROR_KINDS
 
 Clock = Callable[[], float]
 
@@ -56,22 +46,6 @@ class EngineConfig:
     @property
     def freshness(self) -> Freshness:
         return Freshness(stale_after=self.stale_after, evaluation_delay=self.evaluation_delay)
-
-
-@dataclass
-class TickResult:
-    started: float
-    finished: float = 0.0
-    evaluated: dict[str, int] = field(default_factory=dict)  # key → slices written
-    errors: dict[str, str] = field(default_factory=dict)  # key → message
-    unavailable: str | None = None
-    deferred: set[str] = field(default_factory=set)  # left for the next tick (deadline, stop)
-    no_data: Counter[str] = field(default_factory=Counter)  # no-data slices written, by reason
-    refreshed: set[str] = field(default_factory=set)  # status snapshots already written
-
-    @property
-    def seconds(self) -> float:
-        return self.finished - self.started
 
 
 class Engine:
@@ -236,27 +210,13 @@ class Engine:
                 if outcome.stopped:
                     result.deferred.add(definition.key)
                 succeeded_at: int | None = now
-            except QueryCancelledError:
-                succeeded_at = None  # shutting down: nothing to record, the checkpoint holds
-                result.deferred.add(definition.key)
-            except (QueryError, MalformedAnswerError) as error:
+            except Exception as error:  # named by note_failure; nothing escapes a tick
                 succeeded_at = None
-                result.errors[definition.key] = error.message
-                kind = "query" if isinstance(error, QueryError) else error.kind
-                self._record_error(stored.id, kind, f"Prometheus: {error.message}", now)
-            except SourceUnavailableError as error:
-                succeeded_at = None
-                result.unavailable = str(error)
-                abort.set()  # nothing else will answer either; try again next tick
-                self._record_error(stored.id, error.kind, str(error), now)
-            except StoreError as error:
-                succeeded_at = None
-                result.errors[definition.key] = str(error)
-                log.error("store error while evaluating %s: %s", definition.key, error)
-            except Exception as error:  # a bug in one SLO's evaluation must not stop the others
-                succeeded_at = None
-                result.errors[definition.key] = f"internal error: {type(error).__name__}"
-                log.exception("evaluating %s failed", definition.key)
+                kept = result.note_failure(definition.key, error)
+                if result.unavailable is not None:
+                    abort.set()  # nothing else will answer either; try again next tick
+                if kept is not None:
+                    self._record_error(stored.id, *kept, now)
         # Right away, not at the end of the tick: during a long first backfill each SLO
         # shows its figures as soon as its own history is in.
         self._snapshot(definition, int(wall), succeeded_at)

@@ -1,0 +1,63 @@
+"""What one tick did, and what each SLO's failed evaluation means for it.
+
+A query's own fault or a malformed answer marks only its SLO; an unavailable source (down, slow,
+not Prometheus, refusing our credentials) stops the tick early; a query abandoned at shutdown or
+at the tick's deadline is left for the next tick and recorded nowhere.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+
+from app.sources.errors import (
+    ERROR_KINDS,
+    MalformedAnswerError,
+    QueryCancelledError,
+    QueryError,
+    SourceUnavailableError,
+)
+from app.store.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+# The kinds of query failure the source reports, for /metrics (which never imports the adapter).
+QUERY_ERROR_KINDS = ERROR_KINDS
+
+
+@dataclass
+class TickResult:
+    started: float
+    finished: float = 0.0
+    evaluated: dict[str, int] = field(default_factory=dict)  # key → slices written
+    errors: dict[str, str] = field(default_factory=dict)  # key → message
+    unavailable: str | None = None
+    deferred: set[str] = field(default_factory=set)  # left for the next tick (deadline, stop)
+    no_data: Counter[str] = field(default_factory=Counter)  # no-data slices written, by reason
+    refreshed: set[str] = field(default_factory=set)  # status snapshots already written
+
+    @property
+    def seconds(self) -> float:
+        return self.finished - self.started
+
+    def note_failure(self, key: str, error: Exception) -> tuple[str, str] | None:
+        """Count SLO `key`'s failed evaluation; the (kind, message) to keep on the SLO, if any."""
+        if isinstance(error, QueryCancelledError):
+            self.deferred.add(key)  # shutdown or the tick's deadline: the checkpoint holds
+            return None
+        if isinstance(error, QueryError | MalformedAnswerError):
+            self.errors[key] = error.message
+            kind = "query" if isinstance(error, QueryError) else error.kind
+            return kind, f"Prometheus: {error.message}"
+        if isinstance(error, SourceUnavailableError):
+            self.unavailable = str(error)
+            return error.kind, str(error)
+        if isinstance(error, StoreError):
+            self.errors[key] = str(error)
+            log.error("store error while evaluating %s: %s", key, error)
+            return None
+        # A bug in one SLO's evaluation must not stop the others.
+        self.errors[key] = f"internal error: {type(error).__name__}"
+        log.error("evaluating %s failed", key, exc_info=error)
+        return None
