@@ -93,6 +93,12 @@ def test_a_url_that_is_not_prometheus_is_named_not_unavailable(
         f"{fake.url} answered, but not with the Prometheus API (HTTP 200, text/html)"
     )
     assert "unavailable" not in str(raised.value) and not raised.value.transient
+    with_password = fake.url.replace("http://", "http://reader:S3CRET@")
+    for mode in ("html", "unauthorized", "values_null", "sleep"):
+        fake.mode = mode
+        with pytest.raises(SourceError) as raised:
+            ask(source(with_password, timeout=0.3))
+        assert "S3CRET" not in str(raised.value) and "reader:***@" in str(raised.value), mode
 
 
 def test_nan_and_huge_values_come_back_for_the_core_to_judge(
