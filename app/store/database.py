@@ -14,15 +14,25 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.store.errors import StoreError
+from app.store.locks import lock_migrations
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+# Execution option naming a write transaction; on SQLite it begins with BEGIN IMMEDIATE.
+WRITE = "faultline_write"
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite would begin transactions itself, lazily at the first write: a read of old values
+    # before it would run outside any lock. We emit BEGIN ourselves instead (`_sqlite_begin`).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL lets the API read while the scheduler writes; NORMAL sync is durable across process
     # crashes (the case we design for) and much faster than FULL.
@@ -33,11 +43,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Connection) -> None:
+    """BEGIN IMMEDIATE for write transactions: the file's write lock is taken before the first
+    read, so a read-then-write (rollups as new minus old) never interleaves with another
+    process's. Reads begin deferred and, under WAL, never wait for a writer."""
+    immediate = connection.get_execution_options().get(WRITE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 def open_engine(url: str) -> Engine:
     """An engine for `url`; SQLite files get WAL and a generous busy timeout."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8)
 
@@ -50,12 +69,31 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (idempotent)."""
+    """Bring the schema to the newest migration (idempotent). Under a lock held in the database
+    (an advisory lock on PostgreSQL, the write lock on SQLite), so processes starting together
+    on a fresh ledger migrate one after the other and the later ones find nothing to do."""
     try:
-        with engine.begin() as connection:
+        with engine.execution_options(**{WRITE: True}).begin() as connection:
+            lock_migrations(connection)
             command.upgrade(alembic_config(connection), "head")
     except SQLAlchemyError as error:
         raise StoreError(f"cannot migrate the database at {engine.url!r}: {error}") from error
+
+
+def check_revision(engine: Engine) -> None:
+    """Raise StoreError unless the schema is at the newest migration; writes nothing."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError as error:
+        raise StoreError(f"cannot read the ledger at {engine.url!r}: {error}") from error
+    if current != head:
+        found = "no Faultline schema" if current is None else f"schema revision {current}"
+        raise StoreError(
+            f"the ledger at {engine.url!r} has {found}; this version needs revision {head}. "
+            "Run `faultline serve` or `faultline backfill` once with write access to upgrade it."
+        )
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, func, or_, select, update
 from app.slo.exclusions import ExcludedSlices
 from app.slo.windows import Window, align_up
 from app.store.ledger import HOUR, rebuild_hours
+from app.store.locks import lock_slo
 from app.store.tables import slices
 
 # Bound parameters per statement, and ranges per OR, stay well under SQLite's limits (999
@@ -36,6 +37,7 @@ def remark_slices(
 
     Only slices that may change are read: those flagged now, and those inside `excluded`.
     """
+    lock_slo(connection, slo_id)  # before reading the flags: another writer may be re-marking
     in_window = (
         (slices.c.slo_id == slo_id) & (slices.c.t > window.start) & (slices.c.t <= window.end)
     )

@@ -20,6 +20,7 @@ from app.slo.ledger import ModeSlice, SliceRecord, SliceStatus, WindowTotals
 from app.slo.windows import Window, align_up
 from app.store import rollups
 from app.store.database import insert_sql
+from app.store.locks import lock_slo
 from app.store.tables import fivemin, fivemin_modes, hourly, hourly_modes, slices
 
 HOUR = rollups.HOUR
@@ -106,9 +107,12 @@ def record_from_row(row: Any) -> SliceRecord:
 def write_slices(
     connection: Connection, slo_id: int, records: Sequence[SliceRecord], slice_seconds: int = 60
 ) -> None:
-    """Upsert slices and bring the rollups up to date, in the caller's transaction."""
+    """Upsert slices and bring the rollups up to date, in the caller's transaction (a write
+    transaction: `Store.begin()`). The SLO's lock is taken before the old values are read, so
+    writers of one SLO in other processes wait for this one to commit."""
     if not records:
         return
+    lock_slo(connection, slo_id)
     ends = {record.t for record in records}
     previous = [
         record
@@ -154,6 +158,7 @@ def _slice_upsert_sql(paramstyle: str) -> str:
 
 def rebuild_hours(connection: Connection, slo_id: int, hours: Iterable[int]) -> None:
     """Recompute the rollups of `hours` (hour ends) from their stored slices."""
+    lock_slo(connection, slo_id)
     by_hour = {hour: read_slices(connection, slo_id, Window(hour - HOUR, hour)) for hour in hours}
     if by_hour:
         rollups.rebuild(connection, slo_id, by_hour)
@@ -303,6 +308,7 @@ def _slice_buckets(
 
 
 def delete_history(connection: Connection, slo_id: int) -> None:
+    lock_slo(connection, slo_id)
     for table in (fivemin_modes, fivemin, hourly_modes, hourly, slices):
         connection.execute(delete(table).where(table.c.slo_id == slo_id))
 

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, and_, case, delete, or_, select, update
 from app.slo.definitions import SLODefinition
 from app.slo.spec import SLOSpec
 from app.store.ledger import delete_history
+from app.store.locks import lock_registry
 from app.store.tables import backfill_jobs, failure_modes, slos, statuses
 
 
@@ -88,6 +89,7 @@ def sync_definitions(
     inactive and keep their history.
     """
     result = SyncResult()
+    lock_registry(connection)  # processes starting together register one after the other
     existing = {row.key: row for row in connection.execute(select(slos))}
     for definition in definitions:
         values = {

@@ -9,7 +9,8 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.store.database import migrate, open_engine, translated
+from app.store.database import WRITE, check_revision, open_engine, translated
+from app.store.database import migrate as _migrate
 
 
 class Store:
@@ -18,6 +19,7 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = open_engine(url)
+        self._write_engine = self.engine.execution_options(**{WRITE: True})
         # SQLite has one writer at a time. Queueing writers on a lock here wakes the next one the
         # moment the previous commits; leaving it to SQLite's busy handler means sleeping and
         # polling, which costs more than the writes themselves when several threads write.
@@ -25,20 +27,38 @@ class Store:
             threading.RLock() if url.startswith("sqlite") else nullcontext()
         )
 
-    def open(self) -> Store:
-        """Apply migrations; safe to call on every start."""
-        migrate(self.engine)
+    def open(self, *, migrate: bool = True) -> Store:
+        """Apply migrations (safe on every start); with `migrate=False`, only check that the
+        schema is current, so a read-only ledger can be read."""
+        if migrate:
+            _migrate(self.engine)
+        else:
+            check_revision(self.engine)
         return self
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """A transaction: committed when the block ends, rolled back on any error."""
-        with self._writer, translated("ledger write failed"), self.engine.begin() as connection:
+        """A write transaction: committed when the block ends, rolled back on any error. On
+        SQLite it holds the file's write lock from its first statement (BEGIN IMMEDIATE)."""
+        with (
+            self._writer,
+            translated("ledger write failed"),
+            self._write_engine.begin() as connection,
+        ):
             yield connection
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
         with translated("ledger read failed"), self.engine.connect() as connection:
+            yield connection
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """Reads that see one consistent state of the ledger while writers work (PostgreSQL:
+        REPEATABLE READ; SQLite: a read transaction under WAL already is one)."""
+        with translated("ledger read failed"), self.engine.connect() as connection:
+            if self.dialect == "postgresql":
+                connection.execution_options(isolation_level="REPEATABLE READ")
             yield connection
 
     def ping(self) -> bool:
