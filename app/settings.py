@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     stale_after: Seconds = Field(default=300, gt=0)
     initial_backfill: Seconds | None = None
     history_limit: Seconds = Field(default=90 * 86400, gt=0)
+    # How long the evaluator lease and backfill job claims hold unrenewed: the longest a dead
+    # evaluator or backfill goes unreplaced.
+    lease_seconds: Seconds = Field(default=60, ge=2, le=3600)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

@@ -59,6 +59,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         initial_backfill=settings.initial_backfill,
         history_limit=settings.history_limit,
         concurrency=settings.prometheus_concurrency,
+        lease_seconds=settings.lease_seconds,
     )
 
 
@@ -92,6 +93,7 @@ def stored_definitions(store: Store, current: DefinitionSet) -> DefinitionSet:
 def reporting_engine(settings: Settings) -> Engine:
     """An engine over the stored ledger and the definitions it was computed with; no sync."""
     current = load(settings).definitions
-    store = Store(settings.database_url).open()
+    # Never migrate to read: the ledger may be read-only; an old schema is reported instead.
+    store = Store(settings.database_url).open(migrate=False)
     source = PrometheusSource(source_config(settings))
     return Engine(store, source, stored_definitions(store, current), engine_config(settings))

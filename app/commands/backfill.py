@@ -61,6 +61,12 @@ def backfill(
     elif not queue:
         err.print("nothing to do: give --since 30d or --from/--to (no interrupted jobs to resume)")
         raise typer.Exit(2)
+    now = engine.clock()
+    for job in queue:
+        if job.holder is not None and (job.lease_expires or 0) > now:
+            err.print(
+                f"waiting for {job.slo_key}: another process is backfilling it ({job.holder})"
+            )
     outcome = _run_with_progress(engine, queue)
     for key, message in outcome.failed.items():
         err.print(f"failed {key}: {message}", style="red", markup=False, soft_wrap=True)
@@ -101,7 +107,8 @@ def _run_with_progress(engine: Engine, queue: list[Job]) -> BackfillOutcome:
             progress.update(bars[job.id], completed=done)
 
         try:
-            return backfills.run(engine, queue, progress=report, stop=threading.Event())
+            # Jobs another process is running (`faultline serve`) are waited for, not doubled.
+            return backfills.run(engine, queue, progress=report, stop=threading.Event(), wait=True)
         except KeyboardInterrupt:
             err.print("[yellow]interrupted[/]: run the command again to resume")
             raise typer.Exit(130) from None

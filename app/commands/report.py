@@ -43,7 +43,13 @@ def report(
         moment = parse_time(at) if at else int(time.time())
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--at") from None
-    engine = reporting_engine(settings)
+    from app.store.errors import StoreError  # noqa: PLC0415
+
+    try:
+        engine = reporting_engine(settings)
+    except StoreError as error:
+        err.print(str(error), markup=False, style="red")
+        raise typer.Exit(3) from None
     keys = slo or engine.definitions.keys()
     reports: list[SLOReport] = []
     for key in keys:

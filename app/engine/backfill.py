@@ -5,14 +5,19 @@ backfill (Ctrl-C, a crash, a Prometheus outage) resumes from its cursor on the n
 make any overlap harmless. Only the query's own fault (bad PromQL) or a removed SLO fails a job
 for good; a source that is down, slow, misconfigured or answering garbage leaves it `pending`
 with the error shown, to be resumed once the source behaves.
+
+Each job is claimed by one process at a time (a holder and a lease expiry on the job, renewed
+after every chunk), so `faultline backfill` beside `faultline serve` never runs a job twice at
+once, and a job whose holder died is claimable again once its claim expires.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.engine.evaluate import evaluate_range
 from app.engine.exclusions import exclusion_marker
@@ -37,6 +42,17 @@ class BackfillOutcome:
     done: list[str]
     failed: dict[str, str]
     interrupted: bool
+    # SLOs whose job another live process was running (not waited for).
+    elsewhere: list[str] = field(default_factory=list)
+
+
+class LeaseLostError(Exception):
+    """Our claim on a job expired and another process took it over."""
+
+
+NO_LONGER_DEFINED = "SLO no longer defined"
+# How often a run that waits for jobs held elsewhere looks at them again.
+POLL_SECONDS = 1.0
 
 
 def plan(engine: Engine, keys: Sequence[str], start: int, end: int) -> list[Job]:
@@ -82,37 +98,62 @@ def run(
     *,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
+    wait: bool = False,
 ) -> BackfillOutcome:
-    """Run jobs oldest first; a query error fails only its job, a malformed answer leaves only
-    its job pending, unavailability stops the run (raised, its job left pending)."""
+    """Run jobs oldest first, each under a claim renewed after every chunk, so no two processes
+    ever run one job at once. A job another live process holds is skipped, or with `wait`
+    waited for, and taken over if its holder dies. A query error fails only its job, a
+    malformed answer leaves only its job pending, unavailability stops the run (raised, its
+    job left pending and unclaimed: it resumes at once next time)."""
     done: list[str] = []
     failed: dict[str, str] = {}
-    for job in queue:
-        if stop is not None and stop.is_set():
+    waiting = list(queue)
+    while waiting:
+        held: list[Job] = []
+        for job in waiting:
+            if stop is not None and stop.is_set():
+                return BackfillOutcome(done, failed, interrupted=True)
+            claimed = _claim(engine, job)
+            if claimed is None:
+                held.append(job)
+                continue
+            job = claimed  # noqa: PLW2901 - as stored now: its cursor may have moved meanwhile
+            try:
+                with _pending_on_error(engine, job):
+                    _run_job(engine, job, progress, stop)
+            except (InterruptedError, QueryCancelledError):
+                return BackfillOutcome(done, failed, interrupted=True)
+            except LeaseLostError:
+                held.append(job)
+                continue
+            except (QueryError, KeyError) as error:
+                message = error.message if isinstance(error, QueryError) else NO_LONGER_DEFINED
+                _finish(engine, job, "failed", message)
+                failed[job.slo_key] = message
+                continue
+            except MalformedAnswerError as error:
+                failed[job.slo_key] = f"{error.message} (the job resumes on the next run)"
+                continue
+            _finish(engine, job, "done", None)
+            done.append(job.slo_key)
+        waiting = _still_unfinished(engine, held, done, failed)
+        if waiting and not wait:
+            return BackfillOutcome(done, failed, False, [job.slo_key for job in waiting])
+        if waiting and stop is not None and stop.wait(POLL_SECONDS):
             return BackfillOutcome(done, failed, interrupted=True)
-        try:
-            with _pending_on_error(engine, job):
-                _run_job(engine, job, progress, stop)
-        except (InterruptedError, QueryCancelledError):
-            return BackfillOutcome(done, failed, interrupted=True)
-        except (QueryError, KeyError) as error:
-            message = error.message if isinstance(error, QueryError) else "SLO no longer defined"
-            _finish(engine, job, "failed", message)
-            failed[job.slo_key] = message
-            continue
-        except MalformedAnswerError as error:
-            failed[job.slo_key] = f"{error.message} (the job resumes on the next run)"
-            continue
-        _finish(engine, job, "done", None)
-        done.append(job.slo_key)
+        if waiting and stop is None:
+            time.sleep(POLL_SECONDS)
     return BackfillOutcome(done, failed, interrupted=False)
 
 
 @contextmanager
 def _pending_on_error(engine: Engine, job: Job) -> Iterator[None]:
-    """Any failure puts the job back to `pending` with its error: resumable, never `running`."""
+    """Any failure puts the job back to `pending` with its error and gives our claim up:
+    resumable at once, never left `running`."""
     try:
         yield
+    except LeaseLostError:
+        raise  # another process holds the job now: not ours to touch
     except (InterruptedError, QueryCancelledError, KeyboardInterrupt):
         _release(engine, job, None)
         raise
@@ -127,9 +168,40 @@ def _pending_on_error(engine: Engine, job: Job) -> Iterator[None]:
 
 
 def _release(engine: Engine, job: Job, error: str | None) -> None:
-    # When the store is down too, the job is resumed from its cursor all the same.
+    # When the store is down too, the job is resumed from its cursor all the same (once its
+    # claim expires).
     with suppress(StoreError):
         _finish(engine, job, "pending", error)
+
+
+def _still_unfinished(
+    engine: Engine, held: list[Job], done: list[str], failed: dict[str, str]
+) -> list[Job]:
+    """The held jobs still unfinished; those another process finished meanwhile count as ours."""
+    if not held:
+        return []
+    with engine.store.read() as connection:
+        current = {job.id: job for job in jobs.jobs_by_id(connection, [job.id for job in held])}
+    waiting = []
+    for job in held:
+        now = current.get(job.id)
+        if now is None or now.state == "done":
+            done.append(job.slo_key)
+        elif now.state == "failed":
+            failed[job.slo_key] = now.error or "failed"
+        else:
+            waiting.append(now)
+    return waiting
+
+
+def _claim(engine: Engine, job: Job) -> Job | None:
+    """The job as stored, once claimed (or our claim renewed); None if another process has it."""
+    with engine.store.begin() as connection:
+        if not jobs.claim(
+            connection, job.id, engine.holder, engine.clock(), engine.config.lease_seconds
+        ):
+            return None
+        return jobs.jobs_by_id(connection, [job.id])[0]
 
 
 def _run_job(
@@ -143,12 +215,12 @@ def _run_job(
     done = 0 if job.cursor is None else (job.cursor - job.start) // step + 1
     first = job.start if job.cursor is None else job.cursor + step
     if first <= job.end:
-        with engine.store.begin() as connection:
-            jobs.set_state(connection, job.id, "running", int(engine.clock()))
 
         def on_chunk(count: int, _last: int) -> None:
             nonlocal done
             done += count
+            if _claim(engine, job) is None:  # renewed: ours for another lease period
+                raise LeaseLostError(job.slo_key)
             if progress is not None:
                 progress(job, done, total)
             if stop is not None and stop.is_set():

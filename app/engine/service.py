@@ -25,7 +25,7 @@ from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.report import SLOReport
 from app.slo.windows import Window, align_down, align_up, period_window
 from app.sources.prometheus import PrometheusSource, SharedReads
-from app.store import registry, status
+from app.store import leases, registry, status
 from app.store.errors import StoreError
 from app.store.registry import StoredSLO, SyncResult
 from app.store.store import Store
@@ -42,6 +42,9 @@ class EngineConfig:
     initial_backfill: int | None = None  # default: each SLO's period
     history_limit: int = 90 * 86400
     concurrency: int = 4
+    # How long a claim (the evaluator lease, a backfill job) holds without renewal: a process
+    # that dies is replaced after at most this long.
+    lease_seconds: float = 60.0
 
     @property
     def freshness(self) -> Freshness:
@@ -72,6 +75,8 @@ class Engine:
         self.source_error: str | None = None
         # Set on shutdown: a long catch-up stops after the chunk in flight, losing nothing.
         self.stopping = threading.Event()
+        # This process, as the holder of leases and job claims in the shared ledger.
+        self.holder = leases.holder_id()
 
     def stop(self) -> None:
         """Shutdown: stop after the durable chunks, and abandon the queries in flight."""

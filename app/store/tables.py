@@ -142,7 +142,24 @@ backfill_jobs = Table(
     Column("error", Text, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # The process running the job and until when its claim holds (renewed after every chunk);
+    # an unfinished job whose claim expired (its holder died) may be claimed by anyone.
+    Column("holder", String(200), nullable=True),
+    Column("lease_expires", Float, nullable=True),  # epoch seconds
     Index("ix_backfill_jobs_state", "state"),
+)
+
+# Named leases: one holder at a time, until `expires_at` (epoch seconds) unless renewed.
+# `generation` grows whenever the holder changes: a fencing token for work done under the lease.
+# 'evaluator' is the process that ticks, judges alerts and delivers notifications.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("generation", BigInteger, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("acquired_at", Float, nullable=False),
 )
 
 # Alerting (app.alerting). One row per SLO and alert tier ("no-data" is a tier of its own): where

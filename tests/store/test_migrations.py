@@ -1,0 +1,55 @@
+"""Migrations under a lock, and a ledger that is only read is never migrated."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import text
+
+from app.store.errors import StoreError
+from app.store.store import Store
+
+
+def test_two_processes_migrating_a_fresh_schema_both_succeed(database_url: str) -> None:
+    stores = [Store(database_url) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def migrate(store: Store) -> None:
+        barrier.wait()
+        try:
+            store.open()
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=migrate, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    try:
+        assert not errors, errors
+        stores[0].open(migrate=False)  # at head
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_reading_an_unmigrated_ledger_says_so_and_writes_nothing(database_url: str) -> None:
+    store = Store(database_url)
+    try:
+        with pytest.raises(StoreError, match="has no Faultline schema; this version needs"):
+            store.open(migrate=False)
+        with store.read() as connection:
+            tables = connection.execute(
+                text("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
+                if store.dialect == "sqlite"
+                else text(
+                    "SELECT count(*) FROM information_schema.tables "
+                    "WHERE table_schema = current_schema()"
+                )
+            ).scalar_one()
+        assert tables == 0
+    finally:
+        store.close()
