@@ -89,6 +89,7 @@ def main() -> None:
 # Each command module registers itself on `cli`; they import their heavy dependencies lazily.
 from app.commands import (  # noqa: E402, F401
     backfill,
+    check_ledger,
     dashboards,
     demo,
     interop,

@@ -90,9 +90,9 @@ def create_app(
         # Every loaded SLO is listed from the first request on, stale until evaluated.
         engine.refresh_statuses(engine.clock(), engine.definitions.slos)
         if config.scheduler_enabled:
-            state.scheduler = EngineScheduler(engine)
+            # Only the evaluator (one per ledger) ticks and delivers; see app.engine.role.
+            state.scheduler = EngineScheduler(engine, on_evaluator=dispatcher.start)
             state.scheduler.start()
-            dispatcher.start()
         log.info("Faultline %s serving %d SLO(s)", __version__, len(engine.definitions.slos))
         try:
             yield

@@ -5,6 +5,9 @@ interval (`coalesce`), because one tick catches up every missed slice anyway. Sh
 the queries in flight, lets the chunk being written finish, and waits at most `SHUTDOWN_GRACE`
 seconds for that: a chunk is written in one transaction, so a process that ends anyway leaves the
 checkpoint where the last durable chunk put it, and that chunk is redone.
+
+Ticks and the backfill worker run only while this process holds the evaluator lease
+(`app.engine.role`), renewed on its own thread so a long tick never lets it lapse.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from app.engine import backfill
+from app.engine.role import EvaluatorRole
 from app.engine.service import Engine
 from app.slo.windows import align_up
 from app.sources.errors import SourceUnavailableError
@@ -35,21 +39,29 @@ TICK_SHARE = 0.8
 
 class EngineScheduler:
     def __init__(
-        self, engine: Engine, *, tick_seconds: int = 60, backfill_seconds: int = 15
+        self,
+        engine: Engine,
+        *,
+        tick_seconds: int = 60,
+        backfill_seconds: int = 15,
+        on_evaluator: Callable[[], None] | None = None,
     ) -> None:
         self.engine = engine
+        # `on_evaluator` runs once, when this process first becomes the evaluator.
+        self.role = EvaluatorRole(engine, on_gained=on_evaluator)
         self.tick_seconds = tick_seconds
         self.backfill_seconds = backfill_seconds
         self._stop = threading.Event()
         self._running = 0  # ticks and backfill runs in progress
         self._idle = threading.Condition()
         self._scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(2)},
+            executors={"default": ThreadPoolExecutor(2), "lease": ThreadPoolExecutor(1)},
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
             timezone=UTC,
         )
 
     def start(self) -> None:
+        self.role.renew()
         now = self.engine.clock()
         # Start a few seconds after a slice boundary so the slice's last scrape has landed.
         first = align_up(int(now), self.tick_seconds) + 5
@@ -66,7 +78,18 @@ class EngineScheduler:
             IntervalTrigger(seconds=self.backfill_seconds),
             id="backfills",
         )
+        self._scheduler.add_job(
+            self._renew,
+            IntervalTrigger(seconds=max(1.0, self.engine.config.lease_seconds / 3)),
+            id="lease",
+            executor="lease",
+        )
         self._scheduler.start()
+
+    def _renew(self) -> None:
+        was_evaluator = self.role.held
+        if self.role.renew() and not was_evaluator and not self._stop.is_set():
+            self._scheduler.modify_job("tick", next_run_time=datetime.now(UTC))  # take over now
 
     def shutdown(self, grace: float = SHUTDOWN_GRACE) -> bool:
         """Stop scheduling, abandon queries in flight, and wait up to `grace` seconds for the
@@ -83,6 +106,8 @@ class EngineScheduler:
                 "its chunk in flight will be evaluated again on the next start",
                 grace,
             )
+        # Whatever still runs writes under the SLOs' locks: another process may take over now.
+        self.role.release()
         return stopped
 
     def _counted(self, job: Callable[[], None]) -> Callable[[], None]:
@@ -101,6 +126,8 @@ class EngineScheduler:
         return run
 
     def _tick(self) -> None:
+        if not self.role.held:
+            return
         try:
             result = self.engine.tick(deadline=TICK_SHARE * self.tick_seconds)
         except StoreError:
@@ -121,6 +148,8 @@ class EngineScheduler:
         )
 
     def _backfills(self) -> None:
+        if not self.role.held:
+            return
         queue = backfill.pending(self.engine)
         if not queue:
             return

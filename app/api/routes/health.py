@@ -29,6 +29,8 @@ def readyz(state: State) -> JSONResponse:
     lag = state.engine.evaluation_lag() if store_ok else float("inf")
     bound = state.settings.stale_after
     checks["evaluation_lag"] = f"{lag:.0f}s (bound {bound}s)" if store_ok else "unknown"
+    if state.scheduler is not None:
+        checks["evaluator"] = state.scheduler.role.description
     if state.engine.source_error:
         checks["prometheus"] = state.engine.source_error
     ready = store_ok and lag <= bound

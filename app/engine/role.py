@@ -1,0 +1,86 @@
+"""One evaluator per ledger: the process holding the 'evaluator' lease ticks, judges alerts and
+delivers notifications; any other `faultline serve` on the same ledger serves reads only and
+takes over when the lease expires (its holder died or hung).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from app.engine.service import Engine
+from app.store import leases
+from app.store.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+EVALUATOR = "evaluator"
+
+
+class EvaluatorRole:
+    """Takes and renews the evaluator lease; `held` says whether this process evaluates."""
+
+    def __init__(self, engine: Engine, on_gained: Callable[[], None] | None = None) -> None:
+        self.engine = engine
+        self.on_gained = on_gained
+        self.held = False
+        self.description = "not yet claimed"
+        self._seen_holder: str | None = None
+        self._gained_once = False
+        self._guard = threading.Lock()
+
+    def renew(self) -> bool:
+        """Take the lease, or renew ours; True when this process is the evaluator."""
+        with self._guard:
+            now = self.engine.clock()
+            try:
+                with self.engine.store.begin() as connection:
+                    lease = leases.acquire(
+                        connection,
+                        EVALUATOR,
+                        self.engine.holder,
+                        now,
+                        self.engine.config.lease_seconds,
+                    )
+            except StoreError as error:
+                # Nothing can be written meanwhile anyway; our lease, if any, runs out by itself.
+                log.warning("cannot renew the evaluator lease: %s", error)
+                return self.held
+            self._update(lease, now)
+            return self.held
+
+    def _update(self, lease: leases.Lease, now: float) -> None:
+        mine = lease.held_by(self.engine.holder, now)
+        if mine and not self.held:
+            log.info(
+                "evaluator lease taken (generation %d): this process evaluates", lease.generation
+            )
+        elif not mine and (self.held or lease.holder != self._seen_holder):
+            log.warning(
+                "evaluator lease held by %s: this process serves reads only and takes over "
+                "if that lease expires (%.0fs without renewal)",
+                lease.holder,
+                self.engine.config.lease_seconds,
+            )
+        self.held, self._seen_holder = mine, lease.holder
+        self.description = (
+            f"this process (generation {lease.generation})"
+            if mine
+            else f"held by {lease.holder} (this process serves reads)"
+        )
+        if mine and not self._gained_once:
+            self._gained_once = True
+            if self.on_gained is not None:
+                self.on_gained()
+
+    def release(self) -> None:
+        """Give the lease up on a clean shutdown, so another process takes over at once."""
+        if not self.held:
+            return
+        try:
+            with self.engine.store.begin() as connection:
+                leases.release(connection, EVALUATOR, self.engine.holder)
+        except StoreError as error:
+            log.warning("could not release the evaluator lease (it expires by itself): %s", error)
+        self.held = False
