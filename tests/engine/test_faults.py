@@ -101,6 +101,8 @@ def test_a_killed_backfill_resumes_to_the_same_ledger(
         # Tiny chunks: many durable steps, so the kill lands in the middle of the work.
         "FAULTLINE_PROMETHEUS_MAX_POINTS": "30",
         "FAULTLINE_EVALUATION_DELAY": "0",
+        # The killed run's claim on its jobs expires after this; the rerun then resumes them.
+        "FAULTLINE_LEASE_SECONDS": "2",
     }
     command = [
         str(Path(sys.executable).with_name("faultline")),

@@ -1,0 +1,247 @@
+"""Several writers on one ledger, as real processes: `faultline backfill` beside a running
+`faultline serve`, and two `faultline serve`. The ledger invariant holds afterwards
+(`faultline check-ledger` is clean) and `faultline report --json` equals a clean run's, on
+SQLite and PostgreSQL.
+
+The scenario ends now, because `serve` evaluates up to the wall clock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.store import jobs, registry
+from app.store.errors import StoreError
+from app.store.store import Store
+from app.testbed.dataset import generate
+from app.testbed.prometheus import PrometheusServer, free_port
+from app.testbed.scenarios import fast_burn, start_ending_before
+from app.testbed.tsdb import build_tsdb
+from tests.conftest import require_prometheus
+from tests.engine.conftest import REPO, make_engine
+
+pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
+
+FAULTLINE = str(Path(sys.executable).with_name("faultline"))
+MINUTES = 180
+LEAD = 3600  # serve's history starts this long before the scenario: no-data slices
+
+
+@dataclass(frozen=True)
+class Live:
+    url: str
+    start: int
+    end: int
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """Prometheus over a scenario ending now, shared by the module's tests."""
+    require_prometheus()
+    root = tmp_path_factory.mktemp("live")
+    scenario = fast_burn(start_ending_before(time.time(), MINUTES, margin_minutes=0), MINUTES)
+    build_tsdb(generate(scenario.scenario), root / "tsdb", work_dir=root)
+    server = PrometheusServer(root / "tsdb", work_dir=root / "prometheus")
+    server.start()
+    yield Live(server.url, scenario.scenario.start, scenario.scenario.end)
+    server.close()
+
+
+def _environment(live: Live, database_url: str, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "FAULTLINE_DATABASE_URL": database_url,
+        "FAULTLINE_PROMETHEUS_URL": live.url,
+        "FAULTLINE_DEFINITIONS": str(REPO / "slo_definitions"),
+        "FAULTLINE_ALERTS": str(REPO / "alerts"),
+        "FAULTLINE_EVALUATION_DELAY": "0",
+        # From an hour before the scenario: a first tick as long as the backfill beside it.
+        "FAULTLINE_INITIAL_BACKFILL": str(int(time.time()) - live.start + LEAD),
+        # Tiny chunks: many transactions, so the writers interleave.
+        "FAULTLINE_PROMETHEUS_MAX_POINTS": "30",
+        **extra,
+    }
+
+
+class Serve:
+    """`faultline serve` as a subprocess on a free port, its output in a log file."""
+
+    def __init__(self, environment: dict[str, str], log: Path) -> None:
+        self.port = free_port()
+        self.log = log
+        with log.open("wb") as output:
+            self.process = subprocess.Popen(
+                [FAULTLINE, "serve", "--port", str(self.port)],
+                env=environment,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+
+    def evaluator(self, timeout: float = 60) -> str:
+        """The `evaluator` check of /readyz (whatever the readiness)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log.read_text(errors="replace")
+            try:
+                body = httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=5).json()
+                return str(body["checks"]["evaluator"])
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise AssertionError(f"serve did not answer:\n{self.log.read_text(errors='replace')}")
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        self.process.wait(timeout=60)
+
+
+def _wait_evaluated(database_url: str, end: int, timeout: float = 90) -> int:
+    """Wait until every SLO is evaluated through `end` and no job is left; the history start."""
+    store = Store(database_url)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            try:
+                store.open(migrate=False)
+                with store.read() as connection:
+                    stored = registry.list_slos(connection)
+                    unfinished = jobs.unfinished_jobs(connection)
+            except StoreError:  # not migrated yet: keep waiting
+                stored, unfinished = [], []
+            if stored and not unfinished and all((s.checkpoint or 0) >= end for s in stored):
+                return min(s.history_start or 0 for s in stored)
+            time.sleep(0.5)
+    finally:
+        store.close()
+    raise AssertionError("the ledger was not evaluated in time")
+
+
+def _run(*arguments: str, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [FAULTLINE, *arguments],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _rounded(value: Any) -> Any:
+    """Floats to 9 significant digits: rollups added up in another order may differ in the
+    last bits, never more."""
+    if isinstance(value, float):
+        return float(f"{value:.9g}")
+    if isinstance(value, dict):
+        return {
+            key: _rounded(item)
+            for key, item in value.items()
+            if key not in {"generated_at", "evaluated_through"}
+        }
+    if isinstance(value, list):
+        return [_rounded(item) for item in value]
+    return value
+
+
+def _report(database_url: str, live: Live, environment: dict[str, str]) -> Any:
+    result = _run(
+        "report", "--json", "--at", str(live.end), "--database-url", database_url,
+        environment=environment,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return _rounded(json.loads(result.stdout))
+
+
+def _assert_like_a_clean_run(
+    database_url: str, live: Live, history_start: int, tmp_path: Path
+) -> None:
+    environment = _environment(live, database_url)
+    check = _run("check-ledger", environment=environment)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "ledger consistent" in check.stderr
+    # The clean run: one process, the same range.
+    reference_url = f"sqlite:///{tmp_path}/reference.db"
+    first = history_start - 60
+    reference = make_engine(live.url, reference_url, first, live.end)
+    try:
+        result = reference.tick(now=live.end)
+        assert not result.errors and result.unavailable is None
+    finally:
+        reference.store.close()
+    if database_url.startswith("sqlite"):  # and read it read-only: report never migrates
+        database_url = database_url.replace("sqlite:///", "sqlite:///file:") + "?mode=ro&uri=true"
+    ours, clean = (
+        _report(database_url, live, environment),
+        _report(reference_url, live, environment),
+    )
+    assert ours == clean, _differences(ours, clean)
+
+
+def _differences(ours: Any, clean: Any, path: str = "") -> list[str]:
+    if isinstance(ours, dict) and isinstance(clean, dict):
+        return [
+            line
+            for key in sorted(set(ours) | set(clean))
+            for line in _differences(ours.get(key), clean.get(key), f"{path}.{key}")
+        ]
+    if isinstance(ours, list) and isinstance(clean, list) and len(ours) == len(clean):
+        return [
+            line
+            for index, (a, b) in enumerate(zip(ours, clean, strict=True))
+            for line in _differences(a, b, f"{path}[{index}]")
+        ]
+    return [] if ours == clean else [f"{path}: {ours!r} != clean {clean!r}"]
+
+
+def test_a_backfill_beside_a_running_serve_leaves_the_ledger_of_a_clean_run(
+    live: Live, database_url: str, tmp_path: Path
+) -> None:
+    environment = _environment(live, database_url)
+    serve = Serve(environment, tmp_path / "serve.log")
+    try:
+        # From before serve's first tick: every SLO's history starts where the backfill's does.
+        backfill = _run(
+            "backfill", "--from", str(live.start - LEAD - 300), "--to", str(live.end),
+            environment=environment,
+        )  # fmt: skip
+        assert backfill.returncode == 0, backfill.stderr
+        assert "this process" in serve.evaluator()
+        history_start = _wait_evaluated(database_url, live.end)
+    finally:
+        serve.stop()
+    _assert_like_a_clean_run(database_url, live, history_start, tmp_path)
+
+
+def test_two_serves_on_one_ledger_evaluate_once_and_the_second_takes_over(
+    live: Live, database_url: str, tmp_path: Path
+) -> None:
+    environment = _environment(live, database_url, FAULTLINE_LEASE_SECONDS="3")
+    serves = [Serve(environment, tmp_path / f"serve-{n}.log") for n in range(2)]
+    try:
+        roles = [serve.evaluator() for serve in serves]
+        evaluating = [n for n, role in enumerate(roles) if role.startswith("this process")]
+        assert len(evaluating) == 1, roles
+        reader = serves[1 - evaluating[0]]
+        assert "this process serves reads" in roles[1 - evaluating[0]]
+        history_start = _wait_evaluated(database_url, live.end)
+        serves[evaluating[0]].stop(signal.SIGKILL)  # the evaluator dies: the other takes over
+        deadline = time.monotonic() + 20
+        while not reader.evaluator().startswith("this process") and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert reader.evaluator().startswith("this process (generation 2)")
+    finally:
+        for serve in serves:
+            serve.stop()
+    _assert_like_a_clean_run(database_url, live, history_start, tmp_path)
