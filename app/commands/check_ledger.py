@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from app.cli import DatabaseOption, cli, err, out, settings_from
+from app.cli import (
+    DatabaseOption,
+    DefinitionsOption,
+    PrometheusOption,
+    cli,
+    err,
+    out,
+    settings_from,
+)
 
 SHOWN = 10  # disagreements printed per SLO; the rest are counted
 
@@ -16,6 +24,8 @@ def check_ledger(
     repair: Annotated[
         bool, typer.Option("--repair", help="Rebuild the rollups that disagree from their slices")
     ] = False,
+    definitions: DefinitionsOption = None,
+    prometheus_url: PrometheusOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Recompute every hourly and five-minute rollup from its slices; list disagreements
@@ -25,7 +35,7 @@ def check_ledger(
     from app.store.invariants import repair_rollups, rollup_disagreements  # noqa: PLC0415
     from app.store.store import Store  # noqa: PLC0415
 
-    settings = settings_from(None, None, database_url)
+    settings = settings_from(definitions, prometheus_url, database_url)
     store = Store(settings.database_url)
     wrong = 0
     try:
