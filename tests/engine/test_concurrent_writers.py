@@ -236,13 +236,14 @@ def test_a_backfill_beside_a_running_serve_leaves_the_ledger_of_a_clean_run(
     environment = _environment(live, database_url)
     serve = Serve(environment, tmp_path / "serve.log")
     try:
+        # Once serve answers, its first tick is writing: the backfill writes the same SLOs.
+        assert "this process" in serve.evaluator()
         # From before serve's first tick: every SLO's history starts where the backfill's does.
         backfill = _run(
             "backfill", "--from", str(live.start - LEAD - 300), "--to", str(live.end),
             environment=environment,
         )  # fmt: skip
         assert backfill.returncode == 0, backfill.stderr
-        assert "this process" in serve.evaluator()
         history_start = _wait_evaluated(database_url, live.end)
     finally:
         serve.stop()
