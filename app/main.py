@@ -91,7 +91,9 @@ def create_app(
         engine.refresh_statuses(engine.clock(), engine.definitions.slos)
         if config.scheduler_enabled:
             # Only the evaluator (one per ledger) ticks and delivers; see app.engine.role.
-            state.scheduler = EngineScheduler(engine, on_evaluator=dispatcher.start)
+            state.scheduler = EngineScheduler(
+                engine, on_evaluator=dispatcher.start, on_reader=dispatcher.stop
+            )
             state.scheduler.start()
         log.info("Faultline %s serving %d SLO(s)", __version__, len(engine.definitions.slos))
         try:

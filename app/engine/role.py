@@ -21,13 +21,20 @@ EVALUATOR = "evaluator"
 class EvaluatorRole:
     """Takes and renews the evaluator lease; `held` says whether this process evaluates."""
 
-    def __init__(self, engine: Engine, on_gained: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        on_gained: Callable[[], None] | None = None,
+        on_lost: Callable[[], None] | None = None,
+    ) -> None:
+        """`on_gained` runs whenever this process becomes the evaluator, `on_lost` whenever
+        another process took the lease over (this one was paused or cut off too long)."""
         self.engine = engine
         self.on_gained = on_gained
+        self.on_lost = on_lost
         self.held = False
         self.description = "not yet claimed"
         self._seen_holder: str | None = None
-        self._gained_once = False
         self._guard = threading.Lock()
 
     def renew(self) -> bool:
@@ -63,16 +70,16 @@ class EvaluatorRole:
                 lease.holder,
                 self.engine.config.lease_seconds,
             )
+        changed = mine != self.held
         self.held, self._seen_holder = mine, lease.holder
         self.description = (
             f"this process (generation {lease.generation})"
             if mine
             else f"held by {lease.holder} (this process serves reads)"
         )
-        if mine and not self._gained_once:
-            self._gained_once = True
-            if self.on_gained is not None:
-                self.on_gained()
+        hook = self.on_gained if mine else self.on_lost
+        if changed and hook is not None:
+            hook()
 
     def release(self) -> None:
         """Give the lease up on a clean shutdown, so another process takes over at once."""

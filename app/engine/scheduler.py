@@ -45,10 +45,12 @@ class EngineScheduler:
         tick_seconds: int = 60,
         backfill_seconds: int = 15,
         on_evaluator: Callable[[], None] | None = None,
+        on_reader: Callable[[], None] | None = None,
     ) -> None:
         self.engine = engine
-        # `on_evaluator` runs once, when this process first becomes the evaluator.
-        self.role = EvaluatorRole(engine, on_gained=on_evaluator)
+        # `on_evaluator` runs when this process becomes the evaluator, `on_reader` when it
+        # loses the lease to another process.
+        self.role = EvaluatorRole(engine, on_gained=on_evaluator, on_lost=on_reader)
         self.tick_seconds = tick_seconds
         self.backfill_seconds = backfill_seconds
         self._stop = threading.Event()

@@ -48,9 +48,13 @@ def processes(database_url: str, clock: Clock) -> Iterator[list[Engine]]:
 def test_the_second_process_serves_reads_until_the_evaluator_lease_expires(
     processes: list[Engine], clock: Clock
 ) -> None:
-    gained: list[str] = []
+    changes: list[tuple[str, str]] = []
     first, second = (
-        EvaluatorRole(engine, on_gained=lambda e=engine: gained.append(e.holder))
+        EvaluatorRole(
+            engine,
+            on_gained=lambda e=engine: changes.append(("gained", e.holder)),
+            on_lost=lambda e=engine: changes.append(("lost", e.holder)),
+        )
         for engine in processes
     )
     assert first.renew()
@@ -64,6 +68,7 @@ def test_the_second_process_serves_reads_until_the_evaluator_lease_expires(
     assert second.renew()
     assert second.description == "this process (generation 2)"
     assert not first.renew()  # it woke up: reads only now
-    assert gained == [processes[0].holder, processes[1].holder]
     second.release()
     assert first.renew()  # a clean shutdown hands over at once
+    one, two = (engine.holder for engine in processes)
+    assert changes == [("gained", one), ("gained", two), ("lost", one), ("gained", one)]
