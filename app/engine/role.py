@@ -35,6 +35,7 @@ class EvaluatorRole:
         self.held = False
         self.description = "not yet claimed"
         self._seen_holder: str | None = None
+        self._failing = False
         self._guard = threading.Lock()
 
     def renew(self) -> bool:
@@ -52,8 +53,12 @@ class EvaluatorRole:
                     )
             except StoreError as error:
                 # Nothing can be written meanwhile anyway; our lease, if any, runs out by itself.
-                log.warning("cannot renew the evaluator lease: %s", error)
+                # Said once per outage: the store's own outage line says the rest.
+                if not self._failing:
+                    log.warning("cannot renew the evaluator lease: %s", error)
+                self._failing = True
                 return self.held
+            self._failing = False
             self._update(lease, now)
             return self.held
 
