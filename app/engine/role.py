@@ -36,11 +36,14 @@ class EvaluatorRole:
         self.description = "not yet claimed"
         self._seen_holder: str | None = None
         self._failing = False
+        self._closed = False
         self._guard = threading.Lock()
 
     def renew(self) -> bool:
         """Take the lease, or renew ours; True when this process is the evaluator."""
         with self._guard:
+            if self._closed:  # released at shutdown: a renewal still in flight takes nothing
+                return False
             now = self.engine.clock()
             try:
                 with self.engine.store.begin() as connection:
@@ -87,12 +90,17 @@ class EvaluatorRole:
             hook()
 
     def release(self) -> None:
-        """Give the lease up on a clean shutdown, so another process takes over at once."""
-        if not self.held:
-            return
-        try:
-            with self.engine.store.begin() as connection:
-                leases.release(connection, EVALUATOR, self.engine.holder)
-        except StoreError as error:
-            log.warning("could not release the evaluator lease (it expires by itself): %s", error)
-        self.held = False
+        """Give the lease up on a clean shutdown, so another process takes over at once; this
+        role takes nothing any more."""
+        with self._guard:
+            self._closed = True
+            if not self.held:
+                return
+            self.held = False
+            try:
+                with self.engine.store.begin() as connection:
+                    leases.release(connection, EVALUATOR, self.engine.holder)
+            except StoreError as error:
+                log.warning(
+                    "could not release the evaluator lease (it expires by itself): %s", error
+                )

@@ -69,6 +69,7 @@ def test_the_second_process_serves_reads_until_the_evaluator_lease_expires(
     assert second.description == "this process (generation 2)"
     assert not first.renew()  # it woke up: reads only now
     second.release()
+    assert not second.renew()  # released at shutdown: it takes nothing any more
     assert first.renew()  # a clean shutdown hands over at once
     one, two = (engine.holder for engine in processes)
     assert changes == [("gained", one), ("gained", two), ("lost", one), ("gained", one)]
