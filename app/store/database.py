@@ -6,6 +6,8 @@ Migrations run on start (`migrate`), so a new version of Faultline upgrades its 
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -25,6 +27,7 @@ from app.store.locks import lock_migrations
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+_WAL_ATTEMPTS = 100  # 10 s at most
 # Execution option naming a write transaction; on SQLite it begins with BEGIN IMMEDIATE.
 WRITE = "faultline_write"
 
@@ -36,11 +39,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets the API read while the scheduler writes; NORMAL sync is durable across process
     # crashes (the case we design for) and much faster than FULL.
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _use_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL once. Processes opening a fresh file together race for the
+    exclusive lock the switch needs, and SQLite answers "locked" at once instead of waiting:
+    the loser tries again and finds WAL set. A file already in WAL is only read (read-only
+    ledgers open too)."""
+    for attempt in range(_WAL_ATTEMPTS):
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt + 1 == _WAL_ATTEMPTS:
+                raise
+            time.sleep(0.1)
 
 
 def _sqlite_begin(connection: Connection) -> None:
