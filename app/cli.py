@@ -14,7 +14,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from app.settings import Settings, load_settings
+from app.runtime.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from app.slo.definitions import DefinitionSet
@@ -71,7 +71,7 @@ def valid_definitions(settings: Settings) -> DefinitionSet:
     Commands that write something derived from all SLOs (rules, dashboards, exports) refuse a
     partial set, so a broken file never silently drops its SLOs from the output.
     """
-    from app.loading import load_definitions  # noqa: PLC0415 - keep start-up light
+    from app.runtime.loading import load_definitions  # noqa: PLC0415 - keep start-up light
 
     loaded = load_definitions(settings.definitions, alerts=settings.alerts)
     if loaded.problems:

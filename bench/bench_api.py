@@ -31,9 +31,9 @@ from pathlib import Path
 
 import httpx
 
-from app.settings import load_settings
+from app.runtime.settings import load_settings
+from app.runtime.wiring import build_engine, load
 from app.testbed.prometheus import free_port
-from app.wiring import build_engine, load
 
 REPO = Path(__file__).resolve().parents[1]
 MODES = ("payment-timeout", "replication-conflicts", "orders-backlog")

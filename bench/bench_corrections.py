@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from app.engine.exclusions import apply_changes, exclusion_marker
-from app.loading import load_definitions
+from app.runtime.loading import load_definitions
 from app.slo.correction_spec import CorrectionSpec
 from app.slo.corrections import Correction, CorrectionChange
 from app.slo.exclusions import excluded_slices

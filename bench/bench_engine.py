@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from app.engine.service import Engine, EngineConfig
-from app.loading import load_definitions
+from app.runtime.loading import load_definitions
 from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.spec import SLOSpec
 from app.sources.prometheus import PrometheusSource, SourceConfig

@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from app.engine.service import Engine, EngineConfig  # noqa: E402
-from app.loading import load_definitions  # noqa: E402
+from app.runtime.loading import load_definitions  # noqa: E402
 from app.slo.definitions import DefinitionSet  # noqa: E402
 from app.slo.ledger import ModeSlice, SliceRecord, SliceStatus  # noqa: E402
 from app.sources.prometheus import PrometheusSource, SourceConfig  # noqa: E402

@@ -8,8 +8,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.errors import ApiError
-from app.api.state import AppState
 from app.engine.service import Engine
+from app.runtime.state import AppState
 
 bearer = HTTPBearer(auto_error=False, description="FAULTLINE_API_TOKEN")
 

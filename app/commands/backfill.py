@@ -11,7 +11,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemaining
 
 from app.cli import DatabaseOption, DefinitionsOption, PrometheusOption, cli, err, settings_from
 from app.slo.durations import DurationError, parse_duration
-from app.timeparse import parse_time
+from app.slo.timeparse import parse_time
 
 if TYPE_CHECKING:
     from app.engine.backfill import BackfillOutcome
@@ -38,7 +38,7 @@ def backfill(
 ) -> None:
     """Evaluate history. Interrupted runs (Ctrl-C, crash, outage) resume where they stopped."""
     from app.engine import backfill as backfills  # noqa: PLC0415
-    from app.wiring import build_engine, load  # noqa: PLC0415
+    from app.runtime.wiring import build_engine, load  # noqa: PLC0415
 
     settings = settings_from(definitions, prometheus_url, database_url)
     first, last = _range(since, start, end)

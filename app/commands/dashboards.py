@@ -71,7 +71,7 @@ def validate(
     database_url: DatabaseOption = None,
 ) -> None:
     """Check board files; print one `file:line:col: message` line per problem."""
-    from app.loading import load_definitions  # noqa: PLC0415
+    from app.runtime.loading import load_definitions  # noqa: PLC0415
     from app.web.boardfiles import load_boards  # noqa: PLC0415
 
     settings = settings_from(definitions, prometheus_url, database_url)

@@ -31,7 +31,7 @@ from app.interop.openslo_export import export_openslo
 from app.interop.reader import parse_documents
 from app.interop.render import to_yaml, to_yaml_documents
 from app.interop.sloth import DEFAULT_PERIOD, import_sloth
-from app.loading import load_definitions, read_yaml_document, read_yaml_text
+from app.runtime.loading import load_definitions, read_yaml_document, read_yaml_text
 from app.slo.alert_spec import AlertPolicy
 from app.slo.definitions import DefinitionSet
 from app.slo.durations import DurationError, parse_duration

@@ -18,7 +18,7 @@ from app.cli import (
     settings_from,
 )
 from app.slo.report import Report, SLOReport, rfc3339
-from app.timeparse import parse_time
+from app.slo.timeparse import parse_time
 
 
 @cli.command()
@@ -36,7 +36,7 @@ def report(
     database_url: DatabaseOption = None,
 ) -> None:
     """Print budget, burn rates, attribution and incidents from the stored ledger."""
-    from app.wiring import reporting_engine  # noqa: PLC0415
+    from app.runtime.wiring import reporting_engine  # noqa: PLC0415
 
     settings = settings_from(definitions, prometheus_url, database_url)
     try:

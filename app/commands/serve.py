@@ -21,7 +21,7 @@ def serve(
     """Evaluate SLOs on a schedule; serve the API (/api/v1, /docs), dashboards (/), /metrics."""
     import uvicorn  # noqa: PLC0415
 
-    from app.main import create_app, prepare_process  # noqa: PLC0415
+    from app.runtime.factory import create_app, prepare_process  # noqa: PLC0415
 
     settings = settings_from(definitions, prometheus_url, database_url)
     overrides = {

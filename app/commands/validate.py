@@ -16,7 +16,7 @@ from app.cli import (
     out,
     settings_from,
 )
-from app.loading import load_definitions
+from app.runtime.loading import load_definitions
 
 
 @cli.command()

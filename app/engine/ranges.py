@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from app.slo.definitions import SLODefinition
 from app.slo.durations import DurationError, parse_duration
+from app.slo.timeparse import parse_time
 from app.slo.windows import Window, align_down, align_up, period_window
-from app.timeparse import parse_time
 
 MAX_POINTS = 2000
 NICE_STEPS = (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 86400)

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.settings import Settings
+from app.runtime.settings import Settings
 
 READ_COOKIE = "faultline_read_token"
 TOKEN_PARAMETER = "token"  # noqa: S105 - the name of the parameter, not a token

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.loading import read_yaml_text
+from app.runtime.loading import read_yaml_text
 from app.slo.boards import Board, check_selects, parse_board
 from app.slo.definitions import SLODefinition
 from app.slo.problems import Problem

@@ -15,7 +15,7 @@ from urllib.parse import unquote
 
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
-from app.api.state import AppState
+from app.runtime.state import AppState
 from app.store.errors import StoreError
 from app.web import components as ui
 from app.web import urlstate

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Scope
 
-from app.api.state import AppState
+from app.runtime.state import AppState
 from app.web.access import ReadGate
 from app.web.dashboard import create_dash
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from app.loading import load_definitions
+from app.runtime.loading import load_definitions
 from app.slo.alert_spec import Receiver, Route
 from app.slo.definitions import DefinitionSet
 

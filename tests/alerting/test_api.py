@@ -12,8 +12,8 @@ from starlette.exceptions import StarletteDeprecationWarning
 
 from app.api.metrics import EngineMetrics
 from app.engine.service import Engine, EngineConfig
-from app.main import create_app
-from app.settings import Settings
+from app.runtime.factory import create_app
+from app.runtime.settings import Settings
 from app.slo.alert_spec import Receiver
 from app.slo.definitions import DefinitionSet
 from app.slo.report import rfc3339

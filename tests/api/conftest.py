@@ -15,8 +15,8 @@ from pydantic import SecretStr
 
 from app.api.metrics import EngineMetrics
 from app.engine.service import Engine
-from app.main import create_app
-from app.settings import Settings
+from app.runtime.factory import create_app
+from app.runtime.settings import Settings
 from app.testbed.prometheus import free_port
 from tests.conftest import RunningPrometheus
 from tests.engine.conftest import REPO, make_engine

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.loading import load_definitions
+from app.runtime.loading import load_definitions
 from tests.fixtures.yamlbombs import BOMBS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.engine.service import Engine, EngineConfig
-from app.loading import load_definitions
+from app.runtime.loading import load_definitions
 from app.slo.definitions import DefinitionSet
 from app.sources.prometheus import PrometheusSource, SourceConfig
 from app.sources.retry import RetryPolicy

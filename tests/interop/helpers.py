@@ -11,7 +11,7 @@ from app.interop.imported import ImportOutput, assemble
 from app.interop.openslo import import_openslo
 from app.interop.reader import parse_documents
 from app.interop.sloth import import_sloth
-from app.loading import LoadResult, load_definitions
+from app.runtime.loading import LoadResult, load_definitions
 from app.slo.yamlsource import YamlDocument
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ from app.interop import openslo_annotations as notes
 from app.interop.openslo_export import OpenSLOExport, export_openslo
 from app.interop.reader import parse_documents
 from app.interop.render import to_yaml_documents
-from app.loading import load_definitions
+from app.runtime.loading import load_definitions
 from app.slo.definitions import DefinitionSet
 from tests.interop.helpers import CATALOG, DOCUMENTS, ROOT, load_written, run
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.loading import load_definitions
+from app.runtime.loading import load_definitions
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "slo_definitions" / "design_choices.yaml"

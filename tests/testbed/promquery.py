@@ -8,7 +8,7 @@ from pathlib import Path
 
 import requests
 
-from app.loading import load_definitions
+from app.runtime.loading import load_definitions
 from app.slo.definitions import SLODefinition
 from app.slo.queries import SignalRole, signals
 from app.testbed.truth import SLOTruth

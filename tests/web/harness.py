@@ -18,9 +18,9 @@ from selenium.webdriver.chrome.service import Service
 
 from app.api.metrics import EngineMetrics
 from app.engine.service import Engine, EngineConfig
-from app.loading import load_definitions
-from app.main import create_app
-from app.settings import Settings
+from app.runtime.factory import create_app
+from app.runtime.loading import load_definitions
+from app.runtime.settings import Settings
 from app.sources.prometheus import PrometheusSource, SourceConfig
 from app.sources.retry import RetryPolicy
 from app.store.store import Store

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.loading import load_definitions
+from app.runtime.loading import load_definitions
 from app.slo.boards import BoardSpec, group_name, group_order, parse_board
 from app.slo.definitions import DefinitionSet
 from app.web.boardfiles import load_boards

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.loading import load_definitions
+from app.runtime.loading import load_definitions
 from app.slo.burn_alerts import burn_rate_factor, effective_tiers
 from app.slo.windows import period_seconds
 from tests.web.conftest import Live

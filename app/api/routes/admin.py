@@ -11,9 +11,9 @@ from app.api.errors import ApiError
 from app.api.schemas import BackfillRequest, Job, Jobs, ReloadResult, error_responses
 from app.engine import backfill
 from app.slo.report import rfc3339
+from app.slo.timeparse import parse_time
 from app.store import jobs
 from app.store.jobs import Job as StoredJob
-from app.timeparse import parse_time
 
 router = APIRouter(
     prefix="/api/v1", tags=["commands"], responses=error_responses(401, 403, 404, 422, 503)
@@ -29,7 +29,7 @@ router = APIRouter(
     "the answer (422) lists every problem as `file:line:col: message`.",
 )
 def reload_definitions(state: State) -> ReloadResult:
-    from app.wiring import load  # noqa: PLC0415 - wiring imports this package's app factory
+    from app.runtime.wiring import load  # noqa: PLC0415 - wiring imports this package's app factory
 
     result = load(state.settings)
     if result.problems:

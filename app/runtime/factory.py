@@ -21,12 +21,12 @@ from app.alerting.metrics import AlertingCollector
 from app.api import errors
 from app.api.metrics import EngineMetrics, LedgerCollector
 from app.api.routes import admin, alerts, attribution, catalog, corrections, health, slos
-from app.api.state import AppState
 from app.engine.scheduler import EngineScheduler
 from app.engine.service import Engine
-from app.settings import Settings, load_settings
+from app.runtime.settings import Settings, load_settings
+from app.runtime.state import AppState
+from app.runtime.wiring import build_engine, load
 from app.store import outage
-from app.wiring import build_engine, load
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ import logging
 from dataclasses import replace
 
 from app.engine.service import Engine, EngineConfig
-from app.loading import LoadResult, load_definitions
-from app.settings import Settings
+from app.runtime.loading import LoadResult, load_definitions
+from app.runtime.settings import Settings
 from app.slo.definitions import DefinitionSet
 from app.sources.prometheus import PrometheusSource, QueryObserver, SourceConfig
 from app.sources.retry import RetryPolicy

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry
 
 from app.engine.service import Engine
-from app.settings import Settings
+from app.runtime.settings import Settings
 
 if TYPE_CHECKING:
     from app.engine.scheduler import EngineScheduler

@@ -1,0 +1,1 @@
+"""The running process: settings, definition loading, wiring, process state, lifespan, app."""
