@@ -23,8 +23,8 @@ import httpx
 from app.alerting import notifiers, outbox, states
 from app.alerting.notifiers import DeliveryError
 from app.alerting.routing import receivers_for
-from app.slo.backoff import full_jitter
 from app.slo.definitions import AlertsConfig
+from app.sources.retry import full_jitter
 from app.store.errors import StoreError
 from app.store.store import Store
 

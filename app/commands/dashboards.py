@@ -42,7 +42,7 @@ def export(
     database_url: DatabaseOption = None,
 ) -> None:
     """Write Grafana dashboards over /metrics: an overview and one per service."""
-    from app.web.grafana import all_dashboards  # noqa: PLC0415
+    from app.interop.grafana import all_dashboards  # noqa: PLC0415
 
     settings = settings_from(definitions, prometheus_url, database_url)
     files = all_dashboards(valid_definitions(settings))

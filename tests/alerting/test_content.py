@@ -12,8 +12,8 @@ from app.alerting.facts import build_facts
 from app.alerting.routing import receivers_for
 from app.alerting.summary import firing_summary, human_duration, resolved_summary
 from app.slo.alert_spec import Receiver, Route, RouteMatch
-from app.slo.backoff import full_jitter
 from app.slo.ledger import WindowTotals
+from app.sources.retry import full_jitter
 from tests.alerting.support import shipped
 
 PAGE = AlertRule("page-fast", RuleKind.BURN, "page", 3600, 300, 0.02)

@@ -10,10 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from app.slo.burn_alerts import burn_rate_factor, effective_tiers
-from app.slo.definitions import DefinitionSet, SLODefinition
-from app.slo.windows import period_seconds
-from app.web.grafana_panels import (
+from app.interop.grafana_panels import (
     BUDGET_THRESHOLDS,
     Layout,
     bar_gauge,
@@ -27,6 +24,9 @@ from app.web.grafana_panels import (
     thresholds,
     timeseries,
 )
+from app.slo.burn_alerts import burn_rate_factor, effective_tiers
+from app.slo.definitions import DefinitionSet, SLODefinition
+from app.slo.windows import period_seconds
 
 REMAINING = "faultline_slo_error_budget_remaining_ratio"
 BURN = "faultline_slo_burn_rate"
