@@ -1,93 +1,15 @@
-"""The `faultline` command: validate, serve, backfill, report, rules, demo and friends.
+"""The `faultline` command: assembles the commands of `app.commands` under one Typer app.
 
-Every command accepts `--definitions`, `--prometheus-url` and `--database-url`; each can also be
-set as `FAULTLINE_DEFINITIONS`, `FAULTLINE_PROMETHEUS_URL`, `FAULTLINE_DATABASE_URL` or in the
-TOML file named by `FAULTLINE_SETTINGS_FILE`.
+Each command module defines its command (or group) and imports nothing from here; the shared
+options and helpers are in `app.commands.options`. Command modules import their heavy
+dependencies lazily, so `faultline --help` stays fast.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
-
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 
-from app.runtime.settings import Settings, load_settings
-
-if TYPE_CHECKING:
-    from app.slo.definitions import DefinitionSet
-
-cli = typer.Typer(
-    name="faultline",
-    help="SLOs and error budgets for Prometheus, attributed to failure modes and design choices.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-err = Console(stderr=True)
-out = Console(highlight=False, soft_wrap=True)
-
-DefinitionsOption = Annotated[
-    Path | None,
-    typer.Option("--definitions", help="Directory of SLO YAML files [env FAULTLINE_DEFINITIONS]"),
-]
-PrometheusOption = Annotated[
-    str | None,
-    typer.Option("--prometheus-url", help="Prometheus base URL [env FAULTLINE_PROMETHEUS_URL]"),
-]
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url", help="SQLAlchemy URL of the ledger [env FAULTLINE_DATABASE_URL]"
-    ),
-]
-
-
-@cli.callback()
-def _root() -> None:
-    """SLOs and error budgets for Prometheus, attributed to failure modes and design choices."""
-
-
-def settings_from(
-    definitions: Path | None, prometheus_url: str | None, database_url: str | None
-) -> Settings:
-    """Settings with the command's options on top; invalid settings end the command clearly."""
-    try:
-        return load_settings(
-            definitions=definitions, prometheus_url=prometheus_url, database_url=database_url
-        )
-    except ValidationError as error:
-        for detail in error.errors(include_url=False):
-            field = ".".join(str(part) for part in detail["loc"])
-            err.print(f"[red]invalid setting[/] {field}: {detail['msg']}")
-        raise typer.Exit(2) from None
-
-
-def valid_definitions(settings: Settings) -> DefinitionSet:
-    """The definitions, when every file is valid; otherwise print each problem and exit 1.
-
-    Commands that write something derived from all SLOs (rules, dashboards, exports) refuse a
-    partial set, so a broken file never silently drops its SLOs from the output.
-    """
-    from app.runtime.loading import load_definitions  # noqa: PLC0415 - keep start-up light
-
-    loaded = load_definitions(settings.definitions, alerts=settings.alerts)
-    if loaded.problems:
-        for problem in loaded.problems:
-            out.print(str(problem), markup=False)
-        err.print(f"[red]{len(loaded.problems)} problem(s)[/]: fix them first (faultline validate)")
-        raise typer.Exit(1)
-    return loaded.definitions
-
-
-def main() -> None:
-    cli()
-
-
-# Each command module registers itself on `cli`; they import their heavy dependencies lazily.
-from app.commands import (  # noqa: E402, F401
+from app.commands import (
     backfill,
     check_ledger,
     dashboards,
@@ -98,3 +20,33 @@ from app.commands import (  # noqa: E402, F401
     serve,
     validate,
 )
+
+cli = typer.Typer(
+    name="faultline",
+    help="SLOs and error budgets for Prometheus, attributed to failure modes and design choices.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@cli.callback()
+def _root() -> None:
+    """SLOs and error budgets for Prometheus, attributed to failure modes and design choices."""
+
+
+# Registration order is the order `faultline --help` lists them in.
+cli.command()(backfill.backfill)
+cli.command("check-ledger")(check_ledger.check_ledger)
+cli.add_typer(dashboards.dashboards, name="dashboards")
+cli.command()(demo.demo)
+cli.add_typer(interop.import_app, name="import")
+cli.add_typer(interop.export_app, name="export")
+cli.command()(report.report)
+cli.command()(rules.rules)
+cli.command()(serve.serve)
+cli.command()(validate.validate)
+
+
+def main() -> None:
+    cli()

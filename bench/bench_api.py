@@ -31,8 +31,9 @@ from pathlib import Path
 
 import httpx
 
+from app.runtime.loading import load
 from app.runtime.settings import load_settings
-from app.runtime.wiring import build_engine, load
+from app.runtime.wiring import build_engine
 from app.testbed.prometheus import free_port
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,1 +1,1 @@
-"""One module per `faultline` command; each registers itself on `app.cli.cli`."""
+"""One module per `faultline` command; `app.cli` assembles them; shared options are in `options`."""

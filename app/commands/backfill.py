@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
-from app.cli import DatabaseOption, DefinitionsOption, PrometheusOption, cli, err, settings_from
+from app.commands.options import (
+    DatabaseOption,
+    DefinitionsOption,
+    PrometheusOption,
+    err,
+    settings_from,
+)
 from app.slo.durations import DurationError, parse_duration
 from app.slo.timeparse import parse_time
 
@@ -19,7 +25,6 @@ if TYPE_CHECKING:
     from app.store.jobs import Job
 
 
-@cli.command()
 def backfill(
     slo: Annotated[
         list[str] | None,
@@ -38,7 +43,8 @@ def backfill(
 ) -> None:
     """Evaluate history. Interrupted runs (Ctrl-C, crash, outage) resume where they stopped."""
     from app.engine import backfill as backfills  # noqa: PLC0415
-    from app.runtime.wiring import build_engine, load  # noqa: PLC0415
+    from app.runtime.loading import load  # noqa: PLC0415
+    from app.runtime.wiring import build_engine  # noqa: PLC0415
 
     settings = settings_from(definitions, prometheus_url, database_url)
     first, last = _range(since, start, end)

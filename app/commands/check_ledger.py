@@ -6,11 +6,10 @@ from typing import Annotated
 
 import typer
 
-from app.cli import (
+from app.commands.options import (
     DatabaseOption,
     DefinitionsOption,
     PrometheusOption,
-    cli,
     err,
     out,
     settings_from,
@@ -19,7 +18,6 @@ from app.cli import (
 SHOWN = 10  # disagreements printed per SLO; the rest are counted
 
 
-@cli.command("check-ledger")
 def check_ledger(
     repair: Annotated[
         bool, typer.Option("--repair", help="Rebuild the rollups that disagree from their slices")

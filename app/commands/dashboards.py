@@ -8,11 +8,10 @@ from typing import Annotated
 
 import typer
 
-from app.cli import (
+from app.commands.options import (
     DatabaseOption,
     DefinitionsOption,
     PrometheusOption,
-    cli,
     err,
     out,
     settings_from,
@@ -22,7 +21,6 @@ from app.cli import (
 dashboards = typer.Typer(
     help="Grafana dashboards and board files (dashboards/*.yaml).", no_args_is_help=True
 )
-cli.add_typer(dashboards, name="dashboards")
 
 GENERATED = "faultline-*.json"
 

@@ -6,10 +6,15 @@ from typing import Annotated
 
 import typer
 
-from app.cli import DatabaseOption, DefinitionsOption, PrometheusOption, cli, err, settings_from
+from app.commands.options import (
+    DatabaseOption,
+    DefinitionsOption,
+    PrometheusOption,
+    err,
+    settings_from,
+)
 
 
-@cli.command()
 def demo(
     port: Annotated[int, typer.Option(help="Port for the dashboards and API")] = 8000,
     days: Annotated[int, typer.Option(min=1, max=90, help="Days of generated history")] = 30,

@@ -15,11 +15,10 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from app.cli import (
+from app.commands.options import (
     DatabaseOption,
     DefinitionsOption,
     PrometheusOption,
-    cli,
     err,
     out,
     settings_from,
@@ -45,8 +44,6 @@ import_app = typer.Typer(
 export_app = typer.Typer(
     help="Write the loaded definitions in another tool's format.", no_args_is_help=True
 )
-cli.add_typer(import_app, name="import")
-cli.add_typer(export_app, name="export")
 
 FilesArgument = Annotated[
     list[Path], typer.Argument(help="Input YAML files (several documents per file are fine)")

@@ -8,11 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from app.cli import (
+from app.commands.options import (
     DatabaseOption,
     DefinitionsOption,
     PrometheusOption,
-    cli,
     err,
     out,
     settings_from,
@@ -21,7 +20,6 @@ from app.slo.report import Report, SLOReport, rfc3339
 from app.slo.timeparse import parse_time
 
 
-@cli.command()
 def report(
     slo: Annotated[
         list[str] | None, typer.Option("--slo", help="SERVICE/NAME; repeat for several")

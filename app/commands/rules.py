@@ -8,11 +8,10 @@ from typing import Annotated
 
 import typer
 
-from app.cli import (
+from app.commands.options import (
     DatabaseOption,
     DefinitionsOption,
     PrometheusOption,
-    cli,
     err,
     out,
     settings_from,
@@ -22,7 +21,6 @@ from app.cli import (
 DEFAULT_OUT = Path("alerts/prometheus")
 
 
-@cli.command()
 def rules(
     out_dir: Annotated[
         Path, typer.Option("--out", help="Directory of the generated `<service>.rules.yaml` files")

@@ -6,11 +6,16 @@ from typing import Annotated
 
 import typer
 
-from app.cli import DatabaseOption, DefinitionsOption, PrometheusOption, cli, err, settings_from
+from app.commands.options import (
+    DatabaseOption,
+    DefinitionsOption,
+    PrometheusOption,
+    err,
+    settings_from,
+)
 from app.slo.redaction import redact_url
 
 
-@cli.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Listen address [env FAULTLINE_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="Port [env FAULTLINE_PORT]")] = None,

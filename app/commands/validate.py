@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 
-from app.cli import (
+from app.commands.options import (
     DatabaseOption,
     DefinitionsOption,
     PrometheusOption,
-    cli,
     err,
     out,
     settings_from,
@@ -19,7 +18,6 @@ from app.cli import (
 from app.runtime.loading import load_definitions
 
 
-@cli.command()
 def validate(
     paths: Annotated[
         list[Path] | None,

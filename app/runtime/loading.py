@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.runtime.settings import Settings
 from app.slo.definitions import DefinitionSet
 from app.slo.problems import Problem
 from app.slo.validate import build_definition_set
@@ -109,6 +110,11 @@ def load_definitions(
     definition_set, found = build_definition_set(service_docs, catalog_doc, alert_docs)
     problems.extend(found)
     return LoadResult(definition_set, sorted(set(problems)), files)
+
+
+def load(settings: Settings) -> LoadResult:
+    """The definitions and alert files the settings name: what `serve`, commands and reload read."""
+    return load_definitions(settings.definitions, alerts=settings.alerts)
 
 
 def _collect(

@@ -9,7 +9,7 @@ import logging
 from dataclasses import replace
 
 from app.engine.service import Engine, EngineConfig
-from app.runtime.loading import LoadResult, load_definitions
+from app.runtime.loading import load
 from app.runtime.settings import Settings
 from app.slo.definitions import DefinitionSet
 from app.sources.prometheus import PrometheusSource, QueryObserver, SourceConfig
@@ -18,10 +18,6 @@ from app.store import registry
 from app.store.store import Store
 
 log = logging.getLogger(__name__)
-
-
-def load(settings: Settings) -> LoadResult:
-    return load_definitions(settings.definitions, alerts=settings.alerts)
 
 
 def source_config(settings: Settings) -> SourceConfig:

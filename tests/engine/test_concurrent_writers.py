@@ -22,7 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.settings import Settings
+from app.runtime.settings import Settings
+from app.runtime.wiring import reporting_engine
 from app.slo.report import Report
 from app.store import jobs, registry
 from app.store.errors import StoreError
@@ -32,7 +33,6 @@ from app.testbed.dataset import generate
 from app.testbed.prometheus import PrometheusServer, free_port
 from app.testbed.scenarios import fast_burn, start_ending_before
 from app.testbed.tsdb import build_tsdb
-from app.wiring import reporting_engine
 from tests.conftest import require_prometheus
 from tests.engine.conftest import REPO, make_engine
 

@@ -10,6 +10,7 @@ from app.api.deps import EngineDep, ReadAccess, State, WriteAccess
 from app.api.errors import ApiError
 from app.api.schemas import BackfillRequest, Job, Jobs, ReloadResult, error_responses
 from app.engine import backfill
+from app.runtime.loading import load
 from app.slo.report import rfc3339
 from app.slo.timeparse import parse_time
 from app.store import jobs
@@ -29,8 +30,6 @@ router = APIRouter(
     "the answer (422) lists every problem as `file:line:col: message`.",
 )
 def reload_definitions(state: State) -> ReloadResult:
-    from app.runtime.wiring import load  # noqa: PLC0415 - wiring imports this package's app factory
-
     result = load(state.settings)
     if result.problems:
         raise ApiError(

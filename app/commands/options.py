@@ -1,0 +1,70 @@
+"""What every command shares: the consoles, the three source options, settings and definitions.
+
+Every command accepts `--definitions`, `--prometheus-url` and `--database-url`; each can also be
+set as `FAULTLINE_DEFINITIONS`, `FAULTLINE_PROMETHEUS_URL`, `FAULTLINE_DATABASE_URL` or in the
+TOML file named by `FAULTLINE_SETTINGS_FILE`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from app.runtime.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from app.slo.definitions import DefinitionSet
+
+err = Console(stderr=True)
+out = Console(highlight=False, soft_wrap=True)
+
+DefinitionsOption = Annotated[
+    Path | None,
+    typer.Option("--definitions", help="Directory of SLO YAML files [env FAULTLINE_DEFINITIONS]"),
+]
+PrometheusOption = Annotated[
+    str | None,
+    typer.Option("--prometheus-url", help="Prometheus base URL [env FAULTLINE_PROMETHEUS_URL]"),
+]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url", help="SQLAlchemy URL of the ledger [env FAULTLINE_DATABASE_URL]"
+    ),
+]
+
+
+def settings_from(
+    definitions: Path | None, prometheus_url: str | None, database_url: str | None
+) -> Settings:
+    """Settings with the command's options on top; invalid settings end the command clearly."""
+    try:
+        return load_settings(
+            definitions=definitions, prometheus_url=prometheus_url, database_url=database_url
+        )
+    except ValidationError as error:
+        for detail in error.errors(include_url=False):
+            field = ".".join(str(part) for part in detail["loc"])
+            err.print(f"[red]invalid setting[/] {field}: {detail['msg']}")
+        raise typer.Exit(2) from None
+
+
+def valid_definitions(settings: Settings) -> DefinitionSet:
+    """The definitions, when every file is valid; otherwise print each problem and exit 1.
+
+    Commands that write something derived from all SLOs (rules, dashboards, exports) refuse a
+    partial set, so a broken file never silently drops its SLOs from the output.
+    """
+    from app.runtime.loading import load_definitions  # noqa: PLC0415 - keep start-up light
+
+    loaded = load_definitions(settings.definitions, alerts=settings.alerts)
+    if loaded.problems:
+        for problem in loaded.problems:
+            out.print(str(problem), markup=False)
+        err.print(f"[red]{len(loaded.problems)} problem(s)[/]: fix them first (faultline validate)")
+        raise typer.Exit(1)
+    return loaded.definitions
