@@ -21,24 +21,36 @@ from types import TracebackType
 
 from rich.console import Console
 
-from app.testbed.dataset import generate
-from app.testbed.exporter import MetricsExporter
-from app.testbed.prometheus import PrometheusServer, find_binary
-from app.testbed.scenario import (
+from app.testbed import (
     CacheStampede,
     ErrorBurst,
     Injection,
+    MetricsExporter,
     PaymentTimeouts,
+    PrometheusNotInstalledError,
+    PrometheusServer,
     QueueBacklog,
     RegionOutage,
     ReplicaLag,
     ReplicationConflicts,
     Scenario,
+    Simulation,
     WorkerOutage,
+    build_tsdb,
+    demo_history,
+    find_binary,
+    generate,
 )
-from app.testbed.scenarios import demo_history
-from app.testbed.simulation import Simulation
-from app.testbed.tsdb import build_tsdb
+
+__all__ = [
+    "HISTORY_DAYS",
+    "LIVE_HOURS",
+    "DemoWorld",
+    "PrometheusNotInstalledError",
+    "demo_scenario",
+    "live_flareups",
+    "start_world",
+]
 
 HISTORY_DAYS = 30
 LIVE_HOURS = 48

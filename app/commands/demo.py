@@ -30,9 +30,8 @@ def demo(
     """
     import uvicorn  # noqa: PLC0415
 
-    from app.demo import DemoWorld, start_world  # noqa: PLC0415
+    from app.demo import DemoWorld, PrometheusNotInstalledError, start_world  # noqa: PLC0415
     from app.runtime.factory import create_app  # noqa: PLC0415
-    from app.testbed.prometheus import PrometheusNotInstalledError  # noqa: PLC0415
 
     base = settings_from(definitions, prometheus_url, database_url)
     world: DemoWorld | None = None
