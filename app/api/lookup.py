@@ -7,7 +7,6 @@ from app.engine import views
 from app.engine.service import Engine
 from app.slo.definitions import SLODefinition
 from app.slo.spec import slo_key
-from app.store.registry import StoredSLO
 
 
 def _not_found(key: str) -> ApiError:
@@ -23,7 +22,9 @@ def loaded_definition(engine: Engine, service: str, slo: str) -> SLODefinition:
     return definition
 
 
-def registered_slo(engine: Engine, service: str, slo: str) -> tuple[SLODefinition, StoredSLO]:
+def registered_slo(
+    engine: Engine, service: str, slo: str
+) -> tuple[SLODefinition, views.RegisteredSLO]:
     """The loaded definition of SERVICE/SLO and its row in the store (its ledger's owner)."""
     key = slo_key(service, slo)
     found = views.lookup(engine, key)

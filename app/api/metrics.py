@@ -14,10 +14,10 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from app.engine import views
 from app.engine.service import Engine
 from app.engine.ticks import QUERY_ERROR_KINDS, TickResult
 from app.slo.ledger import NoDataReason
-from app.store import status
 from app.store.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -106,8 +106,7 @@ class LedgerCollector(Collector):
         )
         try:
             lag.add_metric([], engine.evaluation_lag())
-            with engine.store.read() as connection:
-                snapshots = status.reports(connection, engine.definitions.keys())
+            snapshots = views.status_reports(engine)
         except StoreError:
             self._on_store_error()
             log.exception("metrics: the ledger store is unavailable")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from app.api.schemas import Definition
+from app.engine.views import RegisteredSLO
 from app.slo.definitions import SLODefinition
-from app.store.registry import StoredSLO
 
 
-def definition_out(definition: SLODefinition, stored: StoredSLO) -> Definition:
+def definition_out(definition: SLODefinition, stored: RegisteredSLO) -> Definition:
     spec = definition.spec.model_dump(mode="json", by_alias=True, exclude_none=True)
     return Definition(
         service=definition.service,

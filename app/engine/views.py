@@ -1,8 +1,9 @@
-"""Read models the API and the dashboards share: SLO listings, ledger history, burn-rate series.
+"""The read facade of the API and the dashboards: listings, ledger history, burn-rate series,
+alerts, backfill jobs and status snapshots.
 
-Both surfaces call these functions, so a page and a JSON answer for the same query show the same
-numbers. Everything here reads the store (status snapshots, slices, rollups); nothing queries
-Prometheus.
+Both surfaces read the ledger only through these functions (and `spend`, `corrections`), so a
+page and a JSON answer for the same query show the same numbers and neither opens the store
+itself. Everything here reads the store; nothing queries Prometheus.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Literal
 
+from app.alerting import views as alert_views
 from app.engine.service import Engine
 from app.engine.view_models import History, HistoryPoint
 from app.slo.budget import burn_rate, consumed_by, sli_value
@@ -19,11 +21,17 @@ from app.slo.definitions import SLODefinition
 from app.slo.ledger import WindowTotals
 from app.slo.report import SLOReport, rfc3339
 from app.slo.windows import Window, align_down, align_up
-from app.store import history, ledger, registry, status
+from app.store import history, jobs, ledger, registry, status
+from app.store.jobs import Job
 from app.store.registry import StoredSLO
 from app.store.status import ListingOrder, ListingQuery
 
 SortKey = ListingOrder
+# The registry row of a loaded SLO (its ledger's owner) and a backfill job, as readers see them.
+RegisteredSLO = StoredSLO
+BackfillJob = Job
+FiringAlert = alert_views.FiringAlert
+AlertEvent = alert_views.AlertEvent
 
 
 class FilterError(ValueError):
@@ -92,7 +100,7 @@ def list_slos(
     return Listing([SLOReport.model_validate_json(document) for document in documents], total)
 
 
-def lookup(engine: Engine, key: str) -> tuple[SLODefinition, StoredSLO] | None:
+def lookup(engine: Engine, key: str) -> tuple[SLODefinition, RegisteredSLO] | None:
     """The loaded definition and the stored row of `key`, or None if either is missing."""
     definition = engine.definitions.get(key)
     with engine.store.read() as connection:
@@ -102,8 +110,32 @@ def lookup(engine: Engine, key: str) -> tuple[SLODefinition, StoredSLO] | None:
     return definition, stored
 
 
+def firing_alerts(engine: Engine) -> list[FiringAlert]:
+    """Every firing alert of an active SLO, oldest first."""
+    with engine.store.read() as connection:
+        return alert_views.firing_alerts(connection)
+
+
+def alert_timeline(engine: Engine, key: str, start: int, end: int) -> list[AlertEvent]:
+    """Transitions of one SLO's alerts with `start < t <= end`, in order."""
+    with engine.store.read() as connection:
+        return alert_views.alert_timeline(connection, key, start, end)
+
+
+def recent_jobs(engine: Engine) -> list[BackfillJob]:
+    """The latest backfill jobs, newest first."""
+    with engine.store.read() as connection:
+        return jobs.recent_jobs(connection)
+
+
+def status_reports(engine: Engine) -> dict[str, str]:
+    """Report JSON of the stored status snapshot of every loaded SLO that has one."""
+    with engine.store.read() as connection:
+        return status.reports(connection, engine.definitions.keys())
+
+
 def history_of(
-    engine: Engine, definition: SLODefinition, stored: StoredSLO, window: Window, step: int
+    engine: Engine, definition: SLODefinition, stored: RegisteredSLO, window: Window, step: int
 ) -> History:
     """The ledger of one SLO in buckets of `step` seconds over `window`."""
     budget = definition.spec.budget
@@ -175,7 +207,7 @@ def burndown_of(totals: Sequence[float], bads: Sequence[float], objective: float
 
 @dataclass(frozen=True)
 class TrendRequest:
-    stored: StoredSLO
+    stored: RegisteredSLO
     window: Window  # whole hours
     step: int  # a multiple of an hour
 
@@ -214,7 +246,7 @@ class BurnSeries:
 def burn_rate_series(
     engine: Engine,
     definition: SLODefinition,
-    stored: StoredSLO,
+    stored: RegisteredSLO,
     window: Window,
     step: int,
     windows: Sequence[tuple[str, int]],

@@ -9,12 +9,10 @@ from fastapi import APIRouter, status
 from app.api.deps import EngineDep, ReadAccess, State, WriteAccess
 from app.api.errors import ApiError
 from app.api.schemas import BackfillRequest, Job, Jobs, ReloadResult, error_responses
-from app.engine import backfill
+from app.engine import backfill, views
 from app.runtime.loading import load
 from app.slo.report import rfc3339
 from app.slo.timeparse import parse_time
-from app.store import jobs
-from app.store.jobs import Job as StoredJob
 
 router = APIRouter(
     prefix="/api/v1", tags=["commands"], responses=error_responses(401, 403, 404, 422, 503)
@@ -49,7 +47,7 @@ def reload_definitions(state: State) -> ReloadResult:
     )
 
 
-def _job(job: StoredJob) -> Job:
+def _job(job: views.BackfillJob) -> Job:
     return Job(
         id=job.id,
         slo=job.slo_key,
@@ -94,5 +92,4 @@ def start_backfill(state: State, request: BackfillRequest) -> Jobs:
 
 @router.get("/backfills", response_model=Jobs, dependencies=[ReadAccess], summary="Recent jobs")
 def list_backfills(engine: EngineDep) -> Jobs:
-    with engine.store.read() as connection:
-        return Jobs(jobs=[_job(job) for job in jobs.recent_jobs(connection)])
+    return Jobs(jobs=[_job(job) for job in views.recent_jobs(engine)])

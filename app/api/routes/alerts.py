@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
-from app.alerting import views
 from app.api.deps import EngineDep, ReadAccess
 from app.api.lookup import loaded_definition
 from app.api.ranges import PeriodStart, RangeEnd, resolve_range
 from app.api.schemas import error_responses
+from app.engine import views
 from app.slo.report import rfc3339
 from app.slo.spec import split_slo_key
 
@@ -42,8 +42,7 @@ class AlertEventOut(BaseModel):
 
 @router.get("/api/v1/alerts", response_model=list[FiringAlertOut], summary="Alerts firing now")
 def firing(engine: EngineDep) -> list[FiringAlertOut]:
-    with engine.store.read() as connection:
-        alerts = views.firing_alerts(connection)
+    alerts = views.firing_alerts(engine)
     out = []
     for alert in alerts:
         service, slo = split_slo_key(alert.slo_key)
@@ -76,8 +75,7 @@ def timeline(
     definition = loaded_definition(engine, service, slo)
     key = definition.key
     window, _ = resolve_range(start, end, engine.clock(), definition=definition)
-    with engine.store.read() as connection:
-        events = views.alert_timeline(connection, key, window.start, window.end)
+    events = views.alert_timeline(engine, key, window.start, window.end)
     return [
         AlertEventOut(
             t=rfc3339(event.t),
