@@ -17,6 +17,7 @@ from prometheus_client.registry import Collector
 from app.engine import views
 from app.engine.service import Engine
 from app.engine.ticks import QUERY_ERROR_KINDS, TickResult
+from app.slo import conventions
 from app.slo.ledger import NoDataReason
 from app.store.errors import StoreError
 
@@ -31,45 +32,45 @@ class EngineMetrics:
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.query_duration = Histogram(
-            "faultline_prometheus_query_duration_seconds",
+            conventions.QUERY_DURATION,
             "Latency of PromQL range queries sent to Prometheus.",
             buckets=QUERY_BUCKETS,
             registry=registry,
         )
         self.query_errors = Counter(
-            "faultline_prometheus_query_errors_total",
+            conventions.QUERY_ERRORS,
             "PromQL queries that failed, by kind (query_error: the query is at fault; "
             "malformed: an unusable answer; unavailable: no useful answer (5xx, 429, refused); "
             "timeout: no full answer within the deadline; not_prometheus: something else "
             "answered; auth: credentials refused).",
-            ["kind"],
+            [conventions.QUERY_ERROR_KIND_LABEL],
             registry=registry,
         )
         self.no_data_slices = Counter(
-            "faultline_no_data_slices_total",
+            conventions.NO_DATA_SLICES,
             "Slices evaluated as no-data by the ticks, by reason (no-series, not-finite: NaN "
             "or Inf, overflow, stale-gauge).",
-            ["reason"],
+            [conventions.NO_DATA_REASON_LABEL],
             registry=registry,
         )
         self.deferred_slos = Counter(
-            "faultline_tick_deferred_slos_total",
+            conventions.DEFERRED_SLOS,
             "SLOs a tick left for the next one because its deadline passed.",
             registry=registry,
         )
         self.tick_duration = Histogram(
-            "faultline_tick_duration_seconds",
+            conventions.TICK_DURATION,
             "Wall time of one evaluation tick (all SLOs).",
             buckets=TICK_BUCKETS,
             registry=registry,
         )
         self.store_errors = Counter(
-            "faultline_store_errors_total",
+            conventions.STORE_ERRORS,
             "Ledger reads or writes that failed.",
             registry=registry,
         )
         self.slo_errors = Counter(
-            "faultline_slo_evaluation_errors_total",
+            conventions.SLO_EVALUATION_ERRORS,
             "SLO evaluations that failed because of their own queries.",
             registry=registry,
         )
@@ -101,7 +102,7 @@ class LedgerCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         engine = self._engine_of()
         lag = GaugeMetricFamily(
-            "faultline_evaluation_lag_seconds",
+            conventions.EVALUATION_LAG,
             "Age of the oldest slice that is due but not evaluated yet (0 when caught up).",
         )
         try:
@@ -117,49 +118,49 @@ class LedgerCollector(Collector):
 
     @staticmethod
     def _slo_gauges(snapshots: dict[str, str]) -> Iterator[Metric]:
-        base = ["service", "slo"]
+        base = list(conventions.SLO_LABELS)
         remaining = GaugeMetricFamily(
-            "faultline_slo_error_budget_remaining_ratio",
+            conventions.SLO_BUDGET_REMAINING,
             "Share of the error budget left in the SLO's period (1 untouched, 0 exhausted, "
             "negative overspent).",
             labels=base,
         )
         consumed = GaugeMetricFamily(
-            "faultline_slo_error_budget_consumed_ratio",
+            conventions.SLO_BUDGET_CONSUMED,
             "Share of the error budget spent in the SLO's period.",
             labels=base,
         )
         sli = GaugeMetricFamily(
-            "faultline_slo_sli_ratio", "Good fraction over the SLO's period.", labels=base
+            conventions.SLO_SLI, "Good fraction over the SLO's period.", labels=base
         )
         objective = GaugeMetricFamily(
-            "faultline_slo_objective_ratio", "The SLO's objective as a fraction.", labels=base
+            conventions.SLO_OBJECTIVE, "The SLO's objective as a fraction.", labels=base
         )
         burn = GaugeMetricFamily(
-            "faultline_slo_burn_rate",
+            conventions.SLO_BURN_RATE,
             "Error budget burn rate over a trailing window (1 spends the budget exactly over "
             "the period).",
-            labels=[*base, "window"],
+            labels=[*base, conventions.WINDOW_LABEL],
         )
         mode = GaugeMetricFamily(
-            "faultline_slo_failure_mode_budget_consumed_ratio",
+            conventions.SLO_MODE_CONSUMED,
             "Share of the SLO's error budget spent by one failure mode in the period.",
-            labels=[*base, "failure_mode", "design_choice", "dependency"],
+            labels=[*base, *conventions.MODE_LABELS],
         )
         unattributed = GaugeMetricFamily(
-            "faultline_slo_unattributed_budget_consumed_ratio",
+            conventions.SLO_UNATTRIBUTED_CONSUMED,
             "Share of the SLO's error budget spent by causes no failure mode names.",
             labels=base,
         )
         state = GaugeMetricFamily(
-            "faultline_slo_status",
+            conventions.SLO_STATUS,
             "1 for the SLO's current status (ok, no-data, stale, error).",
-            labels=[*base, "status"],
+            labels=[*base, conventions.STATUS_LABEL],
         )
         policy = GaugeMetricFamily(
-            "faultline_slo_policy_state",
+            conventions.SLO_POLICY_STATE,
             "1 for the SLO's budget policy state (healthy, watch, at-risk, exhausted).",
-            labels=[*base, "state"],
+            labels=[*base, conventions.POLICY_LABEL],
         )
         for text in snapshots.values():
             report = json.loads(text)
@@ -178,8 +179,9 @@ class LedgerCollector(Collector):
                     row["consumed"],
                 )
             unattributed.add_metric(labels, report["unattributed"]["consumed"])
-            for name in ("ok", "no-data", "stale", "error"):
-                state.add_metric([*labels, name], 1.0 if report["status"] == name else 0.0)
-            for name in ("healthy", "watch", "at-risk", "exhausted"):
-                policy.add_metric([*labels, name], 1.0 if report["policy"] == name else 0.0)
+            for status in conventions.Status:
+                state.add_metric([*labels, status.value], float(report["status"] == status))
+            for policy_state in conventions.PolicyState:
+                current = report["policy"] == policy_state
+                policy.add_metric([*labels, policy_state.value], float(current))
         yield from (remaining, consumed, sli, objective, burn, mode, unattributed, state, policy)

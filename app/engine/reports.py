@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from app.slo.budget import consumed_by
+from app.slo.conventions import Status
 from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.incidents import Incident, burning_spans, make_incident
 from app.slo.ledger import WindowTotals
-from app.slo.report import ReportInput, SLOReport, Status, build_report
+from app.slo.report import ReportInput, SLOReport, build_report
 from app.slo.windows import STANDARD_WINDOWS, Window, align_down, period_window, trailing
 from app.store import ledger
 from app.store.registry import StoredSLO

@@ -24,18 +24,21 @@ from app.interop.grafana_panels import (
     thresholds,
     timeseries,
 )
+from app.slo import conventions
 from app.slo.burn_alerts import burn_rate_factor, effective_tiers
 from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.windows import period_seconds
 
-REMAINING = "faultline_slo_error_budget_remaining_ratio"
-BURN = "faultline_slo_burn_rate"
-MODE = "faultline_slo_failure_mode_budget_consumed_ratio"
-UNATTRIBUTED = "faultline_slo_unattributed_budget_consumed_ratio"
-SLI = "faultline_slo_sli_ratio"
-OBJECTIVE = "faultline_slo_objective_ratio"
-STATUS = "faultline_slo_status"
-POLICY = "faultline_slo_policy_state"
+REMAINING = conventions.SLO_BUDGET_REMAINING
+BURN = conventions.SLO_BURN_RATE
+MODE = conventions.SLO_MODE_CONSUMED
+UNATTRIBUTED = conventions.SLO_UNATTRIBUTED_CONSUMED
+SLI = conventions.SLO_SLI
+OBJECTIVE = conventions.SLO_OBJECTIVE
+STATUS = conventions.SLO_STATUS
+POLICY = conventions.SLO_POLICY_STATE
+OK = conventions.Status.OK
+AT_RISK, EXHAUSTED = conventions.PolicyState.AT_RISK, conventions.PolicyState.EXHAUSTED
 TAGS = ["faultline", "slo"]
 OVERVIEW_UID = "faultline-overview"
 BURN_WINDOWS = "5m|1h|6h|1d|3d"
@@ -65,9 +68,14 @@ def overview(definitions: DefinitionSet) -> dict[str, Any]:
             "SLOs that need attention",
             [
                 target(
-                    f'{POLICY}{{{svc}, state=~"at-risk|exhausted"}} == 1', "", "A", instant=True
+                    f'{POLICY}{{{svc}, state=~"{AT_RISK}|{EXHAUSTED}"}} == 1', "", "A", instant=True
                 ),
-                target(f'{STATUS}{{{svc}, status!="ok"}} == 1', "", "B", instant=True),
+                target(
+                    f'{STATUS}{{{svc}, status!="{conventions.Status.OK}"}} == 1',
+                    "",
+                    "B",
+                    instant=True,
+                ),
             ],
             description="Budget policy at-risk or exhausted, and SLOs whose data is missing, "
             "stale or failing to evaluate.",

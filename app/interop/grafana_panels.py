@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.slo import conventions
+
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 SCHEMA_VERSION = 39
 
@@ -208,7 +210,7 @@ def self_monitoring(layout: Layout) -> None:
     layout.add(
         timeseries(
             "Evaluation lag",
-            [target("max(faultline_evaluation_lag_seconds)", "lag")],
+            [target(f"max({conventions.EVALUATION_LAG})", "lag")],
             unit="s",
             description="Age of the oldest slice that is due but not evaluated; SLOs turn stale "
             "when it passes the stale bound.",
@@ -222,7 +224,7 @@ def self_monitoring(layout: Layout) -> None:
             [
                 target(
                     "histogram_quantile(0.95, sum by (le) "
-                    "(rate(faultline_prometheus_query_duration_seconds_bucket[$__rate_interval])))",
+                    f"(rate({conventions.QUERY_DURATION}_bucket[$__rate_interval])))",
                     "p95",
                 )
             ],
@@ -236,14 +238,13 @@ def self_monitoring(layout: Layout) -> None:
             "Errors",
             [
                 target(
-                    "sum by (kind) "
-                    "(rate(faultline_prometheus_query_errors_total[$__rate_interval]))",
+                    f"sum by (kind) (rate({conventions.QUERY_ERRORS}[$__rate_interval]))",
                     "query {{kind}}",
                     "A",
                 ),
-                target("sum(rate(faultline_store_errors_total[$__rate_interval]))", "store", "B"),
+                target(f"sum(rate({conventions.STORE_ERRORS}[$__rate_interval]))", "store", "B"),
                 target(
-                    "sum(rate(faultline_slo_evaluation_errors_total[$__rate_interval]))",
+                    f"sum(rate({conventions.SLO_EVALUATION_ERRORS}[$__rate_interval]))",
                     "SLO evaluation",
                     "C",
                 ),

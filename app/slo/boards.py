@@ -21,6 +21,7 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, Field, field_validator
 
+from app.slo.conventions import PolicyState
 from app.slo.definitions import SLODefinition
 from app.slo.problems import Problem
 from app.slo.spec import LABEL_NAME_PATTERN, NAME_PATTERN, Spec
@@ -84,7 +85,7 @@ def group_name(group_by: str, definition: SLODefinition, policy: str | None = No
     return definition.labels.get(group_by) or f"(no {group_by})"
 
 
-POLICY_ORDER = ("exhausted", "at-risk", "watch", "healthy")
+POLICY_ORDER = tuple(reversed(PolicyState))  # worst first
 
 
 def group_order(group_by: str, name: str) -> tuple[int, str]:

@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
 
 from app.slo.alert_spec import BudgetPolicy, PolicyStateRule
-
-
-class PolicyState(StrEnum):
-    HEALTHY = "healthy"
-    WATCH = "watch"
-    AT_RISK = "at-risk"
-    EXHAUSTED = "exhausted"
+from app.slo.conventions import PolicyState
 
 
 def _applies(rule: PolicyStateRule, remaining: float, burn: Mapping[int, float | None]) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
@@ -23,18 +22,12 @@ from app.slo.budget import (
     sli_value,
     time_to_exhaustion,
 )
+from app.slo.conventions import PolicyState, Status
 from app.slo.definitions import SLODefinition
 from app.slo.incidents import Incident
 from app.slo.ledger import WindowTotals
 from app.slo.policy_state import policy_state
 from app.slo.windows import STANDARD_WINDOWS, Window, period_remaining_seconds, period_seconds
-
-
-class Status(StrEnum):
-    OK = "ok"
-    NO_DATA = "no-data"
-    STALE = "stale"
-    ERROR = "error"
 
 
 def rfc3339(epoch: int | float) -> str:
@@ -105,7 +98,7 @@ class SLOReport(ReportModel):
     burn_rates: dict[str, float | None]
     attribution: list[AttributionOut]
     unattributed: UnattributedOut
-    policy: str
+    policy: PolicyState
     incidents: list[IncidentOut]
 
 
@@ -207,7 +200,7 @@ def build_report(source: ReportInput, budget_policy: BudgetPolicy) -> SLOReport:
         burn_rates=rates,
         attribution=_attribution(definition, totals, totals, budget),
         unattributed=_unattributed(totals, totals, budget),
-        policy=policy_state(remaining, by_seconds, budget_policy).value,
+        policy=policy_state(remaining, by_seconds, budget_policy),
         incidents=incidents,
     )
 

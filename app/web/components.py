@@ -12,6 +12,7 @@ from typing import Any
 
 from dash import dcc, html
 
+from app.slo.conventions import PolicyState, Status
 from app.web import format as fmt
 
 SPARK_WIDTH, SPARK_HEIGHT = 120, 28
@@ -59,8 +60,19 @@ def budget_bar(remaining: float, **attributes: Any) -> html.Div:
     )
 
 
-STATUS_CLASS = {"ok": "ok", "no-data": "muted", "stale": "warn", "error": "bad"}
-POLICY_CLASS = {"healthy": "ok", "watch": "info", "at-risk": "warn", "exhausted": "bad"}
+# Keyed by the enums' values, so a status or policy read back from JSON finds its class too.
+STATUS_CLASS: dict[str, str] = {
+    Status.OK: "ok",
+    Status.NO_DATA: "muted",
+    Status.STALE: "warn",
+    Status.ERROR: "bad",
+}
+POLICY_CLASS: dict[str, str] = {
+    PolicyState.HEALTHY: "ok",
+    PolicyState.WATCH: "info",
+    PolicyState.AT_RISK: "warn",
+    PolicyState.EXHAUSTED: "bad",
+}
 SEVERITY_CLASS = {"page": "bad", "ticket": "warn"}
 
 

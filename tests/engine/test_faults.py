@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.engine.service import Engine
+from app.slo.conventions import Status
 from app.slo.definitions import DefinitionSet, SLODefinition
-from app.slo.report import Status
 from app.slo.spec import SLOSpec
 from app.slo.windows import Window
 from app.store import ledger, registry

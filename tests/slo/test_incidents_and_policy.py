@@ -1,9 +1,10 @@
 import pytest
 
 from app.slo.alert_spec import BudgetPolicy, IncidentRule
+from app.slo.conventions import PolicyState
 from app.slo.incidents import detect_incidents
 from app.slo.ledger import ModeSlice, SliceRecord, SliceStatus, WindowTotals
-from app.slo.policy_state import PolicyState, policy_state
+from app.slo.policy_state import policy_state
 
 BUDGET = 0.001
 

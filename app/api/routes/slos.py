@@ -17,6 +17,7 @@ from app.engine import spend, views
 from app.engine.service import Engine
 from app.engine.view_models import Attribution, GroupBy, History
 from app.engine.views import SortKey
+from app.slo.conventions import PolicyState, Status
 from app.slo.report import IncidentOut, SLOReport
 
 router = APIRouter(
@@ -35,12 +36,8 @@ def list_slos(
         list[Annotated[str, Query(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*:")]] | None,
         Query(description="NAME:VALUE, all must match"),
     ] = None,
-    policy: Annotated[
-        list[Literal["healthy", "watch", "at-risk", "exhausted"]] | None, Query()
-    ] = None,
-    state: Annotated[
-        list[Literal["ok", "no-data", "stale", "error"]] | None, Query(alias="status")
-    ] = None,
+    policy: Annotated[list[PolicyState] | None, Query()] = None,
+    state: Annotated[list[Status] | None, Query(alias="status")] = None,
     search: Annotated[str | None, Query(max_length=200, description="Substring of the key")] = None,
     sort: SortKey = "remaining",
     order: Literal["asc", "desc"] | None = None,

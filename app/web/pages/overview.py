@@ -10,6 +10,7 @@ from dash import html
 from app.engine import views
 from app.engine.ranges import RangeError, resolve_range
 from app.engine.service import Engine
+from app.slo.conventions import PolicyState, Status
 from app.slo.report import SLOReport
 from app.web import alerts, controls
 from app.web import components as ui
@@ -19,8 +20,8 @@ from app.web.slo_table import slo_table
 from app.web.sparklines import sparklines
 from app.web.urlstate import ViewState
 
-POLICIES = ("healthy", "watch", "at-risk", "exhausted")
-STATUSES = ("ok", "no-data", "stale", "error")
+POLICIES = tuple(PolicyState)
+STATUSES = tuple(Status)
 
 
 def label_options(engine: Engine) -> list[str]:
