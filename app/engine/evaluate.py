@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from app.slo.definitions import SLODefinition
 from app.slo.evaluation import SliceEvaluator
 from app.slo.ledger import SliceRecord
-from app.sources.prometheus import PrometheusSource, SharedReads
+from app.sources.signals import SignalReader
 from app.store import jobs, ledger, registry
 from app.store.store import Store
 
@@ -36,7 +36,7 @@ class RangeResult:
 
 def evaluate_range(
     store: Store,
-    source: PrometheusSource | SharedReads,
+    source: SignalReader,
     definition: SLODefinition,
     slo_id: int,
     first: int,

@@ -24,7 +24,8 @@ from app.engine.ticks import TickResult
 from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.report import SLOReport
 from app.slo.windows import Window, align_down, align_up, period_window
-from app.sources.prometheus import PrometheusSource, SharedReads
+from app.sources.shared_reads import SharedReads
+from app.sources.signals import SignalSource
 from app.store import leases, registry, status
 from app.store.errors import StoreError
 from app.store.registry import StoredSLO, SyncResult
@@ -57,7 +58,7 @@ class Engine:
     def __init__(
         self,
         store: Store,
-        source: PrometheusSource,
+        source: SignalSource,
         definitions: DefinitionSet,
         config: EngineConfig | None = None,
         clock: Clock = time.time,

@@ -17,8 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-# Values of one query: slice end → one value per returned series.
-Series = dict[int, list[float]]
+from app.sources.signals import Series
 
 # Prometheus' error types that blame the query itself; retrying would give the same answer.
 QUERY_FAULTS = frozenset({"bad_data", "execution", "not_acceptable"})

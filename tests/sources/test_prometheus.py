@@ -15,8 +15,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from app.sources.errors import QueryError, SourceUnavailableError
-from app.sources.prometheus import PrometheusSource, SharedReads, SourceConfig
+from app.sources.prometheus import PrometheusSource, SourceConfig
 from app.sources.retry import RetryPolicy
+from app.sources.shared_reads import SharedReads
 from tests.conftest import RunningPrometheus
 
 OK_BODY = {
