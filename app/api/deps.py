@@ -7,19 +7,19 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from app.api.context import ServiceState
 from app.api.errors import ApiError
 from app.engine.service import Engine
-from app.runtime.state import AppState
 
 bearer = HTTPBearer(auto_error=False, description="FAULTLINE_API_TOKEN")
 
 
-def get_state(request: Request) -> AppState:
-    state: AppState = request.app.state.faultline
+def get_state(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.faultline
     return state
 
 
-State = Annotated[AppState, Depends(get_state)]
+State = Annotated[ServiceState, Depends(get_state)]
 
 
 def get_engine(state: State) -> Engine:
@@ -30,7 +30,7 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def _token_matches(state: AppState, credentials: HTTPAuthorizationCredentials | None) -> bool:
+def _token_matches(state: ServiceState, credentials: HTTPAuthorizationCredentials | None) -> bool:
     return state.settings.accepts_token(credentials.credentials if credentials else None)
 
 

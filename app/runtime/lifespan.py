@@ -25,7 +25,7 @@ from app.engine.scheduler import EngineScheduler
 from app.engine.service import Engine
 from app.runtime.loading import LoadResult, load
 from app.runtime.settings import Settings
-from app.runtime.state import AppState
+from app.runtime.state import AppState, as_seen_by_api_and_dashboards
 from app.runtime.wiring import build_engine
 from app.store import outage
 
@@ -55,7 +55,7 @@ def lifespan_for(config: Settings, engine_factory: EngineFactory | None = None) 
         state = _process_state(config, engine, registry, metrics, loaded)
         # Alerts are judged from the ledger after every tick; the dispatcher drains the outbox.
         dispatcher = Dispatcher(engine.store, lambda: engine.definitions.alerts)
-        app.state.faultline = state
+        app.state.faultline, _ = as_seen_by_api_and_dashboards(state)
         # Every loaded SLO is listed from the first request on, stale until evaluated.
         engine.refresh_statuses(engine.clock(), engine.definitions.slos)
         if config.scheduler_enabled:

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.runtime.settings import Settings
+from app.web.process import DashboardSettings
 
 READ_COOKIE = "faultline_read_token"
 TOKEN_PARAMETER = "token"  # noqa: S105 - the name of the parameter, not a token
@@ -32,7 +32,7 @@ REFUSED = (
 class ReadGate:
     """ASGI middleware in front of the dashboards that applies the read-token rule."""
 
-    def __init__(self, app: ASGIApp, settings: Callable[[], Settings]) -> None:
+    def __init__(self, app: ASGIApp, settings: Callable[[], DashboardSettings]) -> None:
         self.app = app
         self.settings = settings
 

@@ -15,12 +15,12 @@ from urllib.parse import unquote
 
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
-from app.runtime.state import AppState
 from app.store.errors import StoreError
 from app.web import components as ui
 from app.web import urlstate
 from app.web.markup import RAW_HTML_JS
 from app.web.pages import Context, Page, boards, failure_modes, overview, slo_detail
+from app.web.process import DashboardState
 from app.web.theme import theme_named
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ def nav(pathname: str, state: urlstate.ViewState) -> list[Any]:
     ]
 
 
-def create_dash(state: Callable[[], AppState]) -> Dash:
+def create_dash(state: Callable[[], DashboardState]) -> Dash:
     dash_app = Dash(
         __name__,
         title="Faultline",
@@ -125,7 +125,35 @@ def create_dash(state: Callable[[], AppState]) -> Dash:
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     dash_app.layout = shell
+    _browser_callbacks(dash_app)
+    render = _renderer(state)
 
+    # Registered by call rather than as decorators: Dash is untyped, and this keeps mypy strict.
+    dash_app.callback(
+        Output("page", "children"),
+        Output("page-title", "children"),
+        Output("nav", "children"),
+        Input("url", "pathname"),
+        Input("url", "search"),
+        Input("refresh-timer", "n_intervals"),
+        Input("theme", "data"),
+    )(render)
+    dash_app.callback(
+        Output("url", "search"),
+        Input({"control": ALL}, "value"),
+        State("url", "search"),
+        prevent_initial_call=True,
+    )(controls_to_url)
+    dash_app.callback(
+        Output("refresh-timer", "interval"),
+        Output("refresh-timer", "disabled"),
+        Input("url", "search"),
+    )(refresh_timer)
+    return dash_app
+
+
+def _browser_callbacks(dash_app: Dash) -> None:
+    """Callbacks that run in the browser: theme, its toggle, the title, raw HTML blocks."""
     dash_app.clientside_callback(
         THEME_JS,
         Output("theme", "data"),
@@ -148,6 +176,12 @@ def create_dash(state: Callable[[], AppState]) -> Dash:
         Input({"raw-html": ALL}, "data"),
         State({"raw-html": ALL}, "id"),
     )
+
+
+def _renderer(
+    state: Callable[[], DashboardState],
+) -> Callable[[str | None, str | None, int | None, str | None], tuple[Any, str, Any]]:
+    """The page callback: draws the page the URL names from the process state."""
 
     def render(
         pathname: str | None, search: str | None, _ticks: int | None, theme: str | None
@@ -178,35 +212,16 @@ def create_dash(state: Callable[[], AppState]) -> Dash:
             nav(path, view),
         )
 
-    def controls_to_url(values: list[Any], search: str | None) -> Any:
-        names = [item["id"]["control"] for item in ctx.inputs_list[0]]
-        current = urlstate.parse(search)
-        query = urlstate.with_controls(current, dict(zip(names, values, strict=True))).query()
-        return no_update if query == (search or "") else query
+    return render
 
-    def refresh_timer(search: str | None) -> tuple[int, bool]:
-        seconds = urlstate.parse(search).refresh_seconds
-        return max(seconds, 1) * 1000, seconds == 0
 
-    # Registered by call rather than as decorators: Dash is untyped, and this keeps mypy strict.
-    dash_app.callback(
-        Output("page", "children"),
-        Output("page-title", "children"),
-        Output("nav", "children"),
-        Input("url", "pathname"),
-        Input("url", "search"),
-        Input("refresh-timer", "n_intervals"),
-        Input("theme", "data"),
-    )(render)
-    dash_app.callback(
-        Output("url", "search"),
-        Input({"control": ALL}, "value"),
-        State("url", "search"),
-        prevent_initial_call=True,
-    )(controls_to_url)
-    dash_app.callback(
-        Output("refresh-timer", "interval"),
-        Output("refresh-timer", "disabled"),
-        Input("url", "search"),
-    )(refresh_timer)
-    return dash_app
+def controls_to_url(values: list[Any], search: str | None) -> Any:
+    names = [item["id"]["control"] for item in ctx.inputs_list[0]]
+    current = urlstate.parse(search)
+    query = urlstate.with_controls(current, dict(zip(names, values, strict=True))).query()
+    return no_update if query == (search or "") else query
+
+
+def refresh_timer(search: str | None) -> tuple[int, bool]:
+    seconds = urlstate.parse(search).refresh_seconds
+    return max(seconds, 1) * 1000, seconds == 0

@@ -7,9 +7,9 @@ from fastapi import FastAPI
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Scope
 
-from app.runtime.state import AppState
 from app.web.access import ReadGate
 from app.web.dashboard import create_dash
+from app.web.process import DashboardState
 
 API_PREFIX = "/api"
 # The app's own JSON paths outside /api/: a wrong method there is a JSON 405 too.
@@ -28,8 +28,8 @@ class DashboardMount(Mount):
 
 
 def mount_dashboards(app: FastAPI) -> None:
-    def state() -> AppState:
-        current: AppState = app.state.faultline
+    def state() -> DashboardState:
+        current: DashboardState = app.state.faultline
         return current
 
     dash_app = create_dash(state)

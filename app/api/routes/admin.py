@@ -10,7 +10,6 @@ from app.api.deps import EngineDep, ReadAccess, State, WriteAccess
 from app.api.errors import ApiError
 from app.api.schemas import BackfillRequest, Job, Jobs, ReloadResult, error_responses
 from app.engine import backfill, views
-from app.runtime.loading import load
 from app.slo.report import rfc3339
 from app.slo.timeparse import parse_time
 
@@ -28,7 +27,7 @@ router = APIRouter(
     "the answer (422) lists every problem as `file:line:col: message`.",
 )
 def reload_definitions(state: State) -> ReloadResult:
-    result = load(state.settings)
+    result = state.load_definitions()
     if result.problems:
         raise ApiError(
             422,
