@@ -30,13 +30,14 @@ from app.interop.openslo_export import export_openslo
 from app.interop.reader import parse_documents
 from app.interop.render import to_yaml, to_yaml_documents
 from app.interop.sloth import DEFAULT_PERIOD, import_sloth
-from app.runtime.loading import load_definitions, read_yaml_document, read_yaml_text
+from app.runtime.loading import load_definitions
 from app.slo.alert_spec import AlertPolicy
 from app.slo.definitions import DefinitionSet
 from app.slo.durations import DurationError, parse_duration
 from app.slo.problems import Problem
 from app.slo.validate import load_alerts
 from app.slo.yamlsource import YamlDocument
+from app.sources.yamlfiles import read_yaml_document, read_yaml_text
 
 import_app = typer.Typer(
     help="Convert Sloth or OpenSLO documents into Faultline YAML.", no_args_is_help=True

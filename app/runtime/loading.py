@@ -13,8 +13,8 @@ from app.runtime.settings import Settings
 from app.slo.definitions import DefinitionSet
 from app.slo.problems import Problem
 from app.slo.validate import build_definition_set
-from app.slo.yamlbounds import READ_LIMIT, decode_bounded
-from app.slo.yamlsource import YamlDocument, parse_yaml
+from app.slo.yamlsource import YamlDocument
+from app.sources.yamlfiles import read_yaml_document
 
 CATALOG_FILE = "design_choices.yaml"
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -35,24 +35,6 @@ def _yaml_files(path: Path) -> list[Path]:
     if path.is_dir():
         return sorted(p for p in path.iterdir() if p.suffix in YAML_SUFFIXES and p.is_file())
     return [path]
-
-
-def read_yaml_text(path: Path) -> tuple[str | None, list[Problem]]:
-    """A user file's text, never more than the size limit of `app.slo.yamlbounds` read."""
-    try:
-        with path.open("rb") as stream:
-            raw = stream.read(READ_LIMIT)
-    except OSError as error:
-        return None, [Problem(str(path), 1, 1, f"cannot read file: {error}")]
-    return decode_bounded(raw, str(path))
-
-
-def read_yaml_document(path: Path) -> tuple[YamlDocument | None, list[Problem]]:
-    """One user file as a positioned YAML document, or the problems that stopped it."""
-    text, problems = read_yaml_text(path)
-    if text is None:
-        return None, problems
-    return parse_yaml(text, str(path))
 
 
 def _read(path: Path, problems: list[Problem]) -> YamlDocument | None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.runtime.loading import read_yaml_text
 from app.slo.boards import Board, check_selects, parse_board
 from app.slo.definitions import SLODefinition
 from app.slo.problems import Problem
+from app.sources.yamlfiles import read_yaml_text
 
 SUFFIXES = (".yaml", ".yml")
 
