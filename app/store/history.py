@@ -9,7 +9,7 @@ from sqlalchemy import Connection, func, select
 
 from app.slo.ledger import SliceRecord, WindowTotals
 from app.slo.windows import Window, align_up
-from app.store import rollups
+from app.store import rollup_reads, rollups
 from app.store.ledger import HOUR, read_slices
 from app.store.tables import failure_modes, hourly, hourly_modes, slos
 
@@ -26,7 +26,9 @@ def buckets(
     for level in rollups.LEVELS:
         size = level.size
         if resolution % size == 0 and window.start % size == 0 and window.end % size == 0:
-            return sorted(rollups.grouped(connection, slo_id, level, window, resolution).items())
+            return sorted(
+                rollup_reads.grouped(connection, slo_id, level, window, resolution).items()
+            )
     members: dict[int, list[SliceRecord]] = {}
     for record in read_slices(connection, slo_id, window):
         end = align_up(record.t - window.start, resolution) + window.start

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.slo.ledger import ModeSlice, SliceRecord, SliceStatus, WindowTotals
 from app.slo.windows import Window, align_up
-from app.store import rollups
+from app.store import rollup_reads, rollups
 from app.store.database import insert_sql
 from app.store.locks import lock_slo
 from app.store.tables import fivemin, fivemin_modes, hourly, hourly_modes, slices
@@ -181,18 +181,18 @@ def window_totals(
     plans = [_plan(window) for window in windows]
     five_ranges = sorted({span for plan in plans for span in plan.fives})
     slice_ranges = sorted({span for plan in plans for span in plan.slices})
-    fives = rollups.bucket_rows(connection, slo_id, rollups.LEVELS[1], five_ranges)
+    fives = rollup_reads.bucket_rows(connection, slo_id, rollups.LEVELS[1], five_ranges)
     edge_records: list[SliceRecord] = []
     if slice_ranges:
         edge_records = [
             record_from_row(row)
             for row in connection.execute(
                 _edge_statement(len(slice_ranges)),
-                rollups.span_parameters(slo_id, slice_ranges),
+                rollup_reads.span_parameters(slo_id, slice_ranges),
             )
         ]
     hourly_windows = [plan.hours for plan in plans if plan.hours is not None]
-    hour_sums = iter(rollups.summed(connection, slo_id, rollups.LEVELS[0], hourly_windows))
+    hour_sums = iter(rollup_reads.summed(connection, slo_id, rollups.LEVELS[0], hourly_windows))
     results = []
     for plan in plans:
         totals = WindowTotals()
@@ -210,7 +210,7 @@ def window_totals(
 
 @cache
 def _edge_statement(spans: int) -> Any:
-    return select(slices).where(rollups.any_range(slices.c.slo_id, slices.c.t, spans))
+    return select(slices).where(rollup_reads.any_range(slices.c.slo_id, slices.c.t, spans))
 
 
 @dataclass(frozen=True)
@@ -245,7 +245,9 @@ def _plan(window: Window) -> _Plan:
 
 def hour_totals(connection: Connection, slo_id: int, hours: Window) -> dict[int, WindowTotals]:
     """Each hourly rollup with its end in `hours`."""
-    return rollups.bucket_rows(connection, slo_id, rollups.LEVELS[0], [(hours.start, hours.end)])
+    return rollup_reads.bucket_rows(
+        connection, slo_id, rollups.LEVELS[0], [(hours.start, hours.end)]
+    )
 
 
 def bucket_totals(
@@ -274,7 +276,7 @@ def bucket_totals(
     merged: dict[int, list[float]] = {}
     parts = [
         _slice_buckets(connection, slo_id, Window(window.start, first), bucket),
-        rollups.coarse_buckets(connection, slo_id, Window(first, last), bucket, burning_above),
+        rollup_reads.coarse_buckets(connection, slo_id, Window(first, last), bucket, burning_above),
         _slice_buckets(connection, slo_id, Window(last, window.end), bucket),
     ]
     for part in parts:
