@@ -15,6 +15,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from app.alerting import outbox, views
+from app.slo import conventions
 from app.store.errors import StoreError
 from app.store.store import Store
 
@@ -42,27 +43,29 @@ class AlertingCollector(Collector):
             log.exception("metrics: cannot read the alert outbox")
             return
         age = GaugeMetricFamily(
-            "faultline_alert_outbox_oldest_age_seconds",
+            conventions.ALERT_OUTBOX_OLDEST_AGE,
             "Age of the oldest notification not yet delivered (0 when every one is delivered).",
         )
         oldest = stats.oldest_pending_created_at
         age.add_metric([], 0.0 if oldest is None else max(0.0, self._clock() - oldest))
         pending = GaugeMetricFamily(
-            "faultline_alert_notifications_pending",
+            conventions.ALERT_NOTIFICATIONS_PENDING,
             "Notifications waiting for delivery (first try or a retry), by receiver.",
-            labels=["receiver"],
+            labels=[conventions.RECEIVER_LABEL],
         )
         for receiver, count in sorted(stats.pending.items()):
             pending.add_metric([receiver], count)
         failed = GaugeMetricFamily(
-            "faultline_alert_notifications_failed",
+            conventions.ALERT_NOTIFICATIONS_FAILED,
             "Notifications given up on (refused by the receiver, or too old), by receiver.",
-            labels=["receiver"],
+            labels=[conventions.RECEIVER_LABEL],
         )
         for receiver, count in sorted(stats.failed.items()):
             failed.add_metric([receiver], count)
         alerts = GaugeMetricFamily(
-            "faultline_alerts_firing", "Alerts firing now, by severity.", labels=["severity"]
+            conventions.ALERTS_FIRING,
+            "Alerts firing now, by severity.",
+            labels=[conventions.SEVERITY_LABEL],
         )
         for severity, count in sorted(Counter(alert.severity for alert in firing).items()):
             alerts.add_metric([severity], count)

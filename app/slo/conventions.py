@@ -47,6 +47,10 @@ STORE_ERRORS = "faultline_store_errors_total"
 SLO_EVALUATION_ERRORS = "faultline_slo_evaluation_errors_total"
 NO_DATA_SLICES = "faultline_no_data_slices_total"  # + `reason`
 DEFERRED_SLOS = "faultline_tick_deferred_slos_total"
+ALERT_OUTBOX_OLDEST_AGE = "faultline_alert_outbox_oldest_age_seconds"
+ALERT_NOTIFICATIONS_PENDING = "faultline_alert_notifications_pending"  # + `receiver`
+ALERT_NOTIFICATIONS_FAILED = "faultline_alert_notifications_failed"  # + `receiver`
+ALERTS_FIRING = "faultline_alerts_firing"  # + `severity`
 
 # Label names.
 SLO_LABELS = ("service", "slo")
@@ -56,3 +60,5 @@ STATUS_LABEL = "status"
 POLICY_LABEL = "state"
 QUERY_ERROR_KIND_LABEL = "kind"
 NO_DATA_REASON_LABEL = "reason"
+RECEIVER_LABEL = "receiver"
+SEVERITY_LABEL = "severity"
