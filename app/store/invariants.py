@@ -15,7 +15,7 @@ from sqlalchemy import Connection, func, select
 
 from app.slo.ledger import WindowTotals
 from app.slo.windows import Window, align_up
-from app.store import ledger, rollups
+from app.store import ledger, rollup_reads
 from app.store.locks import lock_slo
 from app.store.rollups import HOUR, LEVELS, Level, Sums
 from app.store.tables import slices
@@ -101,7 +101,7 @@ def rollup_disagreements(connection: Connection, slo_id: int) -> list[Disagreeme
             expected: dict[int, Sums] = {}
             for record in records:
                 expected.setdefault(align_up(record.t, level.size), Sums()).add(record)
-            stored = rollups.bucket_rows(connection, slo_id, level, [(day.start, day.end)])
+            stored = rollup_reads.bucket_rows(connection, slo_id, level, [(day.start, day.end)])
             for end in sorted(set(expected) | set(stored)):
                 want = _fields(expected[end].totals() if end in expected else WindowTotals())
                 have = _fields(stored.get(end, WindowTotals()))
