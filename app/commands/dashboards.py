@@ -77,7 +77,9 @@ def validate(
     if not root.is_dir():
         err.print(f"[red]no such directory[/]: {root}")
         raise typer.Exit(2)
-    slos = load_definitions(settings.definitions, alerts=settings.alerts).definitions.slos
+    slos = load_definitions(
+        settings.definitions, alerts=settings.alerts, metricsql=settings.metricsql
+    ).definitions.slos
     loaded = load_boards(root, slos)
     for problem in loaded.problems:
         out.print(str(problem), markup=False)

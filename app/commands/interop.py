@@ -220,7 +220,9 @@ def export_openslo_command(
 ) -> None:
     """OpenSLO v1 Service, SLO and AlertPolicy documents for the loaded definitions."""
     settings = settings_from(definitions, prometheus_url, database_url)
-    result = load_definitions(settings.definitions, alerts=settings.alerts)
+    result = load_definitions(
+        settings.definitions, alerts=settings.alerts, metricsql=settings.metricsql
+    )
     if result.problems:
         for problem in result.problems:
             _say(escape(str(problem)))

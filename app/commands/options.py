@@ -61,7 +61,9 @@ def valid_definitions(settings: Settings) -> DefinitionSet:
     """
     from app.runtime.loading import load_definitions  # noqa: PLC0415 - keep start-up light
 
-    loaded = load_definitions(settings.definitions, alerts=settings.alerts)
+    loaded = load_definitions(
+        settings.definitions, alerts=settings.alerts, metricsql=settings.metricsql
+    )
     if loaded.problems:
         for problem in loaded.problems:
             out.print(str(problem), markup=False)

@@ -1,4 +1,8 @@
-"""`faultline validate`: check definitions and report every problem as `file:line:col: message`."""
+"""`faultline validate`: check definitions and report every problem as `file:line:col: message`.
+
+With `--prometheus-url` (or `--check-data`, for the configured source) it also asks the source
+whether each SLO can have data as written (see `app/sources/datacheck.py`).
+"""
 
 from __future__ import annotations
 
@@ -25,11 +29,27 @@ def validate(
             help="Files or directories to check (default: the definitions, alerts and boards)"
         ),
     ] = None,
+    check_data: Annotated[
+        bool,
+        typer.Option(
+            "--check-data",
+            help="Ask the configured source whether each SLO can have data (implied by "
+            "--prometheus-url)",
+        ),
+    ] = False,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Check the data as of: RFC 3339, epoch seconds or now-6h"),
+    ] = None,
     definitions: DefinitionsOption = None,
     prometheus_url: PrometheusOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Check SLO, catalog and alert files; print one `file:line:col: message` line per problem."""
+    """Check SLO, catalog and alert files; print one `file:line:col: message` line per problem.
+
+    With --prometheus-url, also run each SLO's queries against the source once and name every
+    SLO that can never have data as written, why, and the fix (exit 1 when there is one).
+    """
     settings = settings_from(definitions, prometheus_url, database_url)
     targets = list(paths or [])
     root = targets[0] if targets else settings.definitions
@@ -38,19 +58,29 @@ def validate(
         alerts=settings.alerts,
         extra_paths=targets[1:],
         catalog=settings.definitions / "design_choices.yaml",
+        metricsql=settings.metricsql,
     )
+    for problem in sorted(result.problems + result.warnings):
+        out.print(str(problem), markup=False)
     problems = list(result.problems)
     if not targets and settings.dashboards.is_dir():  # boards select SLOs: check them too
         from app.web.boardfiles import load_boards  # noqa: PLC0415
 
-        problems += load_boards(settings.dashboards, result.definitions.slos).problems
-    for problem in problems:
-        out.print(str(problem), markup=False)
+        boards = load_boards(settings.dashboards, result.definitions.slos).problems
+        for problem in boards:
+            out.print(str(problem), markup=False)
+        problems += boards
     slo_count = len(result.definitions.slos)
+    if check_data or prometheus_url is not None:
+        from app.commands.datacheck import check_sources_data  # noqa: PLC0415
+
+        if not check_sources_data(settings, result.definitions.slos, at) and not problems:
+            raise typer.Exit(1)
     if problems:
         err.print(
             f"[red]{len(problems)} problem(s)[/] in {len(result.files)} file(s); "
             f"{slo_count} SLO(s) valid"
         )
         raise typer.Exit(1)
-    err.print(f"[green]OK[/]: {slo_count} SLO(s) in {len(result.files)} file(s)")
+    warned = f"; {len(result.warnings)} warning(s)" if result.warnings else ""
+    err.print(f"[green]OK[/]: {slo_count} SLO(s) in {len(result.files)} file(s){warned}")

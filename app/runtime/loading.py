@@ -6,7 +6,7 @@ Everything after reading is pure (`app.slo.validate`); this module only finds an
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.runtime.settings import Settings
@@ -25,6 +25,7 @@ class LoadResult:
     definitions: DefinitionSet
     problems: list[Problem]
     files: list[Path]
+    warnings: list[Problem] = field(default_factory=list)  # the definitions are used anyway
 
     @property
     def ok(self) -> bool:
@@ -48,6 +49,8 @@ def load_definitions(
     alerts: Path | None = None,
     extra_paths: Iterable[Path] = (),
     catalog: Path | None = None,
+    *,
+    metricsql: bool = False,
 ) -> LoadResult:
     """Load SLO files, the design-choice catalog and alert policies; report every problem.
 
@@ -55,7 +58,8 @@ def load_definitions(
     `extra_paths` are further files or directories to check, as `faultline validate PATH...`
     passes them: a file named `design_choices.yaml` is a catalog, a file with `policies:`,
     `receivers:` or `routes:` at the top is an alerts file, anything else a service file.
-    `catalog` is the catalog to use when none of those paths holds one.
+    `catalog` is the catalog to use when none of those paths holds one. `metricsql`: the source
+    is VictoriaMetrics; a query that is not PromQL is accepted with a warning.
     """
     problems: list[Problem] = []
     files = _collect(definitions, alerts, extra_paths, problems)
@@ -89,14 +93,18 @@ def load_definitions(
                 "(copy slo_definitions/design_choices.yaml)",
             )
         )
-    definition_set, found = build_definition_set(service_docs, catalog_doc, alert_docs)
+    definition_set, found = build_definition_set(service_docs, catalog_doc, alert_docs, metricsql)
     problems.extend(found)
-    return LoadResult(definition_set, sorted(set(problems)), files)
+    warnings = sorted({problem for problem in problems if problem.warning})
+    errors = sorted({problem for problem in problems if not problem.warning})
+    return LoadResult(definition_set, errors, files, warnings)
 
 
 def load(settings: Settings) -> LoadResult:
     """The definitions and alert files the settings name: what `serve`, commands and reload read."""
-    return load_definitions(settings.definitions, alerts=settings.alerts)
+    return load_definitions(
+        settings.definitions, alerts=settings.alerts, metricsql=settings.metricsql
+    )
 
 
 def _collect(

@@ -5,13 +5,24 @@ Precedence, highest first: command-line options, environment, settings file, def
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, Field, SecretStr, field_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -34,6 +45,63 @@ def _seconds(value: Any) -> Any:
 Seconds = Annotated[int, BeforeValidator(_seconds)]
 
 
+def env_name(field: str) -> str:
+    return f"FAULTLINE_{field.upper()}"
+
+
+def _readable_file(value: Any, info: ValidationInfo) -> Any:
+    """A file setting names a file that can be read now; secret files must not be empty."""
+    if value is None or value == "":
+        return None
+    path = Path(str(value)).expanduser()
+    try:
+        text = path.read_bytes()
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise ValueError(
+            f"{env_name(str(info.field_name))}: cannot read {path}: {reason}"
+        ) from None
+    secret = str(info.field_name).endswith(("_token_file", "_password_file"))
+    if secret and not text.strip():
+        raise ValueError(f"{env_name(str(info.field_name))}: {path} is empty")
+    return path
+
+
+ReadableFile = Annotated[Path, BeforeValidator(_readable_file)]
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+def _parse_headers(value: Any) -> Any:
+    """Extra headers as a JSON object, `Name: value` lines, or a TOML table.
+
+    Messages name the header or line, never a value: a value may be a secret.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("{"):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                raise ValueError("not a valid JSON object of header names to values") from None
+        else:
+            value = {}
+            for number, line in enumerate(text.splitlines(), start=1):
+                name, colon, header = line.partition(":")
+                if not line.strip():
+                    continue
+                if not colon:
+                    raise ValueError(f"line {number} is not `Name: value`")
+                value[name.strip()] = header.strip()
+    if not isinstance(value, dict):
+        raise ValueError("give a JSON object or `Name: value` lines")
+    for name, header in value.items():
+        if not isinstance(name, str) or not _HEADER_NAME.match(name):
+            raise ValueError(f"{name!r} is not a valid header name")
+        if not isinstance(header, str) or "\n" in header or "\r" in header:
+            raise ValueError(f"the value of {name} must be one line of text")
+    return value
+
+
 class Settings(BaseSettings):
     """Everything an operator can set. Defaults run the demo on one machine."""
 
@@ -45,12 +113,23 @@ class Settings(BaseSettings):
     alerts: Path = Path("alerts")
     dashboards: Path = Path("dashboards")
 
+    # The source (see docs/operations.md, "Sources"). Credentials come from here, never from
+    # the YAML definitions; each may be given as a value or as a file that holds it.
     prometheus_url: str = "http://127.0.0.1:9090"
+    prometheus_kind: Literal["prometheus", "victoriametrics"] = "prometheus"
     prometheus_bearer_token: SecretStr | None = None
+    prometheus_bearer_token_file: ReadableFile | None = None
     prometheus_username: str | None = None
     prometheus_password: SecretStr | None = None
-    prometheus_headers: dict[str, str] = Field(default_factory=dict)
+    prometheus_password_file: ReadableFile | None = None
+    # JSON object or `Name: value` lines (`X-Scope-OrgID: team-a`); values never shown.
+    prometheus_headers: Annotated[
+        dict[str, SecretStr], NoDecode, BeforeValidator(_parse_headers)
+    ] = Field(default_factory=dict)
     prometheus_verify_tls: bool = True
+    prometheus_ca_file: ReadableFile | None = None
+    prometheus_cert_file: ReadableFile | None = None
+    prometheus_key_file: ReadableFile | None = None
     prometheus_timeout: float = Field(default=15.0, gt=0, le=300)
     prometheus_retries: int = Field(default=3, ge=0, le=10)
     prometheus_backoff: float = Field(default=0.5, gt=0, le=30)
@@ -83,6 +162,33 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
 
+    @model_validator(mode="after")
+    def _one_way_to_authenticate(self) -> Settings:
+        pairs = [
+            ("prometheus_bearer_token", "prometheus_bearer_token_file"),
+            ("prometheus_password", "prometheus_password_file"),
+            ("prometheus_bearer_token", "prometheus_username"),
+            ("prometheus_bearer_token_file", "prometheus_username"),
+        ]
+        for first, second in pairs:
+            if getattr(self, first) is not None and getattr(self, second) is not None:
+                raise ValueError(f"give {env_name(first)} or {env_name(second)}, not both")
+        password = self.prometheus_password or self.prometheus_password_file
+        token = self.prometheus_bearer_token or self.prometheus_bearer_token_file
+        if (token or self.prometheus_username) and "@" in urlsplit(self.prometheus_url).netloc:
+            raise ValueError(
+                "credentials in FAULTLINE_PROMETHEUS_URL and in the token or username settings: "
+                "give them once"
+            )
+        if password is not None and not self.prometheus_username:
+            raise ValueError("a Prometheus password needs FAULTLINE_PROMETHEUS_USERNAME")
+        if self.prometheus_key_file is not None and self.prometheus_cert_file is None:
+            raise ValueError(
+                "FAULTLINE_PROMETHEUS_KEY_FILE needs FAULTLINE_PROMETHEUS_CERT_FILE (the "
+                "client certificate it belongs to)"
+            )
+        return self
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -101,6 +207,11 @@ class Settings(BaseSettings):
         return secrets.compare_digest(
             presented.encode(), self.api_token.get_secret_value().encode()
         )
+
+    @property
+    def metricsql(self) -> bool:
+        """Whether queries may be MetricsQL (the source is VictoriaMetrics)."""
+        return self.prometheus_kind == "victoriametrics"
 
     @property
     def base_url(self) -> str:

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from pathlib import Path
+
+from pydantic import SecretStr
 
 from app.engine.service import Engine, EngineConfig
 from app.runtime.loading import load
 from app.runtime.settings import Settings
 from app.slo.definitions import DefinitionSet
+from app.sources.credentials import Credential
 from app.sources.prometheus import PrometheusSource, QueryObserver, SourceConfig
 from app.sources.retry import RetryPolicy
 from app.store import registry
@@ -20,13 +24,21 @@ from app.store.store import Store
 log = logging.getLogger(__name__)
 
 
+def _credential(value: SecretStr | None, file: Path | None, setting: str) -> Credential | None:
+    if file is not None:
+        return Credential(file=file, setting=f"FAULTLINE_{setting.upper()}_FILE")
+    return None if value is None else Credential(value.get_secret_value())
+
+
 def source_config(settings: Settings) -> SourceConfig:
     basic = None
     if settings.prometheus_username:
-        password = (
-            settings.prometheus_password.get_secret_value() if settings.prometheus_password else ""
+        password = _credential(
+            settings.prometheus_password,
+            settings.prometheus_password_file,
+            "prometheus_password",
         )
-        basic = (settings.prometheus_username, password)
+        basic = (settings.prometheus_username, password or Credential(""))
     return SourceConfig(
         url=settings.prometheus_url,
         timeout=settings.prometheus_timeout,
@@ -37,14 +49,23 @@ def source_config(settings: Settings) -> SourceConfig:
         ),
         max_points=settings.prometheus_max_points,
         concurrency=settings.prometheus_concurrency,
-        headers=settings.prometheus_headers,
-        bearer_token=(
-            settings.prometheus_bearer_token.get_secret_value()
-            if settings.prometheus_bearer_token
-            else None
+        headers={
+            name: value.get_secret_value() for name, value in settings.prometheus_headers.items()
+        },
+        bearer_token=_credential(
+            settings.prometheus_bearer_token,
+            settings.prometheus_bearer_token_file,
+            "prometheus_bearer_token",
         ),
         basic_auth=basic,
         verify_tls=settings.prometheus_verify_tls,
+        ca_file=settings.prometheus_ca_file,
+        client_cert=(
+            (settings.prometheus_cert_file, settings.prometheus_key_file)
+            if settings.prometheus_cert_file
+            else None
+        ),
+        kind=settings.prometheus_kind,
     )
 
 

@@ -13,9 +13,11 @@ class Problem:
     line: int
     col: int
     message: str
+    warning: bool = False  # worth knowing, but the definition is used as written
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}: {self.message}"
+        kind = "warning: " if self.warning else ""
+        return f"{self.file}:{self.line}:{self.col}: {kind}{self.message}"
 
 
 class DefinitionError(ValueError):

@@ -88,10 +88,12 @@ def freshness_query(query: str, slice_seconds: int) -> str | None:
     Prometheus version closes range selectors on the left (2.x) or not (3.x). Selectors with
     `offset` or `@` read the past on purpose and are not checked.
     """
+    try:
+        found = instant_selectors(query)
+    except ValueError:  # not PromQL (MetricsQL, for a VictoriaMetrics source): not checked
+        return None
     selectors = [
-        selector
-        for selector in instant_selectors(query)
-        if " offset " not in selector and "@" not in selector
+        selector for selector in found if " offset " not in selector and "@" not in selector
     ]
     if not selectors:
         return None

@@ -7,6 +7,7 @@ load, and the broken one is reported. All problems of all files come back in one
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -105,23 +106,23 @@ def _defined_later(receiver: str, documents: Sequence[YamlDocument]) -> bool:
 
 
 def load_service(
-    document: YamlDocument, catalog: Catalog | None, alerts: AlertsConfig
+    document: YamlDocument, catalog: Catalog | None, alerts: AlertsConfig, metricsql: bool = False
 ) -> tuple[list[SLODefinition], list[Correction], list[Problem]]:
     """Validate one service file: the SLOs and service-wide corrections that are valid, and
-    every problem found."""
+    every problem found (warnings do not stop an SLO)."""
     header, problems = validate_model(document, ServiceHeader)
     if header is None:
         # The header is broken; still check each SLO so one run reports everything.
         raw = document.data.get("slos") if isinstance(document.data, dict) else None
         for index, item in enumerate(raw if isinstance(raw, list) else []):
-            problems.extend(_check_slo(document, index, item, catalog, alerts)[1])
+            problems.extend(_check_slo(document, index, item, catalog, alerts, metricsql)[1])
         return [], [], problems
     corrections, found = load_service_corrections(document, header.service, header.corrections)
     problems.extend(found)
     definitions: list[SLODefinition] = []
     seen: dict[str, int] = {}
     for index, item in enumerate(header.slos):
-        spec, found = _check_slo(document, index, item, catalog, alerts)
+        spec, found = _check_slo(document, index, item, catalog, alerts, metricsql)
         problems.extend(found)
         if spec is None:
             continue
@@ -135,7 +136,7 @@ def load_service(
             )
             continue
         seen[spec.name] = index
-        if found:
+        if any(not problem.warning for problem in found):
             continue
         line, _ = document.resolve(("slos", index))[1:]
         definitions.append(
@@ -158,15 +159,17 @@ def _check_slo(
     item: Any,
     catalog: Catalog | None,
     alerts: AlertsConfig,
+    metricsql: bool = False,
 ) -> tuple[SLOSpec | None, list[Problem]]:
     prefix: tuple[int | str, ...] = ("slos", index)
     spec, problems = validate_model(document, SLOSpec, data=item, prefix=prefix)
     if spec is None:
         return None, problems
-    problems = [
-        document.problem(prefix + loc, message)
-        for loc, message in semantic_problems(spec, catalog, alerts)
-    ]
+    checker = semantic_checker(spec, catalog, alerts, metricsql=metricsql)
+    problems = [document.problem(prefix + loc, message) for loc, message in checker.found]
+    for loc, message in checker.warnings:
+        warning = document.problem(prefix + loc, message)
+        problems.append(replace(warning, warning=True))
     return spec, problems
 
 
@@ -174,23 +177,37 @@ def semantic_problems(
     spec: SLOSpec, catalog: Catalog | None, alerts: AlertsConfig
 ) -> list[tuple[Loc, str]]:
     """Rules pydantic cannot see: PromQL syntax, `{{window}}`, known design choices and policies."""
-    checker = _SemanticChecker(spec)
+    return semantic_checker(spec, catalog, alerts).found
+
+
+def semantic_checker(
+    spec: SLOSpec, catalog: Catalog | None, alerts: AlertsConfig, *, metricsql: bool = False
+) -> _SemanticChecker:
+    """The checker after every rule ran: `found` (problems) and `warnings`.
+
+    `metricsql`: the source is VictoriaMetrics, so a query that is not PromQL may be MetricsQL;
+    it is accepted with a warning (the source itself judges it, e.g. `faultline validate
+    --prometheus-url`).
+    """
+    checker = _SemanticChecker(spec, metricsql)
     checker.check_sli()
     checker.check_failure_modes(catalog)
     checker.check_alerting(alerts)
     checker.found.extend(
         (("corrections", *loc), message) for loc, message in duplicate_names(spec.corrections)
     )
-    return checker.found
+    return checker
 
 
 Loc = tuple[int | str, ...]
 
 
 class _SemanticChecker:
-    def __init__(self, spec: SLOSpec) -> None:
+    def __init__(self, spec: SLOSpec, metricsql: bool = False) -> None:
         self.spec = spec
+        self.metricsql = metricsql
         self.found: list[tuple[Loc, str]] = []
+        self.warnings: list[tuple[Loc, str]] = []
 
     def query(self, loc: Loc, query: str | None, *, counts_events: bool) -> bool:
         """Check one query; True when it is present and valid."""
@@ -206,6 +223,8 @@ class _SemanticChecker:
             )
             return False
         message = promql.syntax_error(query, self.spec.slice_seconds)
+        if message is not None and self.metricsql:
+            return self.metricsql_query(loc, message, counts_events=counts_events)
         if message is not None:
             self.found.append((loc, f"invalid PromQL: {message}"))
             return False
@@ -215,6 +234,25 @@ class _SemanticChecker:
                     loc,
                     "cannot tell whether this query returns a rate or a count; use rate(...) or "
                     "increase(...), or set `unit: rate` or `unit: count` on the events SLI",
+                )
+            )
+            return False
+        return True
+
+    def metricsql_query(self, loc: Loc, message: str, *, counts_events: bool) -> bool:
+        """A query that is not PromQL, for a VictoriaMetrics source: accepted as MetricsQL."""
+        accepted = (
+            f"not PromQL ({message}); accepted as MetricsQL since the source is VictoriaMetrics: "
+            "check it against the source with `faultline validate --check-data`"
+        )
+        self.warnings.append((loc, accepted))
+        events = self.spec.sli.events if self.spec.sli is not None else None
+        if counts_events and (events is None or events.unit == "auto"):
+            self.found.append(
+                (
+                    loc,
+                    "the unit of a MetricsQL query cannot be read from it: set `unit: rate` or "
+                    "`unit: count` on the events SLI",
                 )
             )
             return False
@@ -262,7 +300,12 @@ class _SemanticChecker:
             else:
                 self.query((*loc, "bad"), mode.bad, counts_events=True)
             valid_when = self.query((*loc, "when"), mode.when, counts_events=False)
-            if valid_when and mode.when is not None and promql.has_bool_comparison(mode.when):
+            if (
+                valid_when
+                and mode.when is not None
+                and promql.syntax_error(mode.when) is None
+                and promql.has_bool_comparison(mode.when)
+            ):
                 self.found.append(
                     (
                         (*loc, "when"),
@@ -299,6 +342,7 @@ def build_definition_set(
     service_documents: Sequence[YamlDocument],
     catalog_document: YamlDocument | None,
     alert_documents: Sequence[YamlDocument],
+    metricsql: bool = False,
 ) -> tuple[DefinitionSet, list[Problem]]:
     """Everything valid, plus every problem; a service defined in two files is a problem."""
     problems: list[Problem] = []
@@ -312,7 +356,7 @@ def build_definition_set(
     corrections: list[Correction] = []
     services: dict[str, str] = {}
     for document in service_documents:
-        definitions, service_corrections, found = load_service(document, catalog, alerts)
+        definitions, service_corrections, found = load_service(document, catalog, alerts, metricsql)
         problems.extend(found)
         if definitions:
             service = definitions[0].service

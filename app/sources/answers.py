@@ -38,7 +38,7 @@ class Answer:
 class Verdict:
     """What an answer means when it carries no values: which error, and its message."""
 
-    kind: str  # query_error | malformed | not_prometheus | auth | transient | timeout
+    kind: str  # query_error | malformed | not_prometheus | auth | credentials | transient | timeout
     message: str
     error_type: str | None = None
 

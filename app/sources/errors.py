@@ -12,6 +12,7 @@ SourceError                       `kind` names it in /metrics and in stored erro
     ├── SourceTimeoutError        no full answer within the per-query deadline
     ├── NotPrometheusError        something answered, but not the Prometheus API (HTML, junk)
     └── SourceAuthError           the source refused our credentials (401/403): not retried
+        └── CredentialsUnreadableError  a credential file could not be read: nothing was sent
 """
 
 from __future__ import annotations
@@ -96,6 +97,13 @@ class SourceAuthError(SourceUnavailableError):
             f"Prometheus at {self.url} refused the request ({self.message}): "
             "check the source's credentials (bearer token, username/password, headers)"
         )
+
+
+class CredentialsUnreadableError(SourceAuthError):
+    """A credential file (token, password) could not be read when a request was to be sent."""
+
+    def describe(self) -> str:
+        return f"no request sent to Prometheus at {self.url}: {self.message}"
 
 
 # Every kind the adapter can report, for counters that must show zero before the first error.

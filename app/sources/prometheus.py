@@ -15,13 +15,23 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
 
 import requests
 
 from app.slo.redaction import redact_url
 from app.sources.answers import Answer, Unusable, Verdict, read_answer
+from app.sources.credentials import (
+    Credential,
+    CredentialError,
+    Redactor,
+    auth_headers,
+    tls_arguments,
+)
 from app.sources.deadline import bounded_get, deadline_session
 from app.sources.errors import (
+    CredentialsUnreadableError,
     MalformedAnswerError,
     NotPrometheusError,
     QueryCancelledError,
@@ -33,28 +43,45 @@ from app.sources.errors import (
 from app.sources.retry import RetryPolicy
 from app.sources.signals import Series
 
-__all__ = ["PrometheusSource", "QueryObserver", "Series", "SourceConfig"]
+__all__ = ["PrometheusSource", "QueryObserver", "Series", "SourceConfig", "SourceKind"]
 
 # Called after every HTTP query: (seconds taken, outcome: "ok" or an error kind, see errors.py).
 QueryObserver = Callable[[float, str], None]
 
 
+# What answers at the URL: decides how strictly `faultline validate` checks the query language.
+SourceKind = Literal["prometheus", "victoriametrics"]
+
+
 @dataclass(frozen=True)
 class SourceConfig:
-    url: str = "http://127.0.0.1:9090"
+    """Where the source is and how to talk to it. Secrets stay out of `repr`."""
+
+    url: str = "http://127.0.0.1:9090"  # may end in a path prefix (Mimir: `/prometheus`)
     timeout: float = 15.0  # total wall time of one HTTP request, not of one socket read
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     max_points: int = 10_000
     concurrency: int = 4
-    headers: Mapping[str, str] = field(default_factory=dict)
-    bearer_token: str | None = None
-    basic_auth: tuple[str, str] | None = None
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    bearer_token: Credential | None = field(default=None, repr=False)
+    basic_auth: tuple[str, Credential] | None = field(default=None, repr=False)
     verify_tls: bool = True
+    ca_file: Path | None = None  # CA bundle that signed the server's certificate
+    client_cert: tuple[Path, Path | None] | None = None  # (certificate, key) for mutual TLS
+    kind: SourceKind = "prometheus"
 
 
 def prometheus_duration(seconds: float) -> str:
     """`seconds` as a Prometheus duration: whole milliseconds (Prometheus rejects `2.5s`)."""
     return f"{max(1, round(seconds * 1000))}ms"
+
+
+# Answers that name something a person must fix: reported at once, never asked again.
+_NOT_RETRIED: dict[str, type[SourceUnavailableError]] = {
+    "not_prometheus": NotPrometheusError,
+    "auth": SourceAuthError,
+    "credentials": CredentialsUnreadableError,
+}
 
 
 class PrometheusSource:
@@ -72,6 +99,13 @@ class PrometheusSource:
         # The URL as messages show it (password masked): every message about the source is
         # built from this one.
         self.shown_url = redact_url(config.url)
+        self.redact = Redactor(
+            (config.bearer_token, config.basic_auth[1] if config.basic_auth else None),
+            config.headers,
+        )
+        self._verify, self._cert = tls_arguments(
+            config.verify_tls, config.ca_file, config.client_cert
+        )
         self._observer = observer
         self._cancel = threading.Event()
         self._sleep = sleep or self._cancel.wait
@@ -90,28 +124,40 @@ class PrometheusSource:
         if session is None:
             session = deadline_session()
             session.headers.update(self.config.headers)
-            if self.config.bearer_token:
-                session.headers["Authorization"] = f"Bearer {self.config.bearer_token}"
-            session.auth = self.config.basic_auth
             self._local.session = session
         return session
 
     def _get(self, path: str, params: Mapping[str, str], seconds: float) -> Answer:
-        """One HTTP GET within `seconds`; the answer whatever its status, or requests' errors."""
+        """One HTTP GET within `seconds`; the answer whatever its status, or requests' errors.
+
+        `path` is joined under the URL's own path, so `http://mimir/prometheus` asks
+        `http://mimir/prometheus/api/v1/query_range`.
+        """
+        config = self.config
+        try:
+            # Read per request: a credential file may have been rotated since the last one.
+            credentials = auth_headers(config.bearer_token, config.basic_auth)
+        except CredentialError as error:
+            raise Unusable(Verdict("credentials", str(error))) from None
         response = bounded_get(
             self._session(),
-            self.config.url.rstrip("/") + path,
+            config.url.rstrip("/") + path,
             params=params,
             seconds=seconds,
             cancel=self._cancel,
-            # Per request: requests lets REQUESTS_CA_BUNDLE override a session's `verify=False`.
-            verify=self.config.verify_tls,
+            headers=credentials,
+            # Per request: requests lets REQUESTS_CA_BUNDLE override a session's `verify`.
+            verify=self._verify,
+            cert=self._cert,
         )
+        body = response.content
+        if not response.ok:  # an error page may echo what was sent: mask it before any excerpt
+            body = self.redact(body.decode("utf-8", "replace"), *credentials.values()).encode()
         return Answer(
             status=response.status_code,
             reason=response.reason or "",
             content_type=response.headers.get("Content-Type", ""),
-            body=response.content,
+            body=body,
         )
 
     def _observe(self, started: float, outcome: str) -> None:
@@ -191,19 +237,15 @@ class PrometheusSource:
     ) -> QueryError | MalformedAnswerError | SourceUnavailableError:
         """The project's exception for what an answer meant."""
         url = self.shown_url
+        # An answer may echo what was sent (a proxy's error page): mask the source's secrets.
+        text = self.redact(verdict.message)
         if verdict.kind == "query_error":
-            return QueryError(verdict.message, query=query, error_type=verdict.error_type)
+            return QueryError(text, query=query, error_type=verdict.error_type)
         if verdict.kind == "malformed":
-            return MalformedAnswerError(verdict.message, query=query, url=url)
-        if verdict.kind == "not_prometheus":
-            return NotPrometheusError(verdict.message, url=url)
-        if verdict.kind == "auth":
-            return SourceAuthError(verdict.message, url=url)
-        message = (
-            verdict.message
-            if attempts is None
-            else f"{verdict.message} (after {attempts} attempts)"
-        )
+            return MalformedAnswerError(text, query=query, url=url)
+        if verdict.kind in _NOT_RETRIED:
+            return _NOT_RETRIED[verdict.kind](text, url=url)
+        message = text if attempts is None else f"{text} (after {attempts} attempts)"
         if verdict.kind == "timeout":
             return SourceTimeoutError(message, url=url)
         return SourceUnavailableError(message, url=url)
@@ -230,11 +272,16 @@ class PrometheusSource:
         return {key: self.query_range(query, start, end, step) for key, query in queries.items()}
 
     def ping(self) -> bool:
-        """Whether Prometheus answers its root page right now (no retries, same deadline)."""
+        """Whether the query API answers right now (no retries, same deadline).
+
+        Asks `/api/v1/query?query=1`, not `/`: every Prometheus-compatible API serves it, under a
+        path prefix and behind the tenant header and credentials too.
+        """
         try:
-            return 200 <= self._get("/", {}, self.config.timeout).status < 300
-        except requests.RequestException:
+            answer = self._get("/api/v1/query", {"query": "1"}, self.config.timeout)
+        except (requests.RequestException, Unusable):
             return False
+        return 200 <= answer.status < 300
 
 
 def _describe(error: requests.RequestException) -> str:

@@ -11,10 +11,12 @@ import contextlib
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -154,3 +156,30 @@ def _pump(source: socket.socket, sink: socket.socket) -> None:
 def _cut(sock: socket.socket) -> None:
     with contextlib.suppress(OSError):  # already closed by the other side
         sock.shutdown(socket.SHUT_RDWR)
+
+
+def every_answer(name: str, client: object) -> dict[str, str]:
+    """Every read answer of the server, keyed by where it came from."""
+    get = client.get  # type: ignore[attr-defined]
+    answers = {f"{name} {path}": get(path).text for path in ("/readyz", "/metrics", "/healthz")}
+    listing = get("/api/v1/slos", params={"limit": 100})
+    answers[f"{name} /api/v1/slos"] = listing.text
+    for item in listing.json()["items"]:
+        base = f"/api/v1/slos/{item['key']}"
+        for path in (base, f"{base}/history", f"{base}/definition", f"{base}/alerts"):
+            answers[f"{name} {path}"] = get(path).text
+    for path in ("/api/v1/backfills", "/api/v1/alerts", "/api/v1/attribution"):
+        answers[f"{name} {path}"] = get(path).text
+    return answers
+
+
+def every_row(database: Path) -> str:
+    """Every row of every table of the ledger, as text."""
+    with closing(sqlite3.connect(database)) as connection:
+        query = "SELECT name FROM sqlite_master WHERE type = 'table'"
+        tables = [row[0] for row in connection.execute(query)]
+        lines = []
+        for table in tables:
+            for row in connection.execute(f'SELECT * FROM "{table}"'):
+                lines.append(f"{table}: {row!r}")
+    return "\n".join(lines)

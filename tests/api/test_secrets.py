@@ -6,16 +6,14 @@ Prometheus, one for a port nobody listens on, so every message that names the so
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
-from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from app.testbed.prometheus import free_port
 from tests.api.conftest import TOKEN
-from tests.api.processes import ServeProcess, wait_for
+from tests.api.processes import ServeProcess, every_answer, every_row, wait_for
 from tests.conftest import RunningPrometheus
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
@@ -54,13 +52,13 @@ def test_the_prometheus_password_shows_nowhere(
                     60,
                     f"{name}: the first tick did not finish",
                 )
-                seen.update(_answers(name, client))
+                seen.update(every_answer(name, client))
     finally:
         for server in servers.values():
             server.stop()
     for name, server in servers.items():
         seen[f"{name} log"] = server.log()
-        seen[f"{name} ledger"] = _every_row(tmp_path / name / "ledger.db")
+        seen[f"{name} ledger"] = every_row(tmp_path / name / "ledger.db")
 
     leaks = [where for where, text in seen.items() if PASSWORD in text]
     assert not leaks, {where: _around(seen[where]) for where in leaks}
@@ -69,33 +67,6 @@ def test_the_prometheus_password_shows_nowhere(
     for where in ("dead /readyz", "dead /api/v1/slos", "dead log", "dead ledger"):
         assert masked in seen[where], (where, seen[where][:2000])
     assert "user:***@" in seen["live log"]
-
-
-def _answers(name: str, client: object) -> dict[str, str]:
-    """Every read answer of the server, keyed by where it came from."""
-    get = client.get  # type: ignore[attr-defined]
-    answers = {f"{name} {path}": get(path).text for path in ("/readyz", "/metrics", "/healthz")}
-    listing = get("/api/v1/slos", params={"limit": 100})
-    answers[f"{name} /api/v1/slos"] = listing.text
-    for item in listing.json()["items"]:
-        base = f"/api/v1/slos/{item['key']}"
-        for path in (base, f"{base}/history", f"{base}/definition", f"{base}/alerts"):
-            answers[f"{name} {path}"] = get(path).text
-    for path in ("/api/v1/backfills", "/api/v1/alerts", "/api/v1/attribution"):
-        answers[f"{name} {path}"] = get(path).text
-    return answers
-
-
-def _every_row(database: Path) -> str:
-    """Every row of every table of the ledger, as text."""
-    with closing(sqlite3.connect(database)) as connection:
-        query = "SELECT name FROM sqlite_master WHERE type = 'table'"
-        tables = [row[0] for row in connection.execute(query)]
-        lines = []
-        for table in tables:
-            for row in connection.execute(f'SELECT * FROM "{table}"'):
-                lines.append(f"{table}: {row!r}")
-    return "\n".join(lines)
 
 
 def _around(text: str) -> str:

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.runtime.loading import load_definitions
+from app.slo.queries import signals
 from tests.fixtures.yamlbombs import BOMBS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,3 +126,61 @@ def test_bombs_beside_valid_files_leave_the_valid_slos_loaded(tmp_path: Path) ->
     assert [slo.key for slo in result.definitions.slos] == [
         slo.key for slo in shipped.definitions.slos
     ]
+
+
+METRICSQL_SLOS = """\
+service: vm
+slos:
+  - name: events
+    objective: 99
+    sli:
+      events:
+        unit: rate
+        total: sum(rate(http_requests_total[{{window}}])) default 0
+        bad: sum(rate(http_requests_total{code=~"5.."}[{{window}}])) default 0
+  - name: gauge
+    objective: 99
+    sli:
+      threshold:
+        query: range_median(queue_age[5m])
+        op: "<="
+        value: 1
+  - name: no-unit
+    objective: 99
+    sli:
+      events:
+        total: sum(rate(http_requests_total[{{window}}])) default 0
+        bad: sum(rate(http_requests_total{code=~"5.."}[{{window}}]))
+"""
+
+
+def test_metricsql_is_accepted_with_a_warning_only_for_victoriametrics(
+    monkeypatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(ROOT)
+    shutil.copy(ROOT / "slo_definitions" / "design_choices.yaml", tmp_path)
+    (tmp_path / "vm.yaml").write_text(METRICSQL_SLOS)
+    code, strict = run(str(tmp_path))
+    assert code == 1
+    assert [line.split(": ", 2)[1] for line in strict] == [
+        "slos[0].sli.events.total",
+        "slos[0].sli.events.bad",
+        "slos[1].sli.threshold.query",
+        "slos[2].sli.events.total",
+    ]
+    assert all("invalid PromQL" in line for line in strict)
+
+    monkeypatch.setenv("FAULTLINE_PROMETHEUS_KIND", "victoriametrics")
+    code, lenient = run(str(tmp_path))
+    assert code == 1  # only the query whose unit cannot be read
+    errors = [line for line in lenient if ": warning: " not in line]
+    assert errors == [
+        f"{tmp_path}/vm.yaml:21:16: slos[2].sli.events.total: the unit of a MetricsQL query "
+        "cannot be read from it: set `unit: rate` or `unit: count` on the events SLI"
+    ]
+    assert len(lenient) == 5
+    assert "accepted as MetricsQL since the source is VictoriaMetrics" in lenient[0]
+    loaded = load_definitions(tmp_path, metricsql=True)
+    assert [slo.key for slo in loaded.definitions.slos] == ["vm/events", "vm/gauge"]
+    for slo in loaded.definitions.slos:  # the engine can build its signals
+        assert signals(slo.spec)

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import math
 import random
-import ssl
-import subprocess
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from urllib3.exceptions import InsecureRequestWarning
 
+from app.sources.credentials import Credential
 from app.sources.errors import (
+    CredentialsUnreadableError,
     MalformedAnswerError,
     NotPrometheusError,
     QueryCancelledError,
@@ -28,6 +29,7 @@ from app.sources.errors import (
 )
 from app.sources.prometheus import PrometheusSource, SourceConfig, prometheus_duration
 from app.sources.retry import RetryPolicy
+from tests.fixtures.certificates import make_certificates
 from tests.fixtures.fake_prometheus import FakePrometheus
 
 TIMEOUT = 1.0
@@ -150,19 +152,54 @@ def test_a_deadline_caps_the_whole_query_retries_included(
     assert time.monotonic() - started < 1.0
 
 
+def test_secrets_echoed_by_the_source_are_masked(fake_prometheus: type[FakePrometheus]) -> None:
+    fake = fake_prometheus(mode="echo")
+    config = SourceConfig(
+        url=fake.url,
+        retry=RetryPolicy(1),
+        bearer_token=Credential("tok-echoed-1"),
+        headers={"X-Api-Key": "key-echoed-2", "X-Scope-OrgID": "tenant-echoed"},
+    )
+    with pytest.raises(SourceUnavailableError) as raised:
+        ask(PrometheusSource(config))
+    message = str(raised.value)
+    assert "Authorization: ***" in message and "X-Api-Key: ***" in message
+    assert "tok-echoed-1" not in message and "key-echoed-2" not in message
+    assert "X-Scope-OrgID: tenant-echoed" in message  # a tenant is no secret
+    basic = replace(config, bearer_token=None, basic_auth=("reader", Credential("pw-echoed-3")))
+    with pytest.raises(SourceUnavailableError) as raised:
+        ask(PrometheusSource(basic))
+    assert "Authorization: ***" in str(raised.value)  # not even the encoded pair
+
+
+def test_a_token_file_that_disappears_is_named_not_retried(
+    fake_prometheus: type[FakePrometheus], tmp_path: Path
+) -> None:
+    fake = fake_prometheus(mode="nan")
+    token = tmp_path / "token"
+    token.write_text("t0ken\n")
+    setting = "FAULTLINE_PROMETHEUS_BEARER_TOKEN_FILE"
+    credential = Credential(file=token, setting=setting)
+    prometheus = PrometheusSource(
+        SourceConfig(url=fake.url, retry=RetryPolicy(3, base=0.05), bearer_token=credential)
+    )
+    assert ask(prometheus)
+    token.unlink()
+    with pytest.raises(CredentialsUnreadableError) as raised:
+        ask(prometheus)
+    assert str(raised.value) == (
+        f"no request sent to Prometheus at {fake.url}: cannot read {setting} {token}: "
+        "No such file or directory"
+    )
+    assert len(fake.requests) == 1
+    token.write_text("rotated\n")
+    assert ask(prometheus)  # read again once it is back
+
+
 def test_the_deadline_and_verify_tls_hold_over_https(
     fake_prometheus: type[FakePrometheus], tmp_path: Path
 ) -> None:
-    key, certificate = tmp_path / "key.pem", tmp_path / "cert.pem"
-    request = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=x"]
-    subprocess.run(
-        ["openssl", *request, "-keyout", str(key), "-out", str(certificate)],
-        check=True,
-        capture_output=True,
-        timeout=30,
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(certificate, key)
+    context = make_certificates(tmp_path).server_context()
     fake = fake_prometheus(mode="drip", tls=context)
     unverified = PrometheusSource(
         SourceConfig(url=fake.url, timeout=TIMEOUT, retry=RetryPolicy(1), verify_tls=False)

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from app.sources.credentials import Credential
 from app.sources.errors import QueryError, SourceUnavailableError
 from app.sources.prometheus import PrometheusSource, SourceConfig
 from app.sources.retry import RetryPolicy
@@ -141,11 +142,13 @@ def test_bad_promql_is_the_query_s_fault_and_never_retried(
 
 def test_auth_and_custom_headers_are_sent(scripted: Callable[..., Scripted]) -> None:
     server = scripted([])
-    source(server.url, bearer_token="s3cret", headers={"X-Scope-OrgID": "team-a"}).query_range(
+    token = Credential("s3cret")
+    source(server.url, bearer_token=token, headers={"X-Scope-OrgID": "team-a"}).query_range(
         "up", 1800000060, 1800000120, 60
     )
     basic = scripted([])
-    source(basic.url, basic_auth=("reader", "pw")).query_range("up", 1800000060, 1800000120, 60)
+    password = Credential("pw")
+    source(basic.url, basic_auth=("reader", password)).query_range("up", 1800000060, 1800000120, 60)
     assert server.requests[0]["authorization"] == "Bearer s3cret"
     assert server.requests[0]["x-scope-orgid"] == "team-a"
     assert basic.requests[0]["authorization"] == "Basic cmVhZGVyOnB3"
