@@ -33,19 +33,20 @@ def syntax_error(query: str, window_seconds: int = 60) -> str | None:
     return None
 
 
-def _nodes(expr: Any) -> Iterator[Any]:
+def nodes(expr: Any) -> Iterator[Any]:
+    """The expression and every expression inside it, depth first."""
     yield expr
     for attribute in _CHILD_ATTRIBUTES:
         child = getattr(expr, attribute, None)
         if child is not None and not isinstance(child, str | int | float):
-            yield from _nodes(child)
+            yield from nodes(child)
     for argument in getattr(expr, "args", None) or ():
-        yield from _nodes(argument)
+        yield from nodes(argument)
 
 
 def _function_names(query: str) -> set[str]:
     expr = promql_parser.parse(render(query, 60))
-    return {node.func.name for node in _nodes(expr) if type(node).__name__ == "Call"}
+    return {node.func.name for node in nodes(expr) if type(node).__name__ == "Call"}
 
 
 def detect_unit(query: str) -> Literal["rate", "count"] | None:
@@ -75,7 +76,7 @@ def has_bool_comparison(query: str) -> bool:
 def instant_selectors(query: str) -> list[str]:
     """The instant-vector selectors a query reads (not those inside range selectors)."""
     expr = promql_parser.parse(render(query, 60))
-    found = [str(node) for node in _nodes(expr) if type(node).__name__ == "VectorSelector"]
+    found = [str(node) for node in nodes(expr) if type(node).__name__ == "VectorSelector"]
     return list(dict.fromkeys(found))
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-from app.slo import promql
+from app.slo import counts, promql
 from app.slo.spec import SLOSpec
 
 Unit = Literal["rate", "count"]
@@ -25,6 +25,9 @@ class SignalRole(StrEnum):
     MODE_WHEN = "mode_when"
 
 
+_COUNTED = frozenset({SignalRole.TOTAL, SignalRole.BAD, SignalRole.GOOD, SignalRole.MODE_BAD})
+
+
 @dataclass(frozen=True)
 class Signal:
     """One query of an SLO. `key` is unique within the SLO (`total`, `mode:payment-timeout:bad`)."""
@@ -35,7 +38,14 @@ class Signal:
     unit: Unit | None = None  # counters only: how to turn a sample into a count
     mode: str | None = None
 
+    @property
+    def counts_events(self) -> bool:
+        """Counter signals: their windowed rate()/increase() count differences of samples."""
+        return self.role in _COUNTED
+
     def render(self, window_seconds: int) -> str:
+        if self.counts_events:
+            return counts.rewrite(self.template, window_seconds).query
         return promql.render(self.template, window_seconds)
 
 

@@ -1,0 +1,173 @@
+"""Counter counts as differences of successive samples, whatever the scrape interval.
+
+`rate(S[1m])` at a slice end needs two samples inside the minute and extrapolates from them:
+with 60 s scrapes it has none to work with, with 30 s scrapes it guesses. Faultline instead
+counts, per series, the last sample at or before the slice end minus the last sample at or before
+the slice start (looking back up to `LOOKBACK` over scrape gaps), and after a counter reset the
+value since the reset. Summed over slices these counts telescope: any window adds up to the
+counter's increase between the samples at its edges, none counted twice and none lost at a slice
+boundary. It is VictoriaMetrics' `increase` without extrapolation, written in plain PromQL.
+
+A slice without a sample of its own gives no series (no data), not zero: whether nothing
+happened or nothing was scraped cannot be told apart there, and the count is not lost because
+the next sampled slice takes it.
+
+The rewrite is textual, guided by the parser: `rate(SEL[{{window}}])` and
+`increase(SEL[{{window}}])` are replaced in the user's text (the parser's printer does not
+round-trip every string escape), then the parser checks that every such call was found and that
+the result is valid PromQL; otherwise the query is left as written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import promql_parser
+
+from app.slo.durations import format_duration
+from app.slo.promql import nodes
+from app.slo.spec import WINDOW_PLACEHOLDER
+
+LOOKBACK = "1h"  # how far back the previous sample is looked for, across scrape gaps
+REWRITTEN = frozenset({"rate", "increase"})
+# A window no one writes, to tell `{{window}}` calls apart from fixed ranges in the parsed query.
+_SENTINEL_SECONDS = 400 * 86400 + 17
+_WINDOW = re.compile(r"\[\s*" + re.escape(WINDOW_PLACEHOLDER) + r"\s*\]")
+_NAME_CHARS = re.compile(r"[A-Za-z0-9_:]")
+
+
+@dataclass(frozen=True)
+class Rewritten:
+    query: str  # ready for Prometheus, every `{{window}}` rendered
+    calls: int  # how many rate()/increase() calls count differences of samples
+
+
+def sample_increase(selector: str, window_seconds: int) -> str:
+    """Per series: the increase between the last samples at or before `t - W` and `t`.
+
+    Counter resets inside the slice are found as Prometheus finds them (a sample below the one
+    before it): the count is then the rise up to the highest sample before the reset plus the
+    value since it. Empty for a series without a sample in `(t - W, t]` or without one before.
+    """
+    inside = f"[{window_seconds * 1000 - 1}ms]"  # (t - W, t] in Prometheus 2.x and 3.x alike
+    fresh = f"last_over_time({selector}{inside})"
+    highest = f"max_over_time({selector}{inside})"
+    previous = f"last_over_time({selector}[{LOOKBACK}] offset {format_duration(window_seconds)})"
+    reset = f"({fresh} < {previous} or resets({selector}{inside}) > 0)"
+    steady = f"(({fresh} - {previous}) unless {reset})"
+    return f"({steady} or ({fresh} + clamp_min({highest} - {previous}, 0)))"
+
+
+def rewrite(template: str, window_seconds: int) -> Rewritten:
+    """The template with its windowed rate()/increase() counting sample differences."""
+    pieces: list[str] = []
+    position = 0
+    calls = 0
+    for found in _WINDOW.finditer(template):
+        call = _enclosing_call(template, found.start(), found.end())
+        if call is None:
+            continue
+        name, call_start, selector, call_end = call
+        counted = sample_increase(selector, window_seconds)
+        replacement = f"({counted} / {window_seconds})" if name == "rate" else counted
+        pieces += [template[position:call_start], replacement]
+        position = call_end
+        calls += 1
+    rendered = "".join(pieces) + template[position:]
+    rendered = rendered.replace(WINDOW_PLACEHOLDER, format_duration(window_seconds))
+    plain = template.replace(WINDOW_PLACEHOLDER, format_duration(window_seconds))
+    if calls == 0 or calls != _windowed_calls(template) or not _parses(rendered):
+        return Rewritten(plain, 0)
+    return Rewritten(rendered, calls)
+
+
+def _enclosing_call(text: str, bracket: int, end: int) -> tuple[str, int, str, int] | None:
+    """(function, start, selector, end) when `[{{window}}]` at `bracket` is the whole argument
+    of a rate()/increase() call with no offset or `@`; None otherwise."""
+    selector_end = _skip_space_back(text, bracket)
+    selector_start = _selector_start(text, selector_end)
+    if selector_start is None:
+        return None
+    paren = _skip_space_back(text, selector_start) - 1
+    if paren < 0 or text[paren] != "(":
+        return None
+    name_end = _skip_space_back(text, paren)
+    name_start = name_end
+    while name_start > 0 and _NAME_CHARS.match(text[name_start - 1]):
+        name_start -= 1
+    name = text[name_start:name_end]
+    close = end
+    while close < len(text) and text[close].isspace():
+        close += 1
+    if name not in REWRITTEN or close >= len(text) or text[close] != ")":
+        return None
+    return name, name_start, text[selector_start:selector_end].strip(), close + 1
+
+
+def _skip_space_back(text: str, index: int) -> int:
+    while index > 0 and text[index - 1].isspace():
+        index -= 1
+    return index
+
+
+def _selector_start(text: str, end: int) -> int | None:
+    """Start of the vector selector ending at `end`: `name`, `{...}` or `name{...}`."""
+    start = end
+    if start > 0 and text[start - 1] == "}":
+        start = _matching_brace(text, start - 1)
+        if start is None:
+            return None
+    while start > 0 and _NAME_CHARS.match(text[start - 1]):
+        start -= 1
+    return start if start < end else None
+
+
+def _matching_brace(text: str, close: int) -> int | None:
+    """The `{` opening the label matchers that `}` at `close` ends, skipping quoted strings."""
+    opened: int | None = None
+    index = 0
+    quote: str | None = None
+    while index < close:
+        char = text[index]
+        if quote is not None:
+            if char == "\\" and quote != "`":
+                index += 1
+            elif char == quote:
+                quote = None
+        elif char in "\"'`":
+            quote = char
+        elif text.startswith(WINDOW_PLACEHOLDER, index):
+            index += len(WINDOW_PLACEHOLDER)
+            continue
+        elif char == "{":
+            opened = index
+        elif char == "}":
+            opened = None
+        index += 1
+    return opened if quote is None else None
+
+
+def _windowed_calls(template: str) -> int:
+    """How many rate()/increase() calls read a `{{window}}` range with no offset or `@`."""
+    expr = promql_parser.parse(template.replace(WINDOW_PLACEHOLDER, f"{_SENTINEL_SECONDS}s"))
+    count = 0
+    for node in nodes(expr):
+        if type(node).__name__ != "Call" or node.func.name not in REWRITTEN:
+            continue
+        argument = node.args[0] if node.args else None
+        if type(argument).__name__ != "MatrixSelector":
+            continue
+        selector = argument.vector_selector
+        plain = selector.offset is None and selector.at is None
+        if plain and argument.range.total_seconds() == _SENTINEL_SECONDS:
+            count += 1
+    return count
+
+
+def _parses(query: str) -> bool:
+    try:
+        promql_parser.parse(query)
+    except ValueError:
+        return False
+    return True
