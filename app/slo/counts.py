@@ -21,6 +21,7 @@ the result is valid PromQL; otherwise the query is left as written.
 from __future__ import annotations
 
 import re
+from typing import Any
 from dataclasses import dataclass
 
 import promql_parser
@@ -114,10 +115,11 @@ def _skip_space_back(text: str, index: int) -> int:
 def _selector_start(text: str, end: int) -> int | None:
     """Start of the vector selector ending at `end`: `name`, `{...}` or `name{...}`."""
     start = end
-    if start > 0 and text[start - 1] == "}":
-        start = _matching_brace(text, start - 1)
-        if start is None:
+    if end > 0 and text[end - 1] == "}":
+        brace = _matching_brace(text, end - 1)
+        if brace is None:
             return None
+        start = brace
     while start > 0 and _NAME_CHARS.match(text[start - 1]):
         start -= 1
     return start if start < end else None
@@ -155,7 +157,7 @@ def _windowed_calls(template: str) -> int:
     for node in nodes(expr):
         if type(node).__name__ != "Call" or node.func.name not in REWRITTEN:
             continue
-        argument = node.args[0] if node.args else None
+        argument: Any = node.args[0] if node.args else None
         if type(argument).__name__ != "MatrixSelector":
             continue
         selector = argument.vector_selector

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from array import array
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -13,12 +15,13 @@ from app.testbed.simulation import Simulation
 
 @dataclass(frozen=True)
 class Dataset:
-    """Samples at `scenario.start + i * interval` for i in `range(samples)`.
+    """Samples at `times[i]` for i in `range(samples)` (see `Scenario.sample_times`).
 
     `values[s][i]` is series `s` at sample `i`, gaps included (the model runs through a scrape
     gap; the sample is just not written). `present[target][i]` says whether it was scraped.
     `minute_events[s][k]` is the number of events series `s` counted in the slice ending at
-    `scenario.start + 60 * (k + 1)` (zero for gauges): the generator's own counts.
+    `scenario.start + 60 * (k + 1)` (zero for gauges): the generator's own counts, an interval's
+    events spread evenly over it (fractions when samples are not on the minute).
     """
 
     scenario: Scenario
@@ -26,6 +29,7 @@ class Dataset:
     values: tuple[array[float], ...]
     minute_events: tuple[array[float], ...]
     present: dict[str, bytearray]
+    times: array[float]
 
     @property
     def interval(self) -> int:
@@ -33,13 +37,14 @@ class Dataset:
 
     @property
     def samples(self) -> int:
-        return self.scenario.minutes * 60 // self.scenario.interval + 1
+        return len(self.times)
 
-    def sample_time(self, i: int) -> int:
-        return self.scenario.start + i * self.scenario.interval
+    def sample_time(self, i: int) -> float:
+        return self.times[i]
 
-    def sample_index(self, t: int) -> int:
-        return (t - self.scenario.start) // self.scenario.interval
+    def sample_index(self, t: float) -> int:
+        """The last sample at or before `t` (-1 when there is none)."""
+        return bisect_right(self.times, t) - 1
 
     def is_present(self, series: int, i: int) -> bool:
         return 0 <= i < self.samples and bool(self.present[self.catalog.series[series].target][i])
@@ -50,47 +55,55 @@ class Dataset:
     def events(self, series: int, slice_end: int) -> float:
         return self.minute_events[series][(slice_end - self.scenario.start) // 60 - 1]
 
-    def samples_of(self, series: int) -> Iterator[tuple[int, float]]:
+    def samples_of(self, series: int) -> Iterator[tuple[float, float]]:
         """(time, value) of every sample written for the series."""
         mask = self.present[self.catalog.series[series].target]
         values = self.values[series]
-        start, step = self.scenario.start, self.scenario.interval
         for i in range(self.samples):
             if mask[i]:
-                yield start + i * step, values[i]
+                yield self.times[i], values[i]
 
 
 def generate(scenario: Scenario, simulation: Simulation | None = None) -> Dataset:
     """Run the model over the scenario. Pass a `Simulation` to keep stepping it afterwards."""
     model = simulation or Simulation(scenario)
-    if model.time != scenario.start:
-        raise ValueError("the simulation must be at the scenario's start")
+    if model.time != scenario.first_sample:
+        raise ValueError("the simulation must be at the scenario's first sample")
     size = len(model.catalog)
-    values = tuple(array("d") for _ in range(size))
-    minute_events = tuple(array("d") for _ in range(size))
-    per_minute = 60 // scenario.interval
-    for s in range(size):
-        values[s].append(model.values[s])
-    pending = [0.0] * size
-    for step in range(1, scenario.minutes * per_minute + 1):
+    times = array("d", scenario.sample_times())
+    values = tuple(array("d", [model.values[s]]) for s in range(size))
+    minute_events = tuple(array("d", [0.0] * scenario.minutes) for _ in range(size))
+    for i in range(1, len(times)):
         model.step()
-        current, increments = model.values, model.increments
+        current = model.values
         for s in range(size):
             values[s].append(current[s])
-            pending[s] += increments[s]
-        if step % per_minute == 0:
-            for s in range(size):
-                minute_events[s].append(pending[s])
-            pending = [0.0] * size
-    samples = scenario.minutes * per_minute + 1
+        shares = _minute_shares(scenario, times[i - 1], times[i])
+        for s, amount in enumerate(model.increments):
+            if amount:
+                for k, share in shares:
+                    minute_events[s][k] += amount * share
     present = {
-        target: bytearray(
-            1 if scenario.present(target, scenario.start + i * scenario.interval) else 0
-            for i in range(samples)
-        )
+        target: bytearray(1 if scenario.present(target, t) else 0 for t in times)
         for target in TARGETS
     }
-    return Dataset(scenario, model.catalog, values, minute_events, present)
+    return Dataset(scenario, model.catalog, values, minute_events, present, times)
+
+
+def _minute_shares(scenario: Scenario, begin: float, end: float) -> list[tuple[int, float]]:
+    """(slice position, share) of the interval `(begin, end]` falling in each one-minute slice."""
+    length = end - begin
+    shares = []
+    k = max(0, math.ceil((begin - scenario.start) / 60) - 1)
+    while k < scenario.minutes:
+        low, high = scenario.start + 60 * k, scenario.start + 60 * (k + 1)
+        if low >= end:
+            break
+        overlap = min(high, end) - max(low, begin)
+        if overlap > 0:
+            shares.append((k, overlap / length))
+        k += 1
+    return shares
 
 
 @dataclass(frozen=True)

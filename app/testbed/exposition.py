@@ -9,6 +9,7 @@ prometheus_client's strict OpenMetrics parser as well as `promtool`.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
@@ -36,12 +37,8 @@ def write_openmetrics(
     dataset: Dataset, out: TextIO, start: int | None = None, end: int | None = None
 ) -> int:
     """Write the scraped samples with `start <= t < end` (all when None); returns their count."""
-    first = 0 if start is None else max(0, -((dataset.scenario.start - start) // dataset.interval))
-    stop = (
-        dataset.samples
-        if end is None
-        else min(dataset.samples, max(0, dataset.sample_index(end - 1) + 1))
-    )
+    first = 0 if start is None else bisect_left(dataset.times, start)
+    stop = dataset.samples if end is None else bisect_left(dataset.times, end)
     positions = range(first, stop)
     written = 0
     for family, kind, members in families(dataset.catalog):
@@ -73,7 +70,7 @@ def _sample_lines(dataset: Dataset, group: int | list[int], positions: range) ->
     mask = dataset.present[dataset.catalog.series[members[0]].target]
     for i in positions:
         if mask[i]:
-            stamp = dataset.sample_time(i)
+            stamp = format_value(dataset.sample_time(i))
             for prefix, values in zip(prefixes, columns, strict=True):
                 yield f"{prefix}{format_value(values[i])} {stamp}\n"
 

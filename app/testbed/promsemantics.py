@@ -9,6 +9,7 @@ not by calling Prometheus, so the truth stays independent of the system under te
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
 from app.testbed.dataset import Dataset
@@ -24,11 +25,8 @@ class Evaluator:
 
     def _span(self, t: int, seconds: int) -> range:
         """Sample positions with timestamps in the closed range [t - seconds, t]."""
-        data = self.dataset
-        start, step = data.scenario.start, data.interval
-        first = max(0, -((start - (t - seconds)) // step))  # ceil((t - seconds - start) / step)
-        last = min(data.samples - 1, (t - start) // step)
-        return range(first, last + 1)
+        times = self.dataset.times
+        return range(bisect_left(times, t - seconds), bisect_right(times, t))
 
     def instant(self, series: int, t: int) -> float | None:
         """The newest sample not older than the lookback, as an instant selector returns it."""
@@ -44,7 +42,7 @@ class Evaluator:
         positions = [i for i in self._span(t, seconds) if mask[i]]
         if len(positions) < 2:
             return None
-        start, step = self.dataset.scenario.start, self.dataset.interval
+        times = self.dataset.times
         first_value = values[positions[0]]
         increase = values[positions[-1]] - first_value
         previous = first_value
@@ -52,7 +50,7 @@ class Evaluator:
             if values[i] < previous:  # a counter reset: the counter restarted from zero
                 increase += previous
             previous = values[i]
-        first_time, last_time = start + positions[0] * step, start + positions[-1] * step
+        first_time, last_time = times[positions[0]], times[positions[-1]]
         to_start = float(first_time - (t - seconds))
         to_end = float(t - last_time)
         sampled = float(last_time - first_time)

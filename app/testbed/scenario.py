@@ -1,18 +1,22 @@
 """A scenario: when, how densely, which seed, how much traffic, and what goes wrong when.
 
 Time conventions (all epoch seconds):
-- samples are taken at `start, start + interval, …, end`;
+- samples are taken at `start + phase + i * interval` for every such time up to `end`, each
+  moved by up to ±`jitter` seconds (seeded), as Prometheus scrapes a target at some second of
+  its interval and not quite on time; the events of one interval happen evenly over it;
 - an injection with `start` and `minutes` is active for the sample at `t` and for the interval
   `(t - interval, t]` ending there whenever `start < t <= start + minutes * 60`, so a 20-minute
   injection from 10:00 touches exactly the 20 one-minute slices ending 10:01 … 10:20;
-- a counter reset at `at` happens right after the sample at `at` (that sample still shows the
-  old value; the next one counts from zero);
-- a scrape gap from `start` to `end` drops every sample strictly between the two, so the slices
-  ending `start + 60 … end` have no data ((end - start) / 60 of them).
+- a counter reset at `at` happens right after the last sample at or before `at` (that sample
+  still shows the old value; the next one counts from zero);
+- a scrape gap from `start` to `end` drops every sample strictly between the two; the slices
+  without a sample of their own have no data, and the events of the gap are seen by the first
+  sample after it.
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -190,7 +194,7 @@ class ScrapeGap:
     end: int
     targets: frozenset[str] | None = None
 
-    def covers(self, target: str, t: int) -> bool:
+    def covers(self, target: str, t: float) -> bool:
         return self.start < t < self.end and (self.targets is None or target in self.targets)
 
 
@@ -201,6 +205,8 @@ class Scenario:
     minutes: int
     interval: int = 60
     seed: int = 1
+    phase: int = 0  # seconds after `start` of the first sample
+    jitter: float = 0.0  # each sample moves by up to this many seconds, either way
     traffic: dict[str, float] = field(default_factory=dict)
     baseline_errors: float = 1.0
     injections: tuple[Injection, ...] = ()
@@ -211,11 +217,31 @@ class Scenario:
         validate(self)
 
     def __hash__(self) -> int:
-        return hash((self.name, self.start, self.minutes, self.interval, self.seed))
+        return hash(
+            (self.name, self.start, self.minutes, self.interval, self.seed, self.phase, self.jitter)
+        )
 
     @property
     def end(self) -> int:
         return self.start + self.minutes * 60
+
+    @property
+    def first_sample(self) -> int:
+        """When the model starts: the first sample's time before jitter."""
+        return self.start + self.phase
+
+    @property
+    def samples(self) -> int:
+        return (self.minutes * 60 - self.phase) // self.interval + 1
+
+    def sample_times(self) -> list[float]:
+        """Every sample's time (to the millisecond, as Prometheus stores it), jitter included."""
+        rng = random.Random(self.seed * 7919 + 1)  # noqa: S311 - not a secret; apart from the model
+        times = []
+        for i in range(self.samples):
+            moved = rng.uniform(-self.jitter, self.jitter) if self.jitter else 0.0
+            times.append(round(self.first_sample + i * self.interval + moved, 3))
+        return times
 
     @property
     def slice_ends(self) -> range:
@@ -225,7 +251,7 @@ class Scenario:
     def scale(self, service: str) -> float:
         return self.traffic.get(service, 1.0)
 
-    def present(self, target: str, t: int) -> bool:
+    def present(self, target: str, t: float) -> bool:
         """Whether `target` has a sample at `t` (that is, `t` is in no scrape gap of it)."""
         return not any(gap.covers(target, t) for gap in self.gaps)
 
@@ -236,8 +262,12 @@ def validate(scenario: Scenario) -> None:
         problems.append("start must be minute-aligned")
     if scenario.minutes < 1:
         problems.append("minutes must be at least 1")
-    if scenario.interval < 1 or 60 % scenario.interval:
-        problems.append("interval must divide 60 seconds")
+    if scenario.interval < 1 or (60 % scenario.interval and scenario.interval % 60):
+        problems.append("interval must divide 60 seconds or be whole minutes")
+    if not 0 <= scenario.phase < max(60, scenario.interval):
+        problems.append("phase must be within the first minute (or interval)")
+    if not 0 <= scenario.jitter < scenario.interval / 2:
+        problems.append("jitter must be below half the interval")
     problems += [f"unknown service {name!r}" for name in scenario.traffic if name not in SERVICES]
     for injection in scenario.injections:
         at = injection.at if isinstance(injection, FailedCheckouts) else injection.start
@@ -265,8 +295,8 @@ def _reset_problems(scenario: Scenario) -> list[str]:
     for reset in scenario.resets:
         if reset.target not in TARGETS:
             problems.append(f"unknown target {reset.target!r}")
-        if reset.at % scenario.interval or not scenario.start <= reset.at < scenario.end:
-            problems.append(f"{reset} must be a sample time inside the scenario")
+        if reset.at % 60 or not scenario.first_sample <= reset.at < scenario.end:
+            problems.append(f"{reset} must be on a minute inside the scenario")
         # Prometheus only sees a reset between two samples it has; inside a gap it would miss it.
         near_gap = any(
             gap.start <= reset.at <= gap.end

@@ -118,14 +118,15 @@ def slow_burn(
         "page threshold but enough for the 3d/6h ticket. The checkout process restarts at "
         f"{', '.join(clock(r.at) for r in resets[:2])} and catalog at {clock(resets[2].at)} "
         "(counters drop to 0 right after a scrape). Prometheus misses every scrape from "
-        f"{clock(gap.start)} to {clock(gap.end)}: 15 slices of every SLO have no data."
+        f"{clock(gap.start)} to {clock(gap.end)}: 14 slices of every SLO have no data, and the "
+        "first slice after the gap counts its events."
     )
     facts = {
         "burn_start": burn_start,
         "burn_end": burn_end,
         "gap_start": gap.start,
         "gap_end": gap.end,
-        "no_data_slices": 15,
+        "no_data_slices": 14,
     }
     return NamedScenario(scenario, story, facts)
 

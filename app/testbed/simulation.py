@@ -41,7 +41,7 @@ class Simulation:
         self.scenario = scenario
         self.catalog = catalog or build_catalog()
         self.interval = scenario.interval
-        self.time = scenario.start
+        self.time = scenario.first_sample
         self.rng = random.Random(scenario.seed)  # noqa: S311 - a seeded simulation, not secrets
         size = len(self.catalog)
         self.values: list[float] = [0.0] * size
@@ -51,9 +51,12 @@ class Simulation:
             target: [i for i in self.catalog.of_target(target) if self.catalog.series[i].is_counter]
             for target in TARGETS
         }
+        # A reset happens right after the last sample at or before its time.
         self._resets: dict[int, list[str]] = defaultdict(list)
         for reset in scenario.resets:
-            self._resets[reset.at].append(reset.target)
+            first = scenario.first_sample
+            at = first + (reset.at - first) // self.interval * self.interval
+            self._resets[at].append(reset.target)
         self._queue_backlog = 0.0
         self._queue_drain = 3.0
         self._cache_stall = 0.0
@@ -102,7 +105,11 @@ class Simulation:
         return [
             injection
             for injection in self.scenario.injections
-            if (injection.active(t) if isinstance(injection, Window) else injection.at == t)
+            if (
+                injection.active(t)
+                if isinstance(injection, Window)
+                else t - self.interval < injection.at <= t
+            )
         ]
 
     def _set(self, key: str, value: float) -> None:

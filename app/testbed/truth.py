@@ -10,14 +10,18 @@ conditions are evaluated with Prometheus' semantics over the generated samples
 - timeslice SLOs (threshold SLIs): a slice is bad when the condition fails at its end; a bad
   slice is split equally among modes whose `when` held, else unattributed.
 
-A slice ending at `t` has data when every series the SLI reads has samples at `t - 60` and `t`;
-otherwise it is no-data: total and bad are 0 and nothing is attributed.
+A slice ending at `t` has data when every counter the SLI reads has a sample in `(t - 60, t]`
+and one before it (at most an hour before); otherwise it is no-data: total and bad are 0 and
+nothing is attributed, and its events are counted in the next slice that has data, as the first
+sample after a scrape gap shows them. A threshold slice has data when its gauges have a sample
+in `(t - 60, t]`.
 """
 
 from __future__ import annotations
 
 import math
 from array import array
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -27,6 +31,7 @@ from app.testbed.shipped import SHIPPED_SLOS, Match, SLOTruthSpec
 from app.testbed.window import SliceTruth, WindowTruth, attribute, attribute_slice
 
 NAN = math.nan
+PREVIOUS_LOOKBACK = 3600  # how far back the engine looks for a counter's previous sample
 
 
 @dataclass(frozen=True)
@@ -129,15 +134,14 @@ def _targets(dataset: Dataset, matches: Sequence[Match | None]) -> set[str]:
     return {catalog.series[i].target for m in matches if m is not None for i in m.series(catalog)}
 
 
-def observability(dataset: Dataset) -> dict[str, bytearray]:
-    """Per target and slice: whether samples at both `t - 60` and `t` were scraped."""
-    per_minute = 60 // dataset.interval
+def observability(dataset: Dataset, lookback: int = PREVIOUS_LOOKBACK) -> dict[str, bytearray]:
+    """Per target and slice: a sample in `(t - 60, t]` and one at most `lookback` before it."""
     return {
         target: bytearray(
-            mask[k * per_minute] and mask[(k + 1) * per_minute]
-            for k in range(dataset.scenario.minutes)
+            _sampled(times, end - 60, end) and _sampled(times, end - 60 - lookback - 1, end - 60)
+            for end in dataset.scenario.slice_ends
         )
-        for target, mask in dataset.present.items()
+        for target, times in _present_times(dataset).items()
     }
 
 
@@ -146,16 +150,36 @@ def gauge_observability(dataset: Dataset) -> dict[str, bytearray]:
 
     A threshold slice reads gauges: it is observable when they were sampled within the slice
     (Prometheus' five-minute lookback would otherwise show a stale value inside a gap). The
-    engine checks the same with `count_over_time(gauge[59s])`.
+    engine checks the same with `count_over_time(gauge[59999ms])`.
     """
-    per_minute = 60 // dataset.interval
     return {
-        target: bytearray(
-            any(mask[k * per_minute + 1 : (k + 1) * per_minute + 1])
-            for k in range(dataset.scenario.minutes)
-        )
+        target: bytearray(_sampled(times, end - 60, end) for end in dataset.scenario.slice_ends)
+        for target, times in _present_times(dataset).items()
+    }
+
+
+def _present_times(dataset: Dataset) -> dict[str, list[float]]:
+    return {
+        target: [t for t, kept in zip(dataset.times, mask, strict=True) if kept]
         for target, mask in dataset.present.items()
     }
+
+
+def _sampled(times: list[float], after: float, until: float) -> bool:
+    """Whether a sample time lies in `(after, until]`."""
+    return bisect_right(times, until) > bisect_right(times, after)
+
+
+def carried(column: Sequence[float], observable: Sequence[int]) -> list[float]:
+    """Events of slices without data moved to the next slice with data (lost at the end)."""
+    moved: list[float] = []
+    pending = 0.0
+    for events, seen in zip(column, observable, strict=True):
+        pending += events
+        moved.append(pending if seen else 0.0)
+        if seen:
+            pending = 0.0
+    return moved
 
 
 def _observable(observable: dict[str, bytearray], targets: set[str], k: int) -> bool:
@@ -163,7 +187,7 @@ def _observable(observable: dict[str, bytearray], targets: set[str], k: int) -> 
 
 
 def _column(dataset: Dataset, series: Sequence[int]) -> list[float]:
-    """Events per slice, summed over the series (exact: they are whole numbers)."""
+    """Events per slice, summed over the series."""
     columns = [dataset.minute_events[s] for s in series]
     if len(columns) == 1:
         return list(columns[0])
@@ -183,17 +207,25 @@ class _Inputs:
     mode_targets: dict[str, set[str]]
 
 
-def _resolve(dataset: Dataset, spec: SLOTruthSpec) -> _Inputs:
+def _resolve(dataset: Dataset, spec: SLOTruthSpec, observable: dict[str, bytearray]) -> _Inputs:
     catalog = dataset.catalog
     threshold_match = spec.threshold.selector if spec.threshold else None
     modes_with_bad = [m for m in spec.modes if m.bad is not None]
+    sli_targets = _targets(dataset, [spec.total, spec.bad, spec.good, threshold_match])
+
+    def column(match: Match, targets: set[str]) -> list[float]:
+        mask = [all(observable[t][k] for t in targets) for k in range(dataset.scenario.minutes)]
+        return carried(_column(dataset, match.series(catalog)), mask)
+
     return _Inputs(
-        sli_targets=_targets(dataset, [spec.total, spec.bad, spec.good, threshold_match]),
-        total=_column(dataset, spec.total.series(catalog)) if spec.total else [],
-        bad=_column(dataset, spec.bad.series(catalog)) if spec.bad else None,
-        good=_column(dataset, spec.good.series(catalog)) if spec.good else None,
+        sli_targets=sli_targets,
+        total=column(spec.total, sli_targets) if spec.total else [],
+        bad=column(spec.bad, sli_targets) if spec.bad else None,
+        good=column(spec.good, sli_targets) if spec.good else None,
         threshold_series=threshold_match.series(catalog) if threshold_match else [],
-        mode_bad={m.name: _column(dataset, m.bad.series(catalog)) for m in modes_with_bad if m.bad},
+        mode_bad={
+            m.name: column(m.bad, _targets(dataset, [m.bad])) for m in modes_with_bad if m.bad
+        },
         mode_targets={m.name: _targets(dataset, [m.bad]) for m in modes_with_bad},
     )
 
@@ -207,7 +239,7 @@ def compute_slo_truth(
     evaluator = evaluator or Evaluator(dataset)
     observable = observable or observability(dataset)
     gauges = gauge_observability(dataset)
-    inputs = _resolve(dataset, spec)
+    inputs = _resolve(dataset, spec, observable)
     ends = dataset.scenario.slice_ends
     modes = tuple(mode.name for mode in spec.modes)
     conditions = {m.name: m.when.bind(dataset.catalog) for m in spec.modes if m.when is not None}

@@ -156,7 +156,7 @@ def test_hidden_resets_are_reported() -> None:
         ({"interval": 7}, "divide 60"),
         ({"traffic": {"nope": 1.0}}, "unknown service"),
         ({"gaps": (ScrapeGap(TEST_START, TEST_START + 60),)}, "at least 2 minutes"),
-        ({"resets": (CounterReset(TEST_START + 30, "checkout"),)}, "sample time"),
+        ({"resets": (CounterReset(TEST_START + 30, "checkout"),)}, "on a minute"),
         ({"resets": (CounterReset(TEST_START + 600, "nope"),)}, "unknown target"),
         (
             {
@@ -181,7 +181,7 @@ def test_the_simulation_keeps_stepping_after_the_scenario_in_real_time() -> None
     assert simulation.advance_to(scenario.end + 59) == 0
     assert simulation.advance_to(scenario.end + 180) == 3
     assert simulation.time == scenario.end + 180
-    with pytest.raises(ValueError, match="start"):
+    with pytest.raises(ValueError, match="first sample"):
         generate(scenario, simulation)
 
 
