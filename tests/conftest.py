@@ -1,7 +1,8 @@
 """Shared fixtures: named scenarios built once per session, and real Prometheus servers over them.
 
 `testbed` generates each named scenario (and its TSDB, on first need) once per session.
-`prometheus_over("fast_burn")` starts `/usr/bin/prometheus` over a private hard-linked copy of
+`prometheus_over("fast_burn")` (or `prometheus_over("fast_burn", interval=60, phase=41,
+jitter=1)`, a field cell: scrapes every minute, 41 s after it, ±1 s) starts `/usr/bin/prometheus` over a private hard-linked copy of
 that TSDB and stops it after the test; it returns `.url`, `.scenario`, `.truth`, `.dataset` and
 `.server` (stop/start it to simulate an outage). Tests that use it are marked
 `@pytest.mark.prometheus`.
@@ -10,7 +11,7 @@ that TSDB and stops it after the test; it returns `.url`, `.scenario`, `.truth`,
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -62,20 +63,30 @@ class TestbedCache:
         self._built: dict[str, BuiltScenario] = {}
         self._tsdb: dict[str, Path] = {}
 
-    def get(self, name: str) -> BuiltScenario:
-        if name not in self._built:
+    def get(self, name: str, **sampling: float) -> BuiltScenario:
+        """The named scenario; `sampling` sets `interval`, `phase` and `jitter` (a field cell)."""
+        key = variant(name, **sampling)
+        if key not in self._built:
             named = NAMED_SCENARIOS[name](TEST_START, **TEST_SCENARIOS[name])
+            if sampling:
+                named = replace(named, scenario=replace(named.scenario, **sampling))
             dataset = generate(named.scenario)
-            self._built[name] = BuiltScenario(named, dataset, GroundTruth(dataset))
-        return self._built[name]
+            self._built[key] = BuiltScenario(named, dataset, GroundTruth(dataset))
+        return self._built[key]
 
-    def tsdb(self, name: str) -> Path:
-        if name not in self._tsdb:
-            built = self.get(name)
-            directory = self.root / f"tsdb-{name}"
+    def tsdb(self, name: str, **sampling: float) -> Path:
+        key = variant(name, **sampling)
+        if key not in self._tsdb:
+            built = self.get(name, **sampling)
+            directory = self.root / f"tsdb-{key}"
             build_tsdb(built.dataset, directory, work_dir=self.root)
-            self._tsdb[name] = directory
-        return self._tsdb[name]
+            self._tsdb[key] = directory
+        return self._tsdb[key]
+
+
+def variant(name: str, **sampling: float) -> str:
+    """A file-name-safe key of a scenario and its sampling (`fast_burn-interval60-phase41`)."""
+    return "-".join([name, *(f"{field}{value:g}" for field, value in sorted(sampling.items()))])
 
 
 @dataclass(frozen=True)
@@ -117,17 +128,18 @@ def testbed(tmp_path_factory: pytest.TempPathFactory) -> TestbedCache:
 @pytest.fixture
 def prometheus_over(
     testbed: TestbedCache, tmp_path: Path
-) -> Iterator[Callable[[str], RunningPrometheus]]:
+) -> Iterator[Callable[..., RunningPrometheus]]:
     """Factory: `prometheus_over(name)` serves the named scenario until the test ends."""
     servers: list[PrometheusServer] = []
 
-    def start(name: str) -> RunningPrometheus:
+    def start(name: str, **sampling: float) -> RunningPrometheus:
         require_prometheus()
-        data = link_tsdb(testbed.tsdb(name), tmp_path / f"data-{name}-{len(servers)}")
-        server = PrometheusServer(data, work_dir=tmp_path / f"prometheus-{name}-{len(servers)}")
+        key = variant(name, **sampling)
+        data = link_tsdb(testbed.tsdb(name, **sampling), tmp_path / f"data-{key}-{len(servers)}")
+        server = PrometheusServer(data, work_dir=tmp_path / f"prometheus-{key}-{len(servers)}")
         servers.append(server)
         server.start()
-        return RunningPrometheus(server.url, server, testbed.get(name))
+        return RunningPrometheus(server.url, server, testbed.get(name, **sampling))
 
     yield start
     for server in servers:

@@ -20,8 +20,10 @@ class Dataset:
     `values[s][i]` is series `s` at sample `i`, gaps included (the model runs through a scrape
     gap; the sample is just not written). `present[target][i]` says whether it was scraped.
     `minute_events[s][k]` is the number of events series `s` counted in the slice ending at
-    `scenario.start + 60 * (k + 1)` (zero for gauges): the generator's own counts, an interval's
-    events spread evenly over it (fractions when samples are not on the minute).
+    `scenario.start + 60 * (k + 1)` (zero for gauges): the generator's own counts, each
+    interval's events in the slice of the sample that ends the interval. Where in its interval
+    an event happened no sample can tell; counted at the sample that first shows it, a window's
+    true count is exact between the last samples at or before its edges.
     """
 
     scenario: Scenario
@@ -78,32 +80,15 @@ def generate(scenario: Scenario, simulation: Simulation | None = None) -> Datase
         current = model.values
         for s in range(size):
             values[s].append(current[s])
-        shares = _minute_shares(scenario, times[i - 1], times[i])
-        for s, amount in enumerate(model.increments):
-            if amount:
-                for k, share in shares:
-                    minute_events[s][k] += amount * share
+        k = math.ceil((times[i] - scenario.start) / 60) - 1
+        if 0 <= k < scenario.minutes:
+            for s, amount in enumerate(model.increments):
+                minute_events[s][k] += amount
     present = {
         target: bytearray(1 if scenario.present(target, t) else 0 for t in times)
         for target in TARGETS
     }
     return Dataset(scenario, model.catalog, values, minute_events, present, times)
-
-
-def _minute_shares(scenario: Scenario, begin: float, end: float) -> list[tuple[int, float]]:
-    """(slice position, share) of the interval `(begin, end]` falling in each one-minute slice."""
-    length = end - begin
-    shares = []
-    k = max(0, math.ceil((begin - scenario.start) / 60) - 1)
-    while k < scenario.minutes:
-        low, high = scenario.start + 60 * k, scenario.start + 60 * (k + 1)
-        if low >= end:
-            break
-        overlap = min(high, end) - max(low, begin)
-        if overlap > 0:
-            shares.append((k, overlap / length))
-        k += 1
-    return shares
 
 
 @dataclass(frozen=True)

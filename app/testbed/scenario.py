@@ -3,7 +3,8 @@
 Time conventions (all epoch seconds):
 - samples are taken at `start + phase + i * interval` for every such time up to `end`, each
   moved by up to ±`jitter` seconds (seeded), as Prometheus scrapes a target at some second of
-  its interval and not quite on time; the events of one interval happen evenly over it;
+  its interval and not quite on time; the events of an interval count in the slice of the
+  sample that ends it (where in the interval they happened no sample can tell);
 - an injection with `start` and `minutes` is active for the sample at `t` and for the interval
   `(t - interval, t]` ending there whenever `start < t <= start + minutes * 60`, so a 20-minute
   injection from 10:00 touches exactly the 20 one-minute slices ending 10:01 … 10:20;

@@ -32,6 +32,7 @@ from app.testbed.window import SliceTruth, WindowTruth, attribute, attribute_sli
 
 NAN = math.nan
 PREVIOUS_LOOKBACK = 3600  # how far back the engine looks for a counter's previous sample
+NO_PREVIOUS = 2  # observability: a slice with no sample before it
 
 
 @dataclass(frozen=True)
@@ -135,14 +136,19 @@ def _targets(dataset: Dataset, matches: Sequence[Match | None]) -> set[str]:
 
 
 def observability(dataset: Dataset, lookback: int = PREVIOUS_LOOKBACK) -> dict[str, bytearray]:
-    """Per target and slice: a sample in `(t - 60, t]` and one at most `lookback` before it."""
+    """Per target and slice: 1 with a sample in `(t - 60, t]` and one at most `lookback` before
+    it; 0 without a sample of its own (its events go to the next slice with data); `NO_PREVIOUS`
+    when nothing before it was sampled (the events its samples show are never counted)."""
     return {
-        target: bytearray(
-            _sampled(times, end - 60, end) and _sampled(times, end - 60 - lookback - 1, end - 60)
-            for end in dataset.scenario.slice_ends
-        )
+        target: bytearray(_observed(times, end, lookback) for end in dataset.scenario.slice_ends)
         for target, times in _present_times(dataset).items()
     }
+
+
+def _observed(times: list[float], end: int, lookback: int) -> int:
+    if not _sampled(times, end - 60 - lookback - 1, end - 60):
+        return NO_PREVIOUS
+    return 1 if _sampled(times, end - 60, end) else 0
 
 
 def gauge_observability(dataset: Dataset) -> dict[str, bytearray]:
@@ -171,19 +177,25 @@ def _sampled(times: list[float], after: float, until: float) -> bool:
 
 
 def carried(column: Sequence[float], observable: Sequence[int]) -> list[float]:
-    """Events of slices without data moved to the next slice with data (lost at the end)."""
+    """Events of slices without a sample moved to the next slice with data; events shown before
+    any earlier sample are dropped, as no difference of samples counts them."""
     moved: list[float] = []
     pending = 0.0
     for events, seen in zip(column, observable, strict=True):
-        pending += events
-        moved.append(pending if seen else 0.0)
+        pending = 0.0 if seen == NO_PREVIOUS else pending + events
+        moved.append(pending if seen == 1 else 0.0)
         if seen:
             pending = 0.0
     return moved
 
 
+def _combined(states: Sequence[int]) -> int:
+    """One slice over several targets: no previous sample anywhere wins, then no sample."""
+    return NO_PREVIOUS if NO_PREVIOUS in states else min(states, default=1)
+
+
 def _observable(observable: dict[str, bytearray], targets: set[str], k: int) -> bool:
-    return all(observable[target][k] for target in targets)
+    return all(observable[target][k] == 1 for target in targets)
 
 
 def _column(dataset: Dataset, series: Sequence[int]) -> list[float]:
@@ -213,8 +225,10 @@ def _resolve(dataset: Dataset, spec: SLOTruthSpec, observable: dict[str, bytearr
     modes_with_bad = [m for m in spec.modes if m.bad is not None]
     sli_targets = _targets(dataset, [spec.total, spec.bad, spec.good, threshold_match])
 
+    ends = dataset.scenario.slice_ends
+
     def column(match: Match, targets: set[str]) -> list[float]:
-        mask = [all(observable[t][k] for t in targets) for k in range(dataset.scenario.minutes)]
+        mask = [_combined([observable[t][k] for t in targets]) for k in range(len(ends))]
         return carried(_column(dataset, match.series(catalog)), mask)
 
     return _Inputs(

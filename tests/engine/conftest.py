@@ -74,12 +74,14 @@ def engines() -> Iterator[Callable[..., Engine]]:
 @pytest.fixture
 def evaluate(
     prometheus_over: Callable[[str], RunningPrometheus], database_url: str
-) -> Iterator[Callable[[str], Evaluated]]:
-    """`evaluate(name)`: Prometheus over the scenario, and a ledger of all shipped SLOs."""
+) -> Iterator[Callable[..., Evaluated]]:
+    """`evaluate(name)`: Prometheus over the scenario, and a ledger of all shipped SLOs.
+
+    `evaluate(name, interval=60, phase=41, jitter=1)` samples the scenario as in the field."""
     engines: list[Engine] = []
 
-    def run(name: str) -> Evaluated:
-        running = prometheus_over(name)
+    def run(name: str, **sampling: float) -> Evaluated:
+        running = prometheus_over(name, **sampling)
         end = running.scenario.end
         engine = make_engine(running.url, database_url, running.scenario.start, end)
         engines.append(engine)
