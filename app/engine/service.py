@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from app.engine.evaluate import evaluate_range
 from app.engine.exclusions import exclusion_marker, sync_declared
 from app.engine.reports import Freshness, build_slo_report
+from app.engine.sampling import learn_sampling, unknown
 from app.engine.ticks import TickResult
 from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.report import SLOReport
@@ -46,6 +47,7 @@ class EngineConfig:
     # How long a claim (the evaluator lease, a backfill job) holds without renewal: a process
     # that dies is replaced after at most this long.
     lease_seconds: float = 60.0
+    scrape_interval: int | None = None  # the source's, when known; else learned per SLO
 
     @property
     def freshness(self) -> Freshness:
@@ -67,6 +69,7 @@ class Engine:
         self.source = source
         self.config = config or EngineConfig()
         self.clock = clock
+        self._declared = definitions  # as loaded; `_definitions` runs them on effective slices
         self._definitions = definitions
         self._tick_lock = threading.Lock()
         self._slo_locks: dict[str, threading.Lock] = {}
@@ -93,6 +96,13 @@ class Engine:
     def sync(self) -> SyncResult:
         """Register the current definitions in the store (new, changed, removed SLOs) and make
         the stored budget corrections match the YAML declarations."""
+        self._definitions = learn_sampling(
+            self.source,
+            self._declared,
+            int(self.clock()),
+            self.config.scrape_interval,
+            known=self._definitions,
+        )
         with self.store.begin() as connection:
             result = registry.sync_definitions(
                 connection, self._definitions.slos, int(self.clock())
@@ -107,8 +117,21 @@ class Engine:
     def replace_definitions(self, definitions: DefinitionSet) -> SyncResult:
         """Swap in new definitions (after they validated) and register them."""
         with self._tick_lock:
-            self._definitions = definitions
+            self._declared = definitions
             return self.sync()
+
+    def _relearn(self) -> None:
+        """Learn the intervals still unknown; register again only if a slice changed."""
+        before = {slo.key: slo.spec.slice_seconds for slo in self._definitions.slos}
+        self._definitions = learn_sampling(
+            self.source,
+            self._declared,
+            int(self.clock()),
+            self.config.scrape_interval,
+            known=self._definitions,
+        )
+        if any(before.get(slo.key) != slo.spec.slice_seconds for slo in self._definitions.slos):
+            self.sync()
 
     def lock_for(self, key: str) -> threading.Lock:
         with self._locks_guard:
@@ -139,6 +162,8 @@ class Engine:
         """
         with self._tick_lock:
             wall = self.clock() if now is None else now
+            if unknown(self._definitions):
+                self._relearn()
             result = TickResult(started=time.monotonic())
             stored = self.stored_slos()
             definitions = [d for d in self._definitions.slos if d.key in stored]

@@ -137,6 +137,8 @@ class Settings(BaseSettings):
     # Prometheus refuses range queries over 11,000 points per series; stay well under it.
     prometheus_max_points: int = Field(default=10_000, ge=10, le=11_000)
     prometheus_concurrency: int = Field(default=4, ge=1, le=64)
+    # How often Prometheus scrapes the SLOs' series; learned per SLO from the data when unset.
+    prometheus_scrape_interval: Seconds | None = None
 
     database_url: str = "sqlite:///faultline.db"
 

@@ -77,6 +77,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         history_limit=settings.history_limit,
         concurrency=settings.prometheus_concurrency,
         lease_seconds=settings.lease_seconds,
+        scrape_interval=settings.prometheus_scrape_interval,
     )
 
 

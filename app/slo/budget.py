@@ -22,8 +22,10 @@ def error_ratio(totals: WindowTotals) -> float | None:
 
 
 def sli_value(totals: WindowTotals) -> float | None:
+    """Good fraction of the window; None without data, and None without events: a window in
+    which nothing was asked is not a perfect one (it spends nothing, see `error_ratio`)."""
     ratio = error_ratio(totals)
-    return None if ratio is None else 1.0 - ratio
+    return None if ratio is None or totals.total <= 0 else 1.0 - ratio
 
 
 def burn_rate(totals: WindowTotals, budget: float) -> float | None:

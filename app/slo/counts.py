@@ -21,8 +21,8 @@ the result is valid PromQL; otherwise the query is left as written.
 from __future__ import annotations
 
 import re
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 import promql_parser
 
@@ -81,6 +81,16 @@ def rewrite(template: str, window_seconds: int) -> Rewritten:
     if calls == 0 or calls != _windowed_calls(template) or not _parses(rendered):
         return Rewritten(plain, 0)
     return Rewritten(rendered, calls)
+
+
+def windowed_selectors(template: str) -> list[str]:
+    """The selectors of the template's windowed rate()/increase() calls, in order."""
+    found = []
+    for match in _WINDOW.finditer(template):
+        call = _enclosing_call(template, match.start(), match.end())
+        if call is not None:
+            found.append(call[2].replace(WINDOW_PLACEHOLDER, "1m"))
+    return list(dict.fromkeys(found))
 
 
 def _enclosing_call(text: str, bracket: int, end: int) -> tuple[str, int, str, int] | None:

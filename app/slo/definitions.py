@@ -7,11 +7,15 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from app.slo.alert_spec import AlertPolicy, BudgetPolicy, IncidentRule, Receiver, Route
 from app.slo.catalog import Catalog
 from app.slo.corrections import Correction, file_source
 from app.slo.spec import SLOSpec, slo_key
+
+if TYPE_CHECKING:
+    from app.slo.sampling import Sampling
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,9 @@ class SLODefinition:
     source: str = "<memory>"
     line: int = 1
     text: str = ""  # the SLO's YAML as written, for people to read; not part of any hash
+    # Set by the engine: the interval its series are sampled at and the slice that follows
+    # (`spec.slice_seconds` is then the effective slice; the YAML's is `configured_slice`).
+    sampling: Sampling | None = None
 
     @cached_property  # listed, filtered and looked up on every request: computed once
     def key(self) -> str:
@@ -42,11 +49,14 @@ class SLODefinition:
     @cached_property
     def content_hash(self) -> str:
         """Changes whenever anything in the definition changes."""
+        spec = self.spec.model_dump(mode="json", by_alias=True)
+        if spec.get("scrape_interval") is None:
+            spec.pop("scrape_interval", None)  # hashes stay what they were before the key existed
         payload = {
             "service": self.service,
             "owner": self.owner,
             "labels": self.labels,
-            "spec": self.spec.model_dump(mode="json", by_alias=True),
+            "spec": spec,
         }
         return _digest(payload)
 

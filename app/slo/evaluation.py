@@ -190,8 +190,10 @@ def _budget_units(spec: SLOSpec, events_total: float, events_bad: float) -> tupl
     """(total, bad) in budget units: events, or one slice judged against `slice_target`."""
     if spec.effective_budgeting is Budgeting.OCCURRENCES:
         return events_total, events_bad
+    if events_total <= 0:
+        return 0.0, 0.0  # no events to judge the slice by: it spends nothing and saves nothing
     target = (spec.slice_target or 100.0) / 100.0
-    good_ratio = 1.0 if events_total == 0 else 1.0 - events_bad / events_total
+    good_ratio = 1.0 - events_bad / events_total
     # A tiny tolerance so that exactly-on-target slices are good despite float rounding.
     return 1.0, 0.0 if good_ratio + 1e-12 >= target else 1.0
 

@@ -78,6 +78,17 @@ class IncidentOut(ReportModel):
     unattributed: UnattributedOut | None = None
 
 
+class SamplingOut(ReportModel):
+    """The slice the SLO is evaluated on and why: its series' sample interval and its origin
+    (`yaml`, `source`, `data` or `unknown`). `slice_seconds` exceeds the configured slice when
+    the series are sampled less often than the configured slice."""
+
+    slice_seconds: int
+    configured_slice_seconds: int
+    sample_interval_seconds: int | None
+    interval_origin: str
+
+
 class SLOReport(ReportModel):
     service: str
     slo: str
@@ -100,6 +111,7 @@ class SLOReport(ReportModel):
     unattributed: UnattributedOut
     policy: PolicyState
     incidents: list[IncidentOut]
+    sampling: SamplingOut | None = None
 
 
 class Report(ReportModel):
@@ -202,6 +214,19 @@ def build_report(source: ReportInput, budget_policy: BudgetPolicy) -> SLOReport:
         unattributed=_unattributed(totals, totals, budget),
         policy=policy_state(remaining, by_seconds, budget_policy),
         incidents=incidents,
+        sampling=_sampling(definition),
+    )
+
+
+def _sampling(definition: SLODefinition) -> SamplingOut | None:
+    sampling = definition.sampling
+    if sampling is None:
+        return None
+    return SamplingOut(
+        slice_seconds=sampling.effective_slice,
+        configured_slice_seconds=sampling.configured_slice,
+        sample_interval_seconds=sampling.interval,
+        interval_origin=sampling.origin.value,
     )
 
 

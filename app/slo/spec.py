@@ -245,6 +245,8 @@ class SLOSpec(Spec):
     budgeting: Budgeting | None = None
     slice_seconds: Annotated[DurationSeconds, Field(alias="slice")] = 60
     slice_target: Annotated[float, Field(gt=0, le=100)] | None = None
+    # How often the SLI's series are scraped; learned from the data when not given.
+    scrape_interval: DurationSeconds | None = None
     labels: dict[Annotated[str, Field(pattern=LABEL_NAME_PATTERN)], str] = Field(
         default_factory=dict
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from dash import html
 
-from app.slo.report import IncidentOut
+from app.slo.report import IncidentOut, SLOReport
 from app.web import components as ui
 from app.web import format as fmt
 from app.web.slo_data import SLOPageData
@@ -23,6 +23,30 @@ def _stat(label: str, content: Any, wide: bool = False) -> html.Div:
     )
 
 
+def _sli_text(report: SLOReport) -> str:
+    """A window with data but no events has no SLI: 'no events', not 100 %."""
+    if report.sli is None and report.events.total == 0 and report.status.value == "ok":
+        return "no events"
+    return fmt.ratio(report.sli)
+
+
+def _sampling_line(report: SLOReport) -> html.Span | None:
+    """One line: the slice the SLO is evaluated on, and the sample interval behind it."""
+    sampling = report.sampling
+    if sampling is None:
+        return None
+    interval = (
+        f"series sampled every {fmt.duration(sampling.sample_interval_seconds)}"
+        f" ({sampling.interval_origin})"
+        if sampling.sample_interval_seconds is not None
+        else "sample interval not known yet"
+    )
+    text = f"{fmt.duration(sampling.slice_seconds)} slices · {interval}"
+    if sampling.slice_seconds != sampling.configured_slice_seconds:
+        text += f" · configured {fmt.duration(sampling.configured_slice_seconds)}, too short for it"
+    return html.Span(text, className="muted", id="detail-sampling")
+
+
 def headline(data: SLOPageData) -> html.Section:
     """The report's figures, as `GET /api/v1/slos/{service}/{slo}?at=<range end>` answers."""
     report = data.report
@@ -33,7 +57,7 @@ def headline(data: SLOPageData) -> html.Section:
             "Consumed",
             ui.figure(budget.consumed, fmt.percent(budget.consumed), id="detail-consumed"),
         ),
-        _stat("SLI", ui.figure(report.sli, fmt.ratio(report.sli), id="detail-sli")),
+        _stat("SLI", ui.figure(report.sli, _sli_text(report), id="detail-sli")),
         _stat(
             "Exhausted in",
             html.Span(fmt.duration(budget.time_to_exhaustion_seconds), id="detail-exhaustion"),
@@ -76,6 +100,7 @@ def headline(data: SLOPageData) -> html.Section:
             html.Span(
                 f"evaluated through {fmt.moment(report.evaluated_through)}", className="muted"
             ),
+            _sampling_line(report),
         ],
         className="badges",
         id="detail-state",

@@ -1,0 +1,87 @@
+"""Learn each SLO's sample interval from the source and evaluate it on a slice that fits.
+
+One small query per distinct selector (SLOs reading the same series share it). An SLO whose
+interval cannot be learned yet (no series, the source down) keeps its configured slice and is
+asked about again at the next tick, until the answer is known.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from app.slo.definitions import DefinitionSet, SLODefinition
+from app.slo.sampling import (
+    LEARNING_SPAN,
+    IntervalOrigin,
+    interval_from_counts,
+    interval_query,
+    interval_selector,
+    sampling_for,
+    with_sampling,
+)
+from app.sources.errors import QueryError, SourceUnavailableError
+from app.sources.prometheus import PrometheusSource
+
+log = logging.getLogger(__name__)
+
+
+def learn_sampling(
+    source: PrometheusSource,
+    declared: DefinitionSet,
+    now: int,
+    source_interval: int | None = None,
+    known: DefinitionSet | None = None,
+) -> DefinitionSet:
+    """`declared` with every SLO on its effective slice. Intervals already learned in `known`
+    (the previous result) are kept, so only unknown ones cost a query."""
+    learned: dict[str, int | None] = {}
+    slos = []
+    for definition in declared.slos:
+        previous = known.get(definition.key) if known is not None else None
+        interval = _known_interval(previous, definition)
+        if interval is None and definition.spec.scrape_interval is None and not source_interval:
+            selector = interval_selector(definition)
+            if selector is not None:
+                if selector not in learned:
+                    learned[selector] = _ask(source, selector, now)
+                interval = learned[selector]
+        sampling = sampling_for(definition, interval, source_interval)
+        if sampling.coarsened and (previous is None or previous.sampling != sampling):
+            log.info(
+                "%s: series sampled every %ss; evaluated on %ss slices instead of %ss",
+                definition.key,
+                sampling.interval,
+                sampling.effective_slice,
+                sampling.configured_slice,
+            )
+        slos.append(with_sampling(definition, sampling))
+    return replace(declared, slos=tuple(slos))
+
+
+def unknown(definitions: DefinitionSet) -> bool:
+    """Whether some SLO's interval is still to be learned."""
+    return any(
+        slo.sampling is not None and slo.sampling.origin is IntervalOrigin.UNKNOWN
+        for slo in definitions.slos
+    )
+
+
+def _known_interval(previous: SLODefinition | None, definition: SLODefinition) -> int | None:
+    if previous is None or previous.sampling is None:
+        return None
+    if previous.sampling.origin is not IntervalOrigin.DATA:
+        return None
+    if interval_selector(previous) != interval_selector(definition):
+        return None
+    return previous.sampling.interval
+
+
+def _ask(source: PrometheusSource, selector: str, now: int) -> int | None:
+    """The interval of the densest series of `selector` over the last hours, or None."""
+    try:
+        answer = source.query_range(interval_query(selector), now - 2 * LEARNING_SPAN, now, 3600)
+    except (QueryError, SourceUnavailableError) as error:
+        log.warning("could not learn the sample interval of %s: %s", selector, error)
+        return None
+    return interval_from_counts(value for values in answer.values() for value in values)

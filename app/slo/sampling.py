@@ -1,0 +1,111 @@
+"""How often an SLO's series are sampled, and the slice length that follows from it.
+
+A slice must hold at least one new sample of its series, or it can only say "no data". When the
+series are scraped less often than the configured slice (Prometheus' default is once a minute; a
+`slice: 30s` SLO, or a 2-minute scrape with the default 1-minute slice), the SLO is evaluated on
+a coarser slice: the sample interval rounded up to a whole number of configured slices that is
+itself a valid slice length. The YAML stays as written; the slice used is shown next to it.
+
+The interval comes from `scrape_interval:` in the SLO, else from the source's setting, else from
+the data: the number of samples the densest series holds over an hour.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from app.slo import counts, promql
+from app.slo.definitions import SLODefinition
+from app.slo.queries import SignalRole, signals
+
+LEARNING_SPAN = 3600  # seconds of samples counted to learn an interval
+
+
+class IntervalOrigin(StrEnum):
+    YAML = "yaml"  # the SLO's `scrape_interval:`
+    SOURCE = "source"  # the source's configured scrape interval
+    DATA = "data"  # learned from the samples
+    UNKNOWN = "unknown"  # not learned (no series yet, or the source did not answer)
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """The configured slice, the interval found, and where it came from."""
+
+    configured_slice: int
+    interval: int | None
+    origin: IntervalOrigin
+
+    @property
+    def effective_slice(self) -> int:
+        return effective_slice(self.configured_slice, self.interval)
+
+    @property
+    def coarsened(self) -> bool:
+        return self.effective_slice != self.configured_slice
+
+
+def valid_slice(seconds: int) -> bool:
+    """Slices divide a minute or are whole minutes (as `slice:` in the spec)."""
+    return seconds > 0 and (60 % seconds == 0 or seconds % 60 == 0)
+
+
+def effective_slice(configured: int, interval: int | None) -> int:
+    """The smallest valid multiple of the configured slice that holds one sample interval."""
+    if interval is None or interval <= configured:
+        return configured
+    multiple = math.ceil(interval / configured)
+    while not valid_slice(multiple * configured):
+        multiple += 1
+    return multiple * configured
+
+
+def interval_selector(definition: SLODefinition) -> str | None:
+    """One selector whose samples stand for the SLI's: the first counter it counts, else the
+    first gauge of its threshold query."""
+    for signal in signals(definition.spec):
+        if signal.role in (SignalRole.TOTAL, SignalRole.GOOD, SignalRole.BAD):
+            found = counts.windowed_selectors(signal.template)
+            if found:
+                return found[0]
+        if signal.role is SignalRole.THRESHOLD:
+            found = promql.instant_selectors(signal.template)
+            if found:
+                return found[0]
+    return None
+
+
+def interval_query(selector: str) -> str:
+    """Samples per series over the learning span, for the densest series."""
+    return f"max(count_over_time({selector}[{LEARNING_SPAN}s]))"
+
+
+def interval_from_counts(sample_counts: Iterable[float]) -> int | None:
+    """The sample interval from the largest count of samples in `LEARNING_SPAN` (None if < 2)."""
+    densest = max((c for c in sample_counts if math.isfinite(c)), default=0.0)
+    if densest < 2:
+        return None
+    return max(1, round(LEARNING_SPAN / densest))
+
+
+def sampling_for(
+    definition: SLODefinition, learned: int | None, source_interval: int | None
+) -> Sampling:
+    """The SLO's sampling: its own `scrape_interval:`, else the source's, else `learned`."""
+    spec = definition.spec
+    configured = definition.sampling.configured_slice if definition.sampling else spec.slice_seconds
+    if spec.scrape_interval is not None:
+        return Sampling(configured, spec.scrape_interval, IntervalOrigin.YAML)
+    if source_interval is not None:
+        return Sampling(configured, source_interval, IntervalOrigin.SOURCE)
+    origin = IntervalOrigin.DATA if learned is not None else IntervalOrigin.UNKNOWN
+    return Sampling(configured, learned, origin)
+
+
+def with_sampling(definition: SLODefinition, sampling: Sampling) -> SLODefinition:
+    """The definition evaluated on the effective slice, with its sampling attached."""
+    spec = definition.spec.model_copy(update={"slice_seconds": sampling.effective_slice})
+    return replace(definition, spec=spec, sampling=sampling)
