@@ -60,8 +60,13 @@ def sample_increase(selector: str, window_seconds: int) -> str:
     return f"({steady} or ({fresh} + clamp_min({highest} - {previous}, 0)))"
 
 
-def rewrite(template: str, window_seconds: int) -> Rewritten:
-    """The template with its windowed rate()/increase() counting sample differences."""
+def rewrite(template: str, window_seconds: int, *, per_second: bool = True) -> Rewritten:
+    """The template with its windowed rate()/increase() counting sample differences.
+
+    A rewritten `rate()` is the count divided by the window (`per_second`), or the count itself
+    when the caller takes the whole query as a count (a query in per-second units whose every
+    rate() is rewritten: multiplying back by the window would only add rounding).
+    """
     pieces: list[str] = []
     position = 0
     calls = 0
@@ -71,7 +76,8 @@ def rewrite(template: str, window_seconds: int) -> Rewritten:
             continue
         name, call_start, selector, call_end = call
         counted = sample_increase(selector, window_seconds)
-        replacement = f"({counted} / {window_seconds})" if name == "rate" else counted
+        divided = name == "rate" and per_second
+        replacement = f"({counted} / {window_seconds})" if divided else counted
         pieces += [template[position:call_start], replacement]
         position = call_end
         calls += 1

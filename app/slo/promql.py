@@ -44,7 +44,8 @@ def nodes(expr: Any) -> Iterator[Any]:
         yield from nodes(argument)
 
 
-def _function_names(query: str) -> set[str]:
+def function_names(query: str) -> set[str]:
+    """Every function a query calls (its `{{window}}` rendered as 1m)."""
     expr = promql_parser.parse(render(query, 60))
     return {node.func.name for node in nodes(expr) if type(node).__name__ == "Call"}
 
@@ -55,7 +56,7 @@ def detect_unit(query: str) -> Literal["rate", "count"] | None:
     `rate()`/`irate()` return per-second values (Sloth style) that Faultline multiplies by the
     window; `increase()` returns counts already. A query mixing both is ambiguous.
     """
-    names = _function_names(query)
+    names = function_names(query)
     rates, counts = bool(names & RATE_FUNCTIONS), bool(names & COUNT_FUNCTIONS)
     if rates and not counts:
         return "rate"

@@ -35,8 +35,9 @@ class Signal:
     key: str
     role: SignalRole
     template: str
-    unit: Unit | None = None  # counters only: how to turn a sample into a count
-    mode: str | None = None
+    unit: Unit | None = None  # counters only: how to turn what the rendered query returns
+    mode: str | None = None  # into a count
+    template_unit: Unit | None = None  # what the query as written returns
 
     @property
     def counts_events(self) -> bool:
@@ -45,7 +46,8 @@ class Signal:
 
     def render(self, window_seconds: int) -> str:
         if self.counts_events:
-            return counts.rewrite(self.template, window_seconds).query
+            per_second = self.unit != "count" or self.template_unit != "rate"
+            return counts.rewrite(self.template, window_seconds, per_second=per_second).query
         return promql.render(self.template, window_seconds)
 
 
@@ -55,6 +57,19 @@ def query_unit(spec: SLOSpec, query: str) -> Unit | None:
     if events is not None and events.unit != "auto":
         return events.unit
     return promql.detect_unit(query)
+
+
+def counter_signal(
+    key: str, role: SignalRole, template: str, unit: Unit | None, mode: str | None = None
+) -> Signal:
+    """A counter signal. A per-second query whose every rate() counts sample differences
+    returns counts once rendered (see `counts.rewrite`); its unit says so."""
+    rendered_unit = unit
+    if unit == "rate":
+        rewritten = counts.rewrite(template, 60, per_second=False)
+        if rewritten.calls and not promql.function_names(rewritten.query) & promql.RATE_FUNCTIONS:
+            rendered_unit = "count"
+    return Signal(key, role, template, rendered_unit, mode, template_unit=unit)
 
 
 def signals(spec: SLOSpec) -> tuple[Signal, ...]:
@@ -68,13 +83,13 @@ def signals(spec: SLOSpec) -> tuple[Signal, ...]:
             (SignalRole.GOOD, sli.events.good),
         ):
             if query is not None:
-                found.append(Signal(role.value, role, query, query_unit(spec, query)))
+                found.append(counter_signal(role.value, role, query, query_unit(spec, query)))
     elif sli is not None and sli.latency is not None:
         total, good = promql.latency_queries(
             sli.latency.histogram, sli.latency.selector, sli.latency.le
         )
-        found.append(Signal("total", SignalRole.TOTAL, total, "rate"))
-        found.append(Signal("good", SignalRole.GOOD, good, "rate"))
+        found.append(counter_signal("total", SignalRole.TOTAL, total, "rate"))
+        found.append(counter_signal("good", SignalRole.GOOD, good, "rate"))
     elif sli is not None and sli.threshold is not None:
         found.append(Signal("threshold", SignalRole.THRESHOLD, sli.threshold.query))
         freshness = promql.freshness_query(sli.threshold.query, spec.slice_seconds)
@@ -83,7 +98,7 @@ def signals(spec: SLOSpec) -> tuple[Signal, ...]:
     for mode in spec.failure_modes:
         if mode.bad is not None:
             found.append(
-                Signal(
+                counter_signal(
                     f"mode:{mode.name}:bad",
                     SignalRole.MODE_BAD,
                     mode.bad,

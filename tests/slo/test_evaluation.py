@@ -30,14 +30,15 @@ def spec(**changes: object) -> SLOSpec:
     return SLOSpec.model_validate({**EVENTS, **changes})
 
 
-def test_rates_become_counts_and_attribution_follows_the_rules() -> None:
+def test_windowed_rates_are_answered_in_counts_and_attribution_follows_the_rules() -> None:
+    # `rate(x[{{window}}])` is rendered as the count of the slice (app.slo.counts).
     record = evaluate_slice(
         spec(),
         600,
         {
-            "total": [10.0],  # 10/s over a 60 s slice: 600 requests
-            "bad": [0.1],  # 6 bad
-            "mode:timeout:bad": [0.05],  # 3 of them timeouts
+            "total": [600.0],  # 600 requests in the slice
+            "bad": [6.0],  # 6 bad
+            "mode:timeout:bad": [3.0],  # 3 of them timeouts
             "mode:backlog:when": [412.0],  # the backlog condition returned a series: it held
         },
     )
@@ -47,6 +48,14 @@ def test_rates_become_counts_and_attribution_follows_the_rules() -> None:
     assert record.modes["backlog"].credited == pytest.approx(3)
     assert record.modes["backlog"].held is True
     assert record.unattributed == pytest.approx(0)
+
+
+def test_per_second_queries_that_stay_rates_are_multiplied_by_the_slice() -> None:
+    irate = {"total": "sum(irate(req_total[{{window}}]))", "bad": "sum(irate(e_total[5m]))"}
+    record = evaluate_slice(
+        spec(sli={"events": irate}, failure_modes=[]), 600, {"total": [10.0], "bad": [0.1]}
+    )
+    assert (record.total, record.bad) == pytest.approx((600, 6))
 
 
 def test_no_total_series_is_no_data_and_spends_nothing() -> None:
@@ -83,7 +92,9 @@ def test_counts_too_large_to_add_up_are_no_data() -> None:
     huge = {"total": [1e308, 1e308, 1e308], "bad": [0.0]}  # fsum overflows
     record = evaluate_slice(spec(), 600, huge)
     assert record.no_data == NoData(NoDataReason.OVERFLOW, "total")
-    record = evaluate_slice(spec(), 600, {"total": [1e307], "bad": [0.0]})  # ×60 s: too large
+    per_second = {"total": "sum(irate(req_total[{{window}}]))", "bad": "sum(irate(e[5m]))"}
+    rates = spec(sli={"events": per_second}, failure_modes=[])
+    record = evaluate_slice(rates, 600, {"total": [1e307], "bad": [0.0]})  # ×60 s: too large
     assert record.no_data == NoData(NoDataReason.OVERFLOW, "total")
 
 
@@ -92,13 +103,13 @@ def test_no_data_says_why() -> None:
 
 
 def test_no_bad_series_with_traffic_means_zero_bad() -> None:
-    record = evaluate_slice(spec(), 600, {"total": [2.0]})
+    record = evaluate_slice(spec(), 600, {"total": [120.0]})
     assert (record.status, record.total, record.bad) == (SliceStatus.OK, 120, 0)
     assert record.modes["backlog"].held is False
 
 
 def test_bad_is_clamped_to_total() -> None:
-    record = evaluate_slice(spec(), 600, {"total": [1.0], "bad": [2.0]})
+    record = evaluate_slice(spec(), 600, {"total": [60.0], "bad": [120.0]})
     assert record.bad == record.total == 60
 
 
@@ -122,7 +133,7 @@ def test_without_own_bad_the_modes_count_bad_capped_at_total() -> None:
     record = evaluate_slice(
         spec(sli={"events": events}, failure_modes=modes),
         600,
-        {"total": [1.0], "mode:a:bad": [0.75], "mode:b:bad": [0.75]},
+        {"total": [60.0], "mode:a:bad": [45.0], "mode:b:bad": [45.0]},
     )
     assert (record.total, record.bad) == (60, 60)  # min(total, 45 + 45)
     assert record.modes["a"].credited == pytest.approx(30)
@@ -152,8 +163,10 @@ def test_threshold_slices_are_judged_at_their_end() -> None:
 
 def test_timeslices_of_events_use_the_slice_target() -> None:
     sliced = spec(budgeting="timeslices", slice_target=99)
-    ok = evaluate_slice(sliced, 600, {"total": [10.0], "bad": [0.1]})  # 99.0% good
-    not_ok = evaluate_slice(sliced, 660, {"total": [10.0], "bad": [0.2], "mode:timeout:bad": [0.1]})
+    ok = evaluate_slice(sliced, 600, {"total": [600.0], "bad": [6.0]})  # 99.0% good
+    not_ok = evaluate_slice(
+        sliced, 660, {"total": [600.0], "bad": [12.0], "mode:timeout:bad": [6.0]}
+    )
     assert (ok.total, ok.bad) == (1, 0)
     assert (not_ok.total, not_ok.bad) == (1, 1)
     assert not_ok.events_total == pytest.approx(600)
