@@ -105,6 +105,24 @@ def test_every_figure_matches_the_truth_at_field_scrape_intervals(
     assert not failures, "\n".join(failures)
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_two_minute_scrapes_are_evaluated_on_two_minute_slices_and_say_so(
+    evaluate: Callable[..., Evaluated],
+) -> None:
+    evaluated = evaluate("queue_age", interval=120, phase=41, jitter=1.0)
+    failures = figure_mismatches(evaluated)
+    assert not failures, "\n".join(failures)
+    for key in evaluated.running.truth.keys:
+        sampling = evaluated.engine.report(key, evaluated.end).sampling
+        assert sampling is not None, key
+        assert sampling.model_dump() == {
+            "slice_seconds": 120,
+            "configured_slice_seconds": 60,
+            "sample_interval_seconds": 120,
+            "interval_origin": "data",
+        }, key
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_field_cell_on_postgresql(evaluate: Callable[..., Evaluated]) -> None:
     failures = figure_mismatches(evaluate("slow_burn", interval=60, phase=41, jitter=1.0))
