@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, delete, or_, select, update
 
 from app.slo.definitions import SLODefinition
+from app.slo.sampling import IntervalOrigin, Sampling
 from app.slo.spec import SLOSpec
 from app.store.ledger import delete_history
 from app.store.locks import lock_registry
@@ -74,9 +75,27 @@ def definition_json(definition: SLODefinition) -> str:
             "line": definition.line,
             "text": definition.text,
             "spec": definition.spec.model_dump(mode="json", by_alias=True, exclude_none=True),
+            "sampling": _sampling_json(definition.sampling),
         },
         sort_keys=True,
     )
+
+
+def _sampling_json(sampling: Sampling | None) -> dict[str, object] | None:
+    if sampling is None:
+        return None
+    return {
+        "configured_slice": sampling.configured_slice,
+        "interval": sampling.interval,
+        "origin": sampling.origin.value,
+    }
+
+
+def _sampling_of(data: dict[str, Any] | None) -> Sampling | None:
+    if not data:
+        return None
+    origin = IntervalOrigin(data["origin"])
+    return Sampling(int(data["configured_slice"]), data.get("interval"), origin)
 
 
 def sync_definitions(
@@ -202,6 +221,7 @@ def definition_of(stored: StoredSLO) -> SLODefinition:
         source=data.get("source", "<store>"),
         line=data.get("line", 1),
         text=data.get("text", ""),
+        sampling=_sampling_of(data.get("sampling")),
     )
 
 

@@ -18,6 +18,7 @@ import pytest
 
 from app.slo.report import SLOReport
 from app.slo.windows import STANDARD_WINDOWS
+from app.store.registry import definition_of
 from app.testbed.window import WindowTruth
 from tests.engine.conftest import Evaluated
 
@@ -121,6 +122,12 @@ def test_two_minute_scrapes_are_evaluated_on_two_minute_slices_and_say_so(
             "sample_interval_seconds": 120,
             "interval_origin": "data",
         }, key
+    # `faultline report` reads the stored definitions: they keep the sampling too.
+    stored = evaluated.engine.stored_slos()
+    assert all(
+        definition_of(stored[key]).sampling == evaluated.engine.definitions.get(key).sampling  # type: ignore[union-attr]
+        for key in evaluated.running.truth.keys
+    )
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
