@@ -8,6 +8,7 @@ from app.slo.budget import (
     budget_consumed,
     burn_rate,
     error_ratio,
+    sli_value,
     slice_contributions,
     time_to_exhaustion,
 )
@@ -85,3 +86,14 @@ def test_time_to_exhaustion() -> None:
     assert time_to_exhaustion(0.5, 2.0, thirty_days) == pytest.approx(thirty_days / 4)
     assert time_to_exhaustion(0.5, 0.0, thirty_days) is None
     assert time_to_exhaustion(-0.1, 3.0, thirty_days) == 0.0
+
+
+def test_zero_traffic_spends_nothing_and_is_not_a_perfect_sli() -> None:
+    quiet = WindowTotals.of([SliceRecord(t=60, status=SliceStatus.OK, total=0.0, bad=0.0)])
+    assert quiet.has_data
+    assert burn_rate(quiet, 0.001) == 0.0
+    assert budget_consumed(quiet, 0.001) == 0.0
+    assert sli_value(quiet) is None  # "no events", not 100 %
+    assert sli_value(WindowTotals.of([])) is None
+    busy = WindowTotals.of([SliceRecord(t=60, status=SliceStatus.OK, total=100.0, bad=1.0)])
+    assert sli_value(busy) == pytest.approx(0.99)

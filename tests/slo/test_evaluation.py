@@ -171,3 +171,10 @@ def test_timeslices_of_events_use_the_slice_target() -> None:
     assert (not_ok.total, not_ok.bad) == (1, 1)
     assert not_ok.events_total == pytest.approx(600)
     assert not_ok.modes["timeout"].credited == pytest.approx(0.5)  # explains half the bad events
+
+
+def test_a_timeslice_without_events_spends_nothing_and_saves_nothing() -> None:
+    sliced = spec(budgeting="timeslices", slice_target=99)
+    quiet = evaluate_slice(sliced, 600, {"total": [0.0], "bad": [0.0]})
+    assert quiet.status is SliceStatus.OK  # sampled, but nothing was asked
+    assert (quiet.total, quiet.bad, quiet.events_total) == (0, 0, 0)
