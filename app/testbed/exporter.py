@@ -1,13 +1,18 @@
 """A tiny live exporter: serves the model's current values on `/metrics`, stepping it in real time.
 
-Each scrape first advances the simulation to the wall clock (whole sample intervals only), so a
-demo can backfill history from a scenario and then keep the same model running.
+Counters move continuously, as a real service's do: the model is kept one step ahead of the wall
+clock, and each scrape shows the current step's events in proportion to the time elapsed in it
+(whole events for whole-event counters), so a scrape every 15 s sees a quarter of a one-minute
+step's requests each time and never a stalled counter. Gauges show the step's state. A demo can
+backfill history from a scenario and then keep the same model running.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -17,6 +22,14 @@ from app.testbed.exposition import render_text
 from app.testbed.simulation import Simulation
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+SERVED_KEPT = 2000
+
+
+def _part(step: float, elapsed: float) -> float:
+    """The share of a step's increase shown so far: whole events stay whole."""
+    if step.is_integer():
+        return float(math.floor(step * elapsed))
+    return step * elapsed
 
 
 class MetricsExporter:
@@ -38,6 +51,8 @@ class MetricsExporter:
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
+        # What the last scrapes were shown: (clock time, values), for tests to count against.
+        self.served: deque[tuple[float, tuple[float, ...]]] = deque(maxlen=SERVED_KEPT)
 
     @property
     def address(self) -> str:
@@ -50,11 +65,24 @@ class MetricsExporter:
         return f"http://{self.address}/metrics"
 
     def render(self) -> str:
-        """Advance the model to now and render every series."""
+        """Advance the model past now and render every series as it is at this moment."""
         with self._lock:
-            self.simulation.advance_to(self.clock())
-            stamp = self.simulation.time * 1000 if self.timestamps else None
-            return render_text(self.simulation.catalog, self.simulation.values, stamp)
+            now = self.clock()
+            values = self.values_at(now)
+            self.served.append((now, values))
+            stamp = int(now * 1000) if self.timestamps else None
+            return render_text(self.simulation.catalog, values, stamp)
+
+    def values_at(self, now: float) -> tuple[float, ...]:
+        """Every series at `now` (which never goes back): the step ending after it, in proportion."""
+        model = self.simulation
+        while model.time <= now:
+            model.step()
+        elapsed = 1.0 - (model.time - now) / model.interval
+        return tuple(
+            value - step + _part(step, elapsed)
+            for value, step in zip(model.values, model.increments, strict=True)
+        )
 
     def start(self) -> None:
         if self._thread is not None:

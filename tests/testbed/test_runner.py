@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -56,14 +57,29 @@ def test_the_exporter_serves_the_model_advanced_to_the_clock() -> None:
         body = requests.get(exporter.url, timeout=5)
         assert body.status_code == 200
         assert body.headers["Content-Type"].startswith("text/plain; version=0.0.4")
-        assert simulation.time == scenario.end + 30
-        assert f" {(scenario.end + 30) * 1000}\n" in body.text
+        assert simulation.time == scenario.end + 45  # one step ahead of the clock
+        assert f" {(scenario.end + 44) * 1000}\n" in body.text
         now[0] += 15
         requests.get(exporter.url, timeout=5)
-        assert simulation.time == scenario.end + 45
+        assert simulation.time == scenario.end + 60
         assert requests.get(exporter.url.replace("/metrics", "/"), timeout=5).status_code == 404
     with pytest.raises(requests.ConnectionError):
         requests.get(exporter.url, timeout=2)
+
+
+def test_the_exporters_counters_move_at_every_scrape_in_proportion_to_time() -> None:
+    scenario = Scenario("live", TEST_START, 5)  # one-minute steps, as the demo's model
+    simulation = Simulation(scenario)
+    generate(scenario, simulation)
+    exporter = MetricsExporter(simulation)
+    checkout = simulation.catalog.at("checkout.code.200")
+    shown = [exporter.values_at(scenario.end + s)[checkout] for s in range(15, 181, 15)]
+    assert all(later > earlier for earlier, later in pairwise(shown))  # never a stalled counter
+    assert all(value.is_integer() for value in shown)  # whole requests
+    minute = shown[7] - shown[3]  # end + 120 and end + 60
+    quarter = shown[4] - shown[3]
+    assert quarter == pytest.approx(minute / 4, rel=0.1)
+    exporter.stop()
 
 
 @pytest.mark.prometheus
