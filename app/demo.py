@@ -54,6 +54,8 @@ __all__ = [
 
 HISTORY_DAYS = 30
 LIVE_HOURS = 48
+# How often the demo's Prometheus scrapes the live exporter: a common production setting.
+SCRAPE_INTERVAL = "15s"
 
 
 def live_flareups(start: int, hours: int, seed: int) -> tuple[Injection, ...]:
@@ -119,15 +121,22 @@ class DemoWorld(AbstractContextManager["DemoWorld"]):
 
 def start_world(console: Console, days: int = HISTORY_DAYS) -> DemoWorld:
     """Generate history, build the TSDB, start the exporter and Prometheus. Cleans up on failure."""
+    scenario, story = demo_scenario(time.time(), days)
+    return launch_world(console, scenario, story)
+
+
+def launch_world(console: Console, scenario: Scenario, story: str) -> DemoWorld:
+    """The demo's world over any scenario ending now: its history in a TSDB, and Prometheus
+    scraping the live exporter that continues the same model every `SCRAPE_INTERVAL`."""
     find_binary("prometheus")  # fail before any work if the package is missing
     find_binary("promtool")
     directory = Path(tempfile.mkdtemp(prefix="faultline-demo-"))
     exporter: MetricsExporter | None = None
+    days = scenario.minutes / 1440
     try:
         started = time.monotonic()
-        scenario, story = demo_scenario(time.time(), days)
         simulation = Simulation(scenario)
-        with console.status(f"generating {days} days of the shop's metrics"):
+        with console.status(f"generating {days:g} days of the shop's metrics"):
             dataset = generate(scenario, simulation)
         with console.status("writing them into a Prometheus TSDB (promtool)"):
             build_tsdb(dataset, directory / "tsdb", work_dir=directory)
@@ -136,6 +145,7 @@ def start_world(console: Console, days: int = HISTORY_DAYS) -> DemoWorld:
         prometheus = PrometheusServer(
             directory / "tsdb",
             scrape_targets=[exporter.address],
+            scrape_interval=SCRAPE_INTERVAL,
             work_dir=directory / "prometheus",
         )
         with console.status("starting Prometheus"):

@@ -1,0 +1,106 @@
+"""The demo's live feed, at the demo's own scrape interval: traffic, a flare-up, a page.
+
+The flare-up schedule is compressed (one strong payment-timeout flare right after the history
+instead of one every 20-40 minutes); everything else is the demo's wiring: the history TSDB,
+the live exporter continuing the same model, and Prometheus scraping it every 15 s.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from app.alerting.evaluator import AlertEvaluator
+from app.alerting.views import FiringAlert, firing_alerts
+from app.demo import SCRAPE_INTERVAL, launch_world
+from app.engine.service import Engine, EngineConfig
+from app.sources.prometheus import PrometheusSource, SourceConfig
+from app.sources.retry import RetryPolicy
+from app.store.store import Store
+from app.testbed.dataset import generate
+from app.testbed.exporter import MetricsExporter
+from app.testbed.scenario import PaymentTimeouts
+from app.testbed.scenarios import steady
+from app.testbed.series import Catalog
+from tests.conftest import require_prometheus
+from tests.engine.conftest import shipped
+
+pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
+
+KEY = "checkout/checkout-success"
+HISTORY_MINUTES = 120
+
+
+def checkout_series(catalog: Catalog) -> list[int]:
+    return [
+        i
+        for i, series in enumerate(catalog.series)
+        if series.name == "http_requests_total" and series.label("service") == "checkout"
+    ]
+
+
+def served_requests(exporter: MetricsExporter, at: float) -> float:
+    """The exporter's own count: checkout requests as shown at its last scrape by `at`."""
+    shown = [values for moment, values in exporter.served if moment <= at]
+    return sum(shown[-1][i] for i in checkout_series(exporter.simulation.catalog))
+
+
+def live_slices(engine: Engine, end: int) -> int:
+    checkpoint = engine.stored_slos()[KEY].checkpoint
+    return 0 if checkpoint is None else (checkpoint - end) // 60
+
+
+def test_live_minutes_carry_traffic_and_a_flare_up_burns_and_alerts(tmp_path: Path) -> None:
+    require_prometheus()
+    assert SCRAPE_INTERVAL == "15s"
+    now = time.time()
+    end = int(now) - int(now) % 60
+    history = steady(end - HISTORY_MINUTES * 60, HISTORY_MINUTES)
+    flare = PaymentTimeouts(end, 20, ratio=0.5)
+    scenario = replace(history.scenario, injections=(flare,))
+    last = generate(scenario)  # the same model: its requests at the history's last sample
+    at_history_end = sum(last.values[i][-1] for i in checkout_series(last.catalog))
+    with launch_world(Console(quiet=True), scenario, history.story) as world:
+        source = PrometheusSource(
+            SourceConfig(
+                url=world.prometheus.url,
+                timeout=10,
+                retry=RetryPolicy(attempts=2, base=0.05, cap=0.1),
+            )
+        )
+        config = EngineConfig(evaluation_delay=20, initial_backfill=HISTORY_MINUTES * 60)
+        engine = Engine(Store(f"sqlite:///{tmp_path}/live.db").open(), source, shipped(), config)
+        engine.sync()
+        alerts = AlertEvaluator(engine.store, lambda: engine.definitions, base_url="http://x")
+        engine.tick()  # the history
+        ledger_at_history_end = engine.report(KEY, end).events.total
+        paged: list[FiringAlert] = []
+        deadline = time.monotonic() + 330
+        while time.monotonic() < deadline and not (paged and live_slices(engine, end) >= 2):
+            time.sleep(5)
+            result = engine.tick()
+            assert not result.errors and result.unavailable is None, result
+            alerts.evaluate()
+            with engine.store.read() as connection:
+                paged = [a for a in firing_alerts(connection) if a.slo_key == KEY]
+        assert paged, world.prometheus.log_tail()
+        assert paged[0].severity in ("page", "ticket")
+        assert live_slices(engine, end) >= 2
+        through = engine.stored_slos()[KEY].checkpoint
+        assert through is not None
+        report = engine.report(KEY, through)
+        # Live minutes carry the traffic the exporter itself served, request for request.
+        live = report.events.total - ledger_at_history_end
+        served = served_requests(world.exporter, through) - at_history_end
+        minutes = (through - end) // 60
+        assert live > 2 * 60 * minutes  # checkout serves several requests a second, even at night
+        assert live == pytest.approx(served, rel=0.005)
+        # The flare-up spent budget on the named failure mode, and the 5m burn rose.
+        top = report.attribution[0]
+        assert top.failure_mode == "payment-timeout" and top.bad > 0
+        assert (report.burn_rates["5m"] or 0) > 100
+        engine.store.close()
