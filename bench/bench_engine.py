@@ -6,6 +6,9 @@ shop, on this machine's 2 cores (Prometheus included). Usage:
     PYTHONPATH=. .venv/bin/python -m bench.bench_engine tick [--slos 1000] [--history-days 30]
     PYTHONPATH=. .venv/bin/python -m bench.bench_engine backfill [--slos 100] [--days 30]
 
+`--scrape-interval 15 --phase 23` samples the shop every 15 s, 23 s after the minute (default:
+every 60 s, on the minute).
+
 Prints a JSON line of figures; bench/RESULTS.md records them.
 """
 
@@ -21,6 +24,7 @@ import shutil
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from app.engine.service import Engine, EngineConfig
@@ -96,10 +100,11 @@ class QueryCounter:
             self.seconds += seconds
 
 
-def world(days: int, root: Path) -> tuple[PrometheusServer, int, int]:
+def world(args: argparse.Namespace, days: int, root: Path) -> tuple[PrometheusServer, int, int]:
     started = time.monotonic()
     end = 1_709_510_400 + days * 86400
     scenario = demo_history(end - days * 86400, days * 1440).scenario
+    scenario = replace(scenario, interval=args.scrape_interval, phase=args.phase)
     build_tsdb(generate(scenario), root / "tsdb", work_dir=root)
     server = PrometheusServer(root / "tsdb", work_dir=root / "prometheus")
     server.start()
@@ -129,7 +134,7 @@ def peak_rss_mb() -> float:
 
 
 def bench_tick(args: argparse.Namespace, root: Path) -> dict[str, object]:
-    server, _, end = world(1, root)
+    server, _, end = world(args, 1, root)
     try:
         definitions = synthetic_slos(args.slos)
         counter = QueryCounter()
@@ -171,6 +176,7 @@ def bench_tick(args: argparse.Namespace, root: Path) -> dict[str, object]:
             "warmup_tick_seconds": round(warm_seconds, 2),
             "peak_rss_mb": round(peak_rss_mb(), 1),
             "database": engine.store.dialect,
+            "scrape_interval": args.scrape_interval,
         }
         if profile:
             out = io.StringIO()
@@ -183,7 +189,7 @@ def bench_tick(args: argparse.Namespace, root: Path) -> dict[str, object]:
 
 
 def bench_backfill(args: argparse.Namespace, root: Path) -> dict[str, object]:
-    server, start, end = world(args.days, root)
+    server, start, end = world(args, args.days, root)
     try:
         definitions = synthetic_slos(args.slos)
         counter = QueryCounter()
@@ -208,6 +214,7 @@ def bench_backfill(args: argparse.Namespace, root: Path) -> dict[str, object]:
             "query_seconds_summed": round(counter.seconds, 1),
             "peak_rss_mb": round(peak_rss_mb(), 1),
             "database": "sqlite" if database.startswith("sqlite") else "postgresql",
+            "scrape_interval": args.scrape_interval,
         }
     finally:
         server.close()
@@ -226,6 +233,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--database-url")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--scrape-interval", type=int, default=60)
+    parser.add_argument("--phase", type=int, default=0)
     args = parser.parse_args()
     args.slos = args.slos or (1000 if args.which == "tick" else 100)
     root = Path(tempfile.mkdtemp(prefix="faultline-bench-"))

@@ -86,8 +86,9 @@ def freshness_query(query: str, slice_seconds: int) -> str | None:
 
     An instant query returns a gauge's last sample for up to five minutes (Prometheus' lookback);
     without this check a scrape gap would be judged on a stale value instead of as no data. The
-    range is one second shorter than the slice so that it covers `(t - slice, t]` whether the
-    Prometheus version closes range selectors on the left (2.x) or not (3.x). Selectors with
+    range is one millisecond (Prometheus' resolution) shorter than the slice so that it covers
+    `(t - slice, t]` whether the Prometheus version closes range selectors on the left (2.x) or
+    not (3.x). Selectors with
     `offset` or `@` read the past on purpose and are not checked.
     """
     try:
@@ -100,7 +101,8 @@ def freshness_query(query: str, slice_seconds: int) -> str | None:
     if not selectors:
         return None
     return " and ".join(
-        f"count(count_over_time({selector}[{slice_seconds - 1}s]))" for selector in selectors
+        f"count(count_over_time({selector}[{slice_seconds * 1000 - 1}ms]))"
+        for selector in selectors
     )
 
 

@@ -74,7 +74,7 @@ class MetricsExporter:
             return render_text(self.simulation.catalog, values, stamp)
 
     def values_at(self, now: float) -> tuple[float, ...]:
-        """Every series at `now` (which never goes back): the step ending after it, in proportion."""
+        """Every series at `now` (never earlier than before): the step ending after it, in part."""
         model = self.simulation
         while model.time <= now:
             model.step()
