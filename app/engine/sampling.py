@@ -36,16 +36,21 @@ def learn_sampling(
     """`declared` with every SLO on its effective slice. Intervals already learned in `known`
     (the previous result) are kept, so only unknown ones cost a query."""
     learned: dict[str, int | None] = {}
+    asking = True  # until the source is found unavailable: then nobody else would answer
     slos = []
     for definition in declared.slos:
         previous = known.get(definition.key) if known is not None else None
         interval = _known_interval(previous, definition)
         if interval is None and definition.spec.scrape_interval is None and not source_interval:
             selector = interval_selector(definition)
-            if selector is not None:
+            if selector is not None and asking:
                 if selector not in learned:
-                    learned[selector] = _ask(source, selector, now)
-                interval = learned[selector]
+                    try:
+                        learned[selector] = _ask(source, selector, now)
+                    except SourceUnavailableError as error:
+                        log.warning("sample intervals not learned yet: %s", error)
+                        asking = False
+                interval = learned.get(selector)
         sampling = sampling_for(definition, interval, source_interval)
         if sampling.coarsened and (previous is None or previous.sampling != sampling):
             log.info(
@@ -78,10 +83,11 @@ def _known_interval(previous: SLODefinition | None, definition: SLODefinition) -
 
 
 def _ask(source: PrometheusSource, selector: str, now: int) -> int | None:
-    """The interval of the densest series of `selector` over the last hours, or None."""
+    """The interval of the densest series of `selector` over the last hours, or None.
+    An unavailable source raises `SourceUnavailableError`."""
     try:
         answer = source.query_range(interval_query(selector), now - 2 * LEARNING_SPAN, now, 3600)
-    except (QueryError, SourceUnavailableError) as error:
+    except QueryError as error:
         log.warning("could not learn the sample interval of %s: %s", selector, error)
         return None
     return interval_from_counts(value for values in answer.values() for value in values)
