@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import promql_parser
@@ -60,6 +61,7 @@ def sample_increase(selector: str, window_seconds: int) -> str:
     return f"({steady} or ({fresh} + clamp_min({highest} - {previous}, 0)))"
 
 
+@lru_cache(maxsize=8192)  # pure; asked for every signal of every SLO at every tick
 def rewrite(template: str, window_seconds: int, *, per_second: bool = True) -> Rewritten:
     """The template with its windowed rate()/increase() counting sample differences.
 
