@@ -96,13 +96,7 @@ class Engine:
     def sync(self) -> SyncResult:
         """Register the current definitions in the store (new, changed, removed SLOs) and make
         the stored budget corrections match the YAML declarations."""
-        self._definitions = learn_sampling(
-            self.source,
-            self._declared,
-            int(self.clock()),
-            self.config.scrape_interval,
-            known=self._definitions,
-        )
+        self._definitions = self._sampled()
         with self.store.begin() as connection:
             result = registry.sync_definitions(
                 connection, self._definitions.slos, int(self.clock())
@@ -120,16 +114,15 @@ class Engine:
             self._declared = definitions
             return self.sync()
 
+    def _sampled(self) -> DefinitionSet:
+        """The declared definitions on the slices their series' sample intervals allow."""
+        now, interval = int(self.clock()), self.config.scrape_interval
+        return learn_sampling(self.source, self._declared, now, interval, known=self._definitions)
+
     def _relearn(self) -> None:
         """Learn the intervals still unknown; register again only if a slice changed."""
         before = {slo.key: slo.spec.slice_seconds for slo in self._definitions.slos}
-        self._definitions = learn_sampling(
-            self.source,
-            self._declared,
-            int(self.clock()),
-            self.config.scrape_interval,
-            known=self._definitions,
-        )
+        self._definitions = self._sampled()
         if any(before.get(slo.key) != slo.spec.slice_seconds for slo in self._definitions.slos):
             self.sync()
 
