@@ -1,8 +1,9 @@
 """Learn each SLO's sample interval from the source and evaluate it on a slice that fits.
 
-One small query per distinct selector (SLOs reading the same series share it). An SLO whose
-interval cannot be learned yet (no series, the source down) keeps its configured slice and is
-asked about again at the next tick, until the answer is known.
+One small query per distinct selector (SLOs reading the same series share it), asked by a tick
+before it evaluates (registering definitions asks nothing, so startup and reloads never wait on
+the source). An SLO whose interval cannot be learned yet (no hour of samples, the source down)
+keeps its configured slice and is asked about again at the next tick, until it is known.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from dataclasses import replace
 
 from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.sampling import (
-    LEARNING_SPAN,
+    LEARNING_LOOKBACK,
+    LEARNING_STEP,
     IntervalOrigin,
     interval_from_counts,
     interval_query,
@@ -20,7 +22,12 @@ from app.slo.sampling import (
     sampling_for,
     with_sampling,
 )
-from app.sources.errors import QueryError, SourceUnavailableError
+from app.sources.errors import (
+    MalformedAnswerError,
+    QueryCancelledError,
+    QueryError,
+    SourceUnavailableError,
+)
 from app.sources.prometheus import PrometheusSource
 
 log = logging.getLogger(__name__)
@@ -32,11 +39,14 @@ def learn_sampling(
     now: int,
     source_interval: int | None = None,
     known: DefinitionSet | None = None,
+    deadline: float | None = None,
+    ask: bool = True,
 ) -> DefinitionSet:
     """`declared` with every SLO on its effective slice. Intervals already learned in `known`
-    (the previous result) are kept, so only unknown ones cost a query."""
+    (the previous result) are kept, so only unknown ones cost a query (none without `ask`); no
+    query runs past `deadline` (a `time.monotonic()` instant)."""
     learned: dict[str, int | None] = {}
-    asking = True  # until the source is found unavailable: then nobody else would answer
+    asking = ask  # until the source is found unavailable: then nobody else would answer
     slos = []
     for definition in declared.slos:
         previous = known.get(definition.key) if known is not None else None
@@ -46,8 +56,8 @@ def learn_sampling(
             if selector is not None and asking:
                 if selector not in learned:
                     try:
-                        learned[selector] = _ask(source, selector, now)
-                    except SourceUnavailableError as error:
+                        learned[selector] = _ask(source, selector, now, deadline)
+                    except (SourceUnavailableError, QueryCancelledError) as error:
                         log.warning("sample intervals not learned yet: %s", error)
                         asking = False
                 interval = learned.get(selector)
@@ -82,12 +92,15 @@ def _known_interval(previous: SLODefinition | None, definition: SLODefinition) -
     return previous.sampling.interval
 
 
-def _ask(source: PrometheusSource, selector: str, now: int) -> int | None:
-    """The interval of the densest series of `selector` over the last hours, or None.
-    An unavailable source raises `SourceUnavailableError`."""
+def _ask(source: PrometheusSource, selector: str, now: int, deadline: float | None) -> int | None:
+    """The interval of the densest series of `selector` over the last hours, or None. An
+    unavailable source raises `SourceUnavailableError`, a passed deadline `QueryCancelledError`."""
+    query = interval_query(selector)
     try:
-        answer = source.query_range(interval_query(selector), now - 2 * LEARNING_SPAN, now, 3600)
-    except QueryError as error:
+        answer = source.query_range(
+            query, now - LEARNING_LOOKBACK, now, LEARNING_STEP, deadline=deadline
+        )
+    except (QueryError, MalformedAnswerError) as error:
         log.warning("could not learn the sample interval of %s: %s", selector, error)
         return None
     return interval_from_counts(value for values in answer.values() for value in values)

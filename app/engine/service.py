@@ -96,7 +96,9 @@ class Engine:
     def sync(self) -> SyncResult:
         """Register the current definitions in the store (new, changed, removed SLOs) and make
         the stored budget corrections match the YAML declarations."""
-        self._definitions = self._sampled()
+        # No query here (startup, reloads): intervals still unknown are learned by the next
+        # tick, before it evaluates anything, within its deadline.
+        self._definitions = self._sampled(ask=False)
         with self.store.begin() as connection:
             result = registry.sync_definitions(
                 connection, self._definitions.slos, int(self.clock())
@@ -114,15 +116,19 @@ class Engine:
             self._declared = definitions
             return self.sync()
 
-    def _sampled(self) -> DefinitionSet:
+    def _sampled(self, deadline: float | None = None, *, ask: bool = True) -> DefinitionSet:
         """The declared definitions on the slices their series' sample intervals allow."""
         now, interval = int(self.clock()), self.config.scrape_interval
-        return learn_sampling(self.source, self._declared, now, interval, known=self._definitions)
+        known = self._definitions
+        return learn_sampling(
+            self.source, self._declared, now, interval, known=known, deadline=deadline, ask=ask
+        )
 
-    def _relearn(self) -> None:
-        """Learn the intervals still unknown; register again only if a slice changed."""
+    def _relearn(self, deadline: float | None) -> None:
+        """Learn the intervals still unknown (within the tick's deadline); register again only
+        if a slice changed."""
         before = {slo.key: slo.spec.slice_seconds for slo in self._definitions.slos}
-        self._definitions = self._sampled()
+        self._definitions = self._sampled(deadline)
         if any(before.get(slo.key) != slo.spec.slice_seconds for slo in self._definitions.slos):
             self.sync()
 
@@ -155,13 +161,13 @@ class Engine:
         """
         with self._tick_lock:
             wall = self.clock() if now is None else now
-            if unknown(self._definitions):
-                self._relearn()
+            ends = None if deadline is None else time.monotonic() + deadline
+            if unknown(self._definitions) and not self.stopping.is_set():
+                self._relearn(ends)
             result = TickResult(started=time.monotonic())
             stored = self.stored_slos()
             definitions = [d for d in self._definitions.slos if d.key in stored]
             abort = threading.Event()
-            ends = None if deadline is None else time.monotonic() + deadline
             reads = SharedReads(self.source, ends)
 
             def over() -> bool:

@@ -7,7 +7,8 @@ a coarser slice: the sample interval rounded up to a whole number of configured 
 itself a valid slice length. The YAML stays as written; the slice used is shown next to it.
 
 The interval comes from `scrape_interval:` in the SLO, else from the source's setting, else from
-the data: the number of samples the densest series holds over an hour.
+the data: the most samples the densest series holds in any half hour of the last six hours that
+it covers from end to end (it was sampled in the half hour before too).
 """
 
 from __future__ import annotations
@@ -19,9 +20,14 @@ from enum import StrEnum
 
 from app.slo import counts, promql
 from app.slo.definitions import SLODefinition
+from app.slo.durations import format_duration
 from app.slo.queries import SignalRole, signals
 
-LEARNING_SPAN = 3600  # seconds of samples counted to learn an interval
+LEARNING_SPAN = 1800  # seconds of samples counted to learn an interval
+LEARNING_LOOKBACK = 6 * 3600  # how far back a full span of samples is looked for
+LEARNING_STEP = 600
+# Scrape intervals people configure; an estimate within 10 % of one is taken to be it.
+COMMON_INTERVALS = (1, 2, 5, 10, 15, 20, 30, 60, 120, 180, 300, 600)
 
 
 class IntervalOrigin(StrEnum):
@@ -79,16 +85,26 @@ def interval_selector(definition: SLODefinition) -> str | None:
 
 
 def interval_query(selector: str) -> str:
-    """Samples per series over the learning span, for the densest series."""
-    return f"max(count_over_time({selector}[{LEARNING_SPAN}s]))"
+    """Samples per series over the learning span, for the densest series; only series sampled
+    in the span before it too, so that a series younger than the span does not look sparse."""
+    span = format_duration(LEARNING_SPAN)
+    counted = f"count_over_time({selector}[{span}])"
+    return f"max({counted} and count_over_time({selector}[{span}] offset {span}))"
 
 
 def interval_from_counts(sample_counts: Iterable[float]) -> int | None:
-    """The sample interval from the largest count of samples in `LEARNING_SPAN` (None if < 2)."""
+    """The sample interval from the largest count of samples in `LEARNING_SPAN` (None if < 2).
+
+    The largest count comes from a span the series fully covers (a series that started or
+    stopped inside a span has fewer), so the interval is never overestimated for lack of data;
+    a sample on both edges of a span makes it one sample long, hence the snap to a common
+    interval within 10 %."""
     densest = max((c for c in sample_counts if math.isfinite(c)), default=0.0)
     if densest < 2:
         return None
-    return max(1, round(LEARNING_SPAN / densest))
+    estimate = LEARNING_SPAN / densest
+    common = min(COMMON_INTERVALS, key=lambda interval: abs(interval - estimate))
+    return common if abs(common - estimate) <= 0.1 * common else max(1, round(estimate))
 
 
 def sampling_for(

@@ -25,8 +25,9 @@ def test_intervals_unknown_while_prometheus_is_down_are_learned_when_it_answers(
     running = prometheus_over("fast_burn", interval=120, phase=41, jitter=1.0)
     start, end = running.scenario.start, running.scenario.end
     running.server.stop()
-    began = time.monotonic()
     engine = engines(running.url, f"sqlite:///{tmp_path}/ledger.db", start, end)
+    began = time.monotonic()
+    assert engine.tick(now=end).unavailable is not None
     assert time.monotonic() - began < 10  # one refused question, not one per SLO
     down = engine.definitions.get(KEY)
     assert down is not None and down.sampling is not None

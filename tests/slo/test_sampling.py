@@ -9,6 +9,7 @@ from app.slo.sampling import (
     IntervalOrigin,
     effective_slice,
     interval_from_counts,
+    interval_query,
     interval_selector,
     sampling_for,
     with_sampling,
@@ -50,10 +51,15 @@ def test_the_effective_slice_holds_one_interval_and_is_a_valid_slice(
     assert effective_slice(configured, interval) == expected
 
 
-def test_the_interval_comes_from_the_densest_series_of_an_hour() -> None:
-    assert interval_from_counts([60.0, 61.0, 12.0]) == 59
-    assert interval_from_counts([240.0]) == 15
-    assert interval_from_counts([30.0, float("nan")]) == 120
+def test_the_interval_comes_from_the_densest_half_hour_snapped_to_a_common_one() -> None:
+    assert interval_from_counts([30.0, 31.0, 12.0]) == 60  # a sample on both edges: 58 s
+    assert interval_from_counts([121.0]) == 15
+    assert interval_from_counts([16.0, float("nan")]) == 120
+    assert interval_from_counts([24.0]) == 75  # no common interval near it
+    assert (
+        interval_query("up")
+        == "max(count_over_time(up[30m]) and count_over_time(up[30m] offset 30m))"
+    )
     assert interval_from_counts([1.0]) is None
     assert interval_from_counts([]) is None
 

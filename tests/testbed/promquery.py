@@ -62,7 +62,7 @@ def compare_slo(url: str, definition: SLODefinition, truth: SLOTruth) -> list[Mi
         observed = query_range(url, signal.render(60), start, end)
         for slice_ in truth.slices():
             got = observed.get(slice_.end)
-            counted = None if got is None or signal.unit != "rate" else got * 60
+            counted = got * 60 if got is not None and signal.unit == "rate" else got
             expected: float | None
             if signal.role is SignalRole.MODE_WHEN:
                 assert signal.mode is not None
