@@ -125,12 +125,12 @@ class Engine:
         )
 
     def _relearn(self, deadline: float | None) -> None:
-        """Learn the intervals still unknown (within the tick's deadline); register again only
-        if a slice changed."""
-        before = {slo.key: slo.spec.slice_seconds for slo in self._definitions.slos}
+        """Learn the intervals still unknown (within the tick's deadline); register again what
+        was learned."""
+        before = {slo.key: slo.sampling for slo in self._definitions.slos}
         self._definitions = self._sampled(deadline)
-        if any(before.get(slo.key) != slo.spec.slice_seconds for slo in self._definitions.slos):
-            self.sync()
+        if any(before.get(slo.key) != slo.sampling for slo in self._definitions.slos):
+            self.sync()  # the registry keeps what was learned, and a changed slice's history
 
     def lock_for(self, key: str) -> threading.Lock:
         with self._locks_guard:

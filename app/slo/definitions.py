@@ -52,12 +52,14 @@ class SLODefinition:
         spec = self.spec.model_dump(mode="json", by_alias=True)
         if spec.get("scrape_interval") is None:
             spec.pop("scrape_interval", None)  # hashes stay what they were before the key existed
-        payload = {
+        payload: dict[str, object] = {
             "service": self.service,
             "owner": self.owner,
             "labels": self.labels,
             "spec": spec,
         }
+        if self.sampling is not None:  # what the engine learned is part of what it stores
+            payload["sampling"] = [self.sampling.interval, self.sampling.origin.value]
         return _digest(payload)
 
     @cached_property
