@@ -9,6 +9,7 @@ keeps its configured slice and is asked about again at the next tick, until it i
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import replace
 
 from app.slo.definitions import DefinitionSet, SLODefinition
@@ -38,7 +39,7 @@ def learn_sampling(
     declared: DefinitionSet,
     now: int,
     source_interval: int | None = None,
-    known: DefinitionSet | None = None,
+    known: Mapping[str, SLODefinition] | None = None,
     deadline: float | None = None,
     ask: bool = True,
 ) -> DefinitionSet:

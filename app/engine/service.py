@@ -117,9 +117,13 @@ class Engine:
             return self.sync()
 
     def _sampled(self, deadline: float | None = None, *, ask: bool = True) -> DefinitionSet:
-        """The declared definitions on the slices their series' sample intervals allow."""
+        """The declared definitions on the slices their series' sample intervals allow.
+
+        Intervals learned before, by this process or (as the registry keeps them) by another
+        one, are kept: a `faultline backfill` beside `serve` evaluates on the same slices."""
         now, interval = int(self.clock()), self.config.scrape_interval
-        known = self._definitions
+        known = {slo.key: registry.definition_of(slo) for slo in self.stored_slos().values()}
+        known.update((slo.key, slo) for slo in self._definitions.slos if slo.sampling)
         return learn_sampling(
             self.source, self._declared, now, interval, known=known, deadline=deadline, ask=ask
         )
