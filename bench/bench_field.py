@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 
 from app.engine.service import Engine, EngineConfig
-from app.loading import load_definitions
+from app.runtime.loading import load_definitions
 from app.slo import promql, queries
 from app.slo.windows import STANDARD_WINDOWS
 from app.sources.prometheus import PrometheusSource, SourceConfig

@@ -13,15 +13,13 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from app.slo.definitions import DefinitionSet, SLODefinition
+from app.slo.sampled import interval_selector, sampling_for, with_sampling
 from app.slo.sampling import (
     LEARNING_LOOKBACK,
     LEARNING_STEP,
     IntervalOrigin,
     interval_from_counts,
     interval_query,
-    interval_selector,
-    sampling_for,
-    with_sampling,
 )
 from app.sources.errors import (
     MalformedAnswerError,
@@ -29,13 +27,13 @@ from app.sources.errors import (
     QueryError,
     SourceUnavailableError,
 )
-from app.sources.prometheus import PrometheusSource
+from app.sources.signals import SignalSource
 
 log = logging.getLogger(__name__)
 
 
 def learn_sampling(
-    source: PrometheusSource,
+    source: SignalSource,
     declared: DefinitionSet,
     now: int,
     source_interval: int | None = None,
@@ -93,7 +91,7 @@ def _known_interval(previous: SLODefinition | None, definition: SLODefinition) -
     return previous.sampling.interval
 
 
-def _ask(source: PrometheusSource, selector: str, now: int, deadline: float | None) -> int | None:
+def _ask(source: SignalSource, selector: str, now: int, deadline: float | None) -> int | None:
     """The interval of the densest series of `selector` over the last hours, or None. An
     unavailable source raises `SourceUnavailableError`, a passed deadline `QueryCancelledError`."""
     query = interval_query(selector)

@@ -15,13 +15,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 
-from app.slo import counts, promql
-from app.slo.definitions import SLODefinition
 from app.slo.durations import format_duration
-from app.slo.queries import SignalRole, signals
 
 LEARNING_SPAN = 1800  # seconds of samples counted to learn an interval
 LEARNING_LOOKBACK = 6 * 3600  # how far back a full span of samples is looked for
@@ -69,21 +66,6 @@ def effective_slice(configured: int, interval: int | None) -> int:
     return multiple * configured
 
 
-def interval_selector(definition: SLODefinition) -> str | None:
-    """One selector whose samples stand for the SLI's: the first counter it counts, else the
-    first gauge of its threshold query."""
-    for signal in signals(definition.spec):
-        if signal.role in (SignalRole.TOTAL, SignalRole.GOOD, SignalRole.BAD):
-            found = counts.windowed_selectors(signal.template)
-            if found:
-                return found[0]
-        if signal.role is SignalRole.THRESHOLD:
-            found = promql.instant_selectors(signal.template)
-            if found:
-                return found[0]
-    return None
-
-
 def interval_query(selector: str) -> str:
     """Samples per series over the learning span, for the densest series; only series sampled
     in the span before it too, so that a series younger than the span does not look sparse."""
@@ -105,23 +87,3 @@ def interval_from_counts(sample_counts: Iterable[float]) -> int | None:
     estimate = LEARNING_SPAN / densest
     common = min(COMMON_INTERVALS, key=lambda interval: abs(interval - estimate))
     return common if abs(common - estimate) <= 0.1 * common else max(1, round(estimate))
-
-
-def sampling_for(
-    definition: SLODefinition, learned: int | None, source_interval: int | None
-) -> Sampling:
-    """The SLO's sampling: its own `scrape_interval:`, else the source's, else `learned`."""
-    spec = definition.spec
-    configured = definition.sampling.configured_slice if definition.sampling else spec.slice_seconds
-    if spec.scrape_interval is not None:
-        return Sampling(configured, spec.scrape_interval, IntervalOrigin.YAML)
-    if source_interval is not None:
-        return Sampling(configured, source_interval, IntervalOrigin.SOURCE)
-    origin = IntervalOrigin.DATA if learned is not None else IntervalOrigin.UNKNOWN
-    return Sampling(configured, learned, origin)
-
-
-def with_sampling(definition: SLODefinition, sampling: Sampling) -> SLODefinition:
-    """The definition evaluated on the effective slice, with its sampling attached."""
-    spec = definition.spec.model_copy(update={"slice_seconds": sampling.effective_slice})
-    return replace(definition, spec=spec, sampling=sampling)

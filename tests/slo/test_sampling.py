@@ -5,14 +5,12 @@ from __future__ import annotations
 import pytest
 
 from app.slo.definitions import SLODefinition
+from app.slo.sampled import interval_selector, sampling_for, with_sampling
 from app.slo.sampling import (
     IntervalOrigin,
     effective_slice,
     interval_from_counts,
     interval_query,
-    interval_selector,
-    sampling_for,
-    with_sampling,
 )
 from app.slo.spec import SLOSpec
 
