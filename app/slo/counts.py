@@ -169,8 +169,12 @@ def _matching_brace(text: str, close: int) -> int | None:
 
 
 def _windowed_calls(template: str) -> int:
-    """How many rate()/increase() calls read a `{{window}}` range with no offset or `@`."""
-    expr = promql_parser.parse(template.replace(WINDOW_PLACEHOLDER, f"{_SENTINEL_SECONDS}s"))
+    """How many rate()/increase() calls read a `{{window}}` range with no offset or `@`; -1 when
+    the template is not PromQL."""
+    try:
+        expr = promql_parser.parse(template.replace(WINDOW_PLACEHOLDER, f"{_SENTINEL_SECONDS}s"))
+    except ValueError:
+        return -1  # not PromQL (MetricsQL, accepted for VictoriaMetrics): asked as written
     count = 0
     for node in nodes(expr):
         if type(node).__name__ != "Call" or node.func.name not in REWRITTEN:

@@ -6,8 +6,10 @@ reason found by asking about the series it reads:
 
 - no series at all (the metric does not exist, or no series matches the labels);
 - series that stopped reporting (samples in the day before, none in the range: a stale gauge);
-- series too sparse for the window (`samples every 60 s, but {{window}} is 1m`): a warning,
-  since the engine may widen windows itself, with the interval found and a slice that fits;
+- series too sparse for a range written as a literal (`[30s]` with samples every 60 s) or for a
+  threshold's slice: a warning, with the interval found and a range or slice that fits. A
+  windowed `rate()`/`increase()` over `{{window}}` is not judged so: the engine counts sample
+  differences and learns the interval itself (see `app/slo/counts.py`);
 - the source refused the query (its own message).
 
 A failure mode's or `bad` query may rightly return nothing (no errors yet); only a metric that
@@ -25,6 +27,7 @@ from typing import Any, Literal
 
 import promql_parser
 
+from app.slo import counts, promql
 from app.slo.definitions import SLODefinition
 from app.slo.durations import format_duration
 from app.slo.queries import Signal, SignalRole, signals
@@ -116,9 +119,11 @@ class DataCheck:
         threshold = signal.role is SignalRole.THRESHOLD
         if answer and not (threshold and self._stale(definition, start, end)):
             return None
-        selectors = _selectors(query)
-        for selector in selectors:
-            cause = self._selector_cause(selector, slice_seconds, threshold, required)
+        # The query as written: the rewritten one reads other ranges than the user chose.
+        written = promql.render(signal.template, slice_seconds)
+        learned = signal.counts_events and counts.rewrite(signal.template, slice_seconds).calls > 0
+        for selector in _selectors(written):
+            cause = self._selector_cause(selector, slice_seconds, threshold, required, learned)
             if cause is not None:
                 return finding(*cause)
         if required and not answer:
@@ -139,7 +144,12 @@ class DataCheck:
         return not self.source.query_range(fresh.render(step), start, end, step)
 
     def _selector_cause(
-        self, selector: _Selector, slice_seconds: int, gauge: bool, required: bool
+        self,
+        selector: _Selector,
+        slice_seconds: int,
+        gauge: bool,
+        required: bool,
+        learned: bool = False,
     ) -> tuple[Literal["error", "warning"], str, str] | None:
         recent = self._counts(selector.text, self.lookback)
         if recent is None:
@@ -150,6 +160,7 @@ class DataCheck:
         window = slice_seconds if gauge else selector.window
         if (
             window is None
+            or (learned and window == slice_seconds)  # `{{window}}`: the engine fits the slice
             or (gauge and interval <= window)
             or (not gauge and window >= 2 * interval)
         ):

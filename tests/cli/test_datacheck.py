@@ -89,7 +89,6 @@ def test_every_slo_that_can_never_have_data_is_named_with_position_reason_and_fi
     typo = "fix: check the metric name (a typo, or an exporter that is not scraped)"
     labels = "fix: check the label names and values against the metric's series"
     later = "; fine if the metric only appears with the first failure"
-    sparse = "has samples every 60 s, but `{{window}}` is 30s: a window never holds two samples"
     assert [line.removeprefix(f"{file}:") for line in lines] == [
         f"12:14: slos[0].failure_modes[0].bad: warning: no series `payment_timeouts_totl` "
         f"{before}; {typo}{later}",
@@ -101,10 +100,8 @@ def test_every_slo_that_can_never_have_data_is_named_with_position_reason_and_fi
         f'series matches `http_requests_total{{service="chekout"}}`; {labels}',
         "24:14: slos[2].sli.events.bad: warning: metric `http_requests_total` exists, but no "
         f'series matches `http_requests_total{{service="chekout",code=~"5.."}}`; {labels}{later}',
-        f'30:16: slos[3].sli.events.total: warning: `http_requests_total{{service="checkout"}}` '
-        f"{sparse}; fix: set `slice: 2m`",
-        "31:14: slos[3].sli.events.bad: warning: "
-        f'`http_requests_total{{service="checkout",code=~"5.."}}` {sparse}; fix: set `slice: 2m`',
+        # slos[3] (`too-sparse`, 30 s slices over 60 s samples) has no finding: its windowed
+        # rate() counts sample differences and the engine learns the interval itself.
         lines[-1].removeprefix(f"{file}:"),
     ]
     assert lines[-1].startswith(
@@ -115,7 +112,7 @@ def test_every_slo_that_can_never_have_data_is_named_with_position_reason_and_fi
     assert code == 1
     assert summary == (
         f"data: 5 SLO(s) checked against {steady.url} (prometheus): 3 can never have data as "
-        "written, 5 warning(s)"
+        "written, 3 warning(s)"
     )
 
 
