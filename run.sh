@@ -80,7 +80,7 @@ case "$command" in
         exec .venv/bin/faultline demo "$@"
         ;;
     test)
-        apt_install prometheus prometheus-alertmanager chromium chromium-driver
+        apt_install prometheus prometheus-alertmanager victoria-metrics chromium chromium-driver
         setup_python
         run_tests "$@"
         ;;

@@ -23,6 +23,9 @@ from app.testbed.scenarios import NAMED_SCENARIOS, NamedScenario
 from app.testbed.truth import GroundTruth
 from tests.fixtures.databases import database_url
 from tests.fixtures.fake_prometheus import fake_prometheus
+from tests.fixtures.victoriametrics import BINARY as VICTORIAMETRICS
+from tests.fixtures.victoriametrics import INSTALL_HINT as VICTORIAMETRICS_HINT
+from tests.fixtures.victoriametrics import VictoriaMetricsServer
 
 # Fixtures: every test may ask for SQLite and PostgreSQL ledgers, and a misbehaving Prometheus.
 __all__ = ["database_url", "fake_prometheus"]
@@ -92,7 +95,7 @@ def variant(name: str, **sampling: float) -> str:
 @dataclass(frozen=True)
 class RunningPrometheus:
     url: str
-    server: PrometheusServer
+    server: PrometheusServer | VictoriaMetricsServer
     built: BuiltScenario
 
     @property
@@ -140,6 +143,29 @@ def prometheus_over(
         servers.append(server)
         server.start()
         return RunningPrometheus(server.url, server, testbed.get(name, **sampling))
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture
+def victoriametrics_over(
+    testbed: TestbedCache, tmp_path: Path
+) -> Iterator[Callable[..., RunningPrometheus]]:
+    """Factory like `prometheus_over`: VictoriaMetrics loaded with the scenario's samples."""
+    if not VICTORIAMETRICS.is_file():
+        pytest.skip(f"{VICTORIAMETRICS} is missing; {VICTORIAMETRICS_HINT}")
+    servers: list[VictoriaMetricsServer] = []
+
+    def start(name: str, **sampling: float) -> RunningPrometheus:
+        built = testbed.get(name, **sampling)
+        key = f"{variant(name, **sampling)}-{len(servers)}"
+        server = VictoriaMetricsServer(tmp_path / f"vm-data-{key}", tmp_path / f"vm-{key}")
+        servers.append(server)
+        server.start()
+        server.load(built.dataset)
+        return RunningPrometheus(server.url, server, built)
 
     yield start
     for server in servers:

@@ -71,17 +71,14 @@ def engines() -> Iterator[Callable[..., Engine]]:
         engine.store.close()
 
 
-@pytest.fixture
-def evaluate(
-    prometheus_over: Callable[[str], RunningPrometheus], database_url: str
+def evaluator(
+    serve: Callable[..., RunningPrometheus], database_url: str
 ) -> Iterator[Callable[..., Evaluated]]:
-    """`evaluate(name)`: Prometheus over the scenario, and a ledger of all shipped SLOs.
-
-    `evaluate(name, interval=60, phase=41, jitter=1)` samples the scenario as in the field."""
+    """`run(name, **sampling)`: `serve` the scenario, and a ledger of all shipped SLOs."""
     engines: list[Engine] = []
 
     def run(name: str, **sampling: float) -> Evaluated:
-        running = prometheus_over(name, **sampling)
+        running = serve(name, **sampling)
         end = running.scenario.end
         engine = make_engine(running.url, database_url, running.scenario.start, end)
         engines.append(engine)
@@ -92,3 +89,21 @@ def evaluate(
     yield run
     for engine in engines:
         engine.store.close()
+
+
+@pytest.fixture
+def evaluate(
+    prometheus_over: Callable[..., RunningPrometheus], database_url: str
+) -> Iterator[Callable[..., Evaluated]]:
+    """`evaluate(name)`: Prometheus over the scenario, and a ledger of all shipped SLOs.
+
+    `evaluate(name, interval=60, phase=41, jitter=1)` samples the scenario as in the field."""
+    yield from evaluator(prometheus_over, database_url)
+
+
+@pytest.fixture
+def evaluate_on_victoriametrics(
+    victoriametrics_over: Callable[..., RunningPrometheus], database_url: str
+) -> Iterator[Callable[..., Evaluated]]:
+    """Like `evaluate`, with VictoriaMetrics loaded with the same samples as the source."""
+    yield from evaluator(victoriametrics_over, database_url)
