@@ -51,7 +51,10 @@ def evaluate_range(
     spec = definition.spec
     step = spec.slice_seconds
     evaluator = SliceEvaluator(spec)
-    queries = {key: signal.render(step) for key, signal in evaluator.signals.items()}
+    closed = source.closed_ranges
+    queries = {
+        key: signal.render(step, closed_ranges=closed) for key, signal in evaluator.signals.items()
+    }
     written = 0
     done: int | None = None
     no_data: Counter[str] = Counter()

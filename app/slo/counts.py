@@ -45,14 +45,19 @@ class Rewritten:
     calls: int  # how many rate()/increase() calls count differences of samples
 
 
-def sample_increase(selector: str, window_seconds: int) -> str:
+def sample_increase(selector: str, window_seconds: int, *, closed_ranges: bool = True) -> str:
     """Per series: the increase between the last samples at or before `t - W` and `t`.
 
     Counter resets inside the slice are found as Prometheus finds them (a sample below the one
     before it): the count is then the rise up to the highest sample before the reset plus the
     value since it. Empty for a series without a sample in `(t - W, t]` or without one before.
+
+    `closed_ranges`: the backend's `S[w]` at `t` holds the samples in `[t - w, t]` (Prometheus
+    2.x), so `(t - W, t]` is `[W - 1ms]` on millisecond timestamps; otherwise it holds
+    `(t - w, t]` (VictoriaMetrics, Prometheus 3), and `[W - 1ms]` would leave a sample at
+    exactly `t - W + 1ms` out of every slice, losing its increase.
     """
-    inside = f"[{window_seconds * 1000 - 1}ms]"  # (t - W, t] in Prometheus 2.x and 3.x alike
+    inside = f"[{window_seconds * 1000 - (1 if closed_ranges else 0)}ms]"
     fresh = f"last_over_time({selector}{inside})"
     highest = f"max_over_time({selector}{inside})"
     previous = f"last_over_time({selector}[{LOOKBACK}] offset {format_duration(window_seconds)})"
@@ -62,12 +67,15 @@ def sample_increase(selector: str, window_seconds: int) -> str:
 
 
 @lru_cache(maxsize=8192)  # pure; asked for every signal of every SLO at every tick
-def rewrite(template: str, window_seconds: int, *, per_second: bool = True) -> Rewritten:
+def rewrite(
+    template: str, window_seconds: int, *, per_second: bool = True, closed_ranges: bool = True
+) -> Rewritten:
     """The template with its windowed rate()/increase() counting sample differences.
 
     A rewritten `rate()` is the count divided by the window (`per_second`), or the count itself
     when the caller takes the whole query as a count (a query in per-second units whose every
     rate() is rewritten: multiplying back by the window would only add rounding).
+    `closed_ranges` says how the backend bounds a range (see `sample_increase`).
     """
     pieces: list[str] = []
     position = 0
@@ -77,7 +85,7 @@ def rewrite(template: str, window_seconds: int, *, per_second: bool = True) -> R
         if call is None:
             continue
         name, call_start, selector, call_end = call
-        counted = sample_increase(selector, window_seconds)
+        counted = sample_increase(selector, window_seconds, closed_ranges=closed_ranges)
         divided = name == "rate" and per_second
         replacement = f"({counted} / {window_seconds})" if divided else counted
         pieces += [template[position:call_start], replacement]

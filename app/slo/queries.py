@@ -44,10 +44,13 @@ class Signal:
         """Counter signals: their windowed rate()/increase() count differences of samples."""
         return self.role in _COUNTED
 
-    def render(self, window_seconds: int) -> str:
+    def render(self, window_seconds: int, *, closed_ranges: bool = True) -> str:
+        """The query at one window; `closed_ranges` as in `counts.sample_increase`."""
         if self.counts_events:
             per_second = self.unit != "count" or self.template_unit != "rate"
-            return counts.rewrite(self.template, window_seconds, per_second=per_second).query
+            return counts.rewrite(
+                self.template, window_seconds, per_second=per_second, closed_ranges=closed_ranges
+            ).query
         return promql.render(self.template, window_seconds)
 
 

@@ -49,7 +49,8 @@ __all__ = ["PrometheusSource", "QueryObserver", "Series", "SourceConfig", "Sourc
 QueryObserver = Callable[[float, str], None]
 
 
-# What answers at the URL: decides how strictly `faultline validate` checks the query language.
+# What answers at the URL: decides how strictly `faultline validate` checks the query
+# language, and how a range is bounded (see `closed_ranges`).
 SourceKind = Literal["prometheus", "victoriametrics"]
 
 
@@ -249,6 +250,10 @@ class PrometheusSource:
         if verdict.kind == "timeout":
             return SourceTimeoutError(message, url=url)
         return SourceUnavailableError(message, url=url)
+
+    @property
+    def closed_ranges(self) -> bool:
+        return self.config.kind == "prometheus"
 
     def chunks(self, start: int, end: int, step: int) -> list[tuple[int, int]]:
         """Split `[start, end]` so no request asks for more than `max_points` per series."""

@@ -31,6 +31,10 @@ class SharedReads:
         self.asked = 0
         self.shared = 0
 
+    @property
+    def closed_ranges(self) -> bool:
+        return self.source.closed_ranges
+
     def chunks(self, start: int, end: int, step: int) -> list[tuple[int, int]]:
         return self.source.chunks(start, end, step)
 

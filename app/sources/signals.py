@@ -19,6 +19,12 @@ class SignalReader(Protocol):
     (`app.sources.errors`): `QueryError` for the query's fault, `SourceUnavailableError` and its
     kin when the source is at fault."""
 
+    @property
+    def closed_ranges(self) -> bool:
+        """Whether a range `S[w]` at `t` includes a sample at exactly `t - w` (Prometheus 2.x)
+        or not (VictoriaMetrics, Prometheus 3): the sample-difference counts depend on it."""
+        ...
+
     def chunks(self, start: int, end: int, step: int) -> list[tuple[int, int]]:
         """Split `[start, end]` into ranges small enough for one request each."""
         ...

@@ -11,7 +11,7 @@ import pytest
 from app.engine.service import Engine, EngineConfig
 from app.runtime.loading import load_definitions
 from app.slo.definitions import DefinitionSet
-from app.sources.prometheus import PrometheusSource, SourceConfig
+from app.sources.prometheus import PrometheusSource, SourceConfig, SourceKind
 from app.sources.retry import RetryPolicy
 from app.store.store import Store
 from tests.conftest import RunningPrometheus
@@ -42,12 +42,12 @@ def make_engine(
     start: int,
     end: int,
     definitions: DefinitionSet | None = None,
+    kind: SourceKind = "prometheus",
     **config: object,
 ) -> Engine:
     """An engine whose first tick covers the scenario from `start` to `end` exactly."""
-    source = PrometheusSource(
-        SourceConfig(url=url, timeout=10, retry=RetryPolicy(attempts=2, base=0.05, cap=0.1))
-    )
+    retry = RetryPolicy(attempts=2, base=0.05, cap=0.1)
+    source = PrometheusSource(SourceConfig(url=url, timeout=10, retry=retry, kind=kind))
     settings = EngineConfig(evaluation_delay=0, initial_backfill=end - start, **config)  # type: ignore[arg-type]
     engine = Engine(
         Store(database).open(), source, definitions or shipped(), settings, clock=lambda: end
@@ -72,7 +72,7 @@ def engines() -> Iterator[Callable[..., Engine]]:
 
 
 def evaluator(
-    serve: Callable[..., RunningPrometheus], database_url: str
+    serve: Callable[..., RunningPrometheus], database_url: str, kind: SourceKind = "prometheus"
 ) -> Iterator[Callable[..., Evaluated]]:
     """`run(name, **sampling)`: `serve` the scenario, and a ledger of all shipped SLOs."""
     engines: list[Engine] = []
@@ -80,7 +80,7 @@ def evaluator(
     def run(name: str, **sampling: float) -> Evaluated:
         running = serve(name, **sampling)
         end = running.scenario.end
-        engine = make_engine(running.url, database_url, running.scenario.start, end)
+        engine = make_engine(running.url, database_url, running.scenario.start, end, kind=kind)
         engines.append(engine)
         result = engine.tick(now=end)
         assert not result.errors and result.unavailable is None, result
@@ -106,4 +106,4 @@ def evaluate_on_victoriametrics(
     victoriametrics_over: Callable[..., RunningPrometheus], database_url: str
 ) -> Iterator[Callable[..., Evaluated]]:
     """Like `evaluate`, with VictoriaMetrics loaded with the same samples as the source."""
-    yield from evaluator(victoriametrics_over, database_url)
+    yield from evaluator(victoriametrics_over, database_url, kind="victoriametrics")

@@ -16,8 +16,16 @@ def test_a_windowed_rate_becomes_the_sample_difference_per_second() -> None:
     assert result.calls == 1
     assert result.query == f"sum(({counted} / 60))"
     assert 'last_over_time(req_total{code=~"5.."}[1h] offset 1m)' in counted
-    assert "[59999ms]" in counted  # the slice (t - 60, t], in Prometheus 2.x and 3.x alike
+    assert "[59999ms]" in counted  # the slice (t - 60, t] where ranges are closed
     promql_parser.parse(result.query)
+
+
+def test_where_ranges_are_open_at_the_start_the_slice_is_the_whole_window() -> None:
+    # VictoriaMetrics (and Prometheus 3): `S[60s]` at t is (t - 60 s, t] already.
+    counted = rewrite("sum(rate(x[{{window}}]))", 60, closed_ranges=False).query
+    assert "[60000ms]" in counted
+    assert "59999ms" not in counted
+    assert "[1h] offset 1m" in counted
 
 
 def test_increase_and_counts_wanted_give_the_difference_itself() -> None:
