@@ -70,4 +70,7 @@ def test_a_sample_one_millisecond_into_a_slice_is_counted_on_victoriametrics(
             )
             answer = source.query_range(query.query, start + 60, start + 180, 60)
             counted[kind] = sum(value for values in answer.values() for value in values)
-    assert counted == {"victoriametrics": 30, "prometheus": 20}  # the closed-range spelling loses 10 there
+    assert counted == {
+        "victoriametrics": 30,
+        "prometheus": 20,
+    }  # the closed-range spelling loses 10 there
