@@ -19,10 +19,11 @@ from tests.engine.test_accuracy import figure_mismatches
 from tests.fixtures.victoriametrics import BINARY as VICTORIAMETRICS
 from tests.fixtures.victoriametrics import INSTALL_HINT, VictoriaMetricsServer
 
-pytestmark = [pytest.mark.slow]
+pytestmark = [pytest.mark.victoriametrics, pytest.mark.slow]
 
 CELLS = [
     ("fast_burn", 15, 23),
+    ("slow_burn", 15, 7),  # counter resets with four samples a slice, and a scrape gap
     ("slow_burn", 60, 41),
     ("queue_age", 60, 7),
     ("overlapping", 15, 41),
