@@ -5,7 +5,7 @@ from __future__ import annotations
 import promql_parser
 import pytest
 
-from app.slo.counts import rewrite, sample_increase, windowed_selectors
+from app.slo.counts import Rewritten, rewrite, sample_increase, windowed_selectors
 from app.slo.promql import latency_queries
 from app.slo.queries import SignalRole, counter_signal
 
@@ -78,3 +78,9 @@ def test_a_per_second_sli_is_answered_in_counts_unless_a_rate_remains() -> None:
     assert "/ 60)" in kept.render(60) and "rate(y[5m])" in kept.render(60)
     declared = counter_signal("bad", SignalRole.BAD, "sum(rate(x[{{window}}])) * 60", "count")
     assert declared.unit == "count" and "/ 60)) * 60" in declared.render(60)
+
+
+def test_a_query_only_metricsql_parses_is_asked_as_written() -> None:
+    # Accepted from a VictoriaMetrics source (`faultline validate`): nothing to rewrite safely.
+    query = "with (s = x_total) sum(rate(s[{{window}}]))"
+    assert rewrite(query, 60) == Rewritten("with (s = x_total) sum(rate(s[1m]))", 0)
