@@ -11,6 +11,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sqlalchemy import Connection
+
 from app.slo.definitions import SLODefinition
 from app.slo.evaluation import SliceEvaluator
 from app.slo.ledger import SliceRecord
@@ -24,6 +26,9 @@ ChunkCallback = Callable[[int, int], None]
 Exclusions = Callable[[SliceRecord], SliceRecord]
 # Asked between two durable chunks: true to stop there (shutdown, the tick's deadline).
 StopWhen = Callable[[], bool]
+# Checked first in each chunk's write transaction; raises (rolling it back) when this process
+# may no longer write the SLO (shared evaluation: its lease was taken over).
+Fence = Callable[[Connection], None]
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ def evaluate_range(
     exclusions: Exclusions | None = None,
     job_id: int | None = None,
     stop: StopWhen | None = None,
+    fence: Fence | None = None,
 ) -> RangeResult:
     """Evaluate slice ends `first..last` (aligned); the adapter's errors propagate."""
     spec = definition.spec
@@ -67,6 +73,8 @@ def evaluate_range(
                 no_data[record.no_data.reason] += 1
             records.append(exclusions(record) if exclusions is not None else record)
         with store.begin() as connection:
+            if fence is not None:
+                fence(connection)
             ledger.write_slices(connection, slo_id, records, step)
             registry.advance_checkpoint(connection, slo_id, chunk_first, chunk_last, step)
             if job_id is not None:

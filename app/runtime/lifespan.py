@@ -59,7 +59,8 @@ def lifespan_for(config: Settings, engine_factory: EngineFactory | None = None) 
         # Every loaded SLO is listed from the first request on, stale until evaluated.
         engine.refresh_statuses(engine.clock(), engine.definitions.slos)
         if config.scheduler_enabled:
-            # Only the evaluator (one per ledger) ticks and delivers; see app.engine.role.
+            # SQLite: only the evaluator ticks and delivers. PostgreSQL: every process ticks its
+            # share, the leader delivers. See app.engine.role and app.engine.sharing.
             state.scheduler = EngineScheduler(
                 engine, on_evaluator=dispatcher.start, on_reader=dispatcher.stop
             )
@@ -86,7 +87,13 @@ def _process_state(
     """The state the API and dashboards read, with the tick hooks and collectors registered."""
     engine.after_tick.append(metrics.observe_tick)
     evaluator = AlertEvaluator(engine.store, lambda: engine.definitions, base_url=config.base_url)
-    engine.after_tick.append(evaluator.on_tick)
+
+    def judge_alerts(result: object) -> None:
+        # On PostgreSQL every process ticks its share of the SLOs; the leader alone judges.
+        if state.scheduler is None or state.scheduler.role.held:
+            evaluator.on_tick(result)
+
+    engine.after_tick.append(judge_alerts)
     state = AppState(
         settings=config,
         engine=engine,

@@ -1,0 +1,171 @@
+"""SLO leases and members: how several evaluating processes share one PostgreSQL ledger.
+
+Each live process keeps a 'member:<holder>' lease; each SLO has a 'slo:<id>' lease in the same
+`leases` table. A process holds at most its fair share (the SLOs divided by the live members,
+rounded up): it renews what it holds, gives back what is over its share, and claims free or
+expired SLOs with `SELECT … FOR UPDATE SKIP LOCKED`, so two processes claiming at once never
+wait for, nor take, the same rows. A lease's generation grows whenever its holder changes: every
+ledger write of an SLO checks it under the SLO's lock (`verify`), so a process whose lease was
+taken while it was paused writes nothing over its successor's work.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, and_, case, delete, select, update
+from sqlalchemy.dialects import postgresql
+
+from app.store.errors import StoreError
+from app.store.leases import Lease
+from app.store.locks import lock_slo
+from app.store.tables import leases
+
+SLO_PREFIX = "slo:"
+MEMBER_PREFIX = "member:"
+
+
+class LeaseLostError(StoreError):
+    """This process no longer holds the SLO's lease at the generation it evaluated under."""
+
+
+def slo_name(slo_id: int) -> str:
+    return f"{SLO_PREFIX}{slo_id}"
+
+
+def slo_id_of(name: str) -> int:
+    return int(name.removeprefix(SLO_PREFIX))
+
+
+@dataclass(frozen=True)
+class Share:
+    held: dict[int, int]  # SLO id → generation held
+    members: int  # live members, this one included
+
+
+def join(connection: Connection, holder: str, now: float, ttl: float) -> None:
+    """Say this process is alive until `now + ttl`; forget members long gone."""
+    connection.execute(
+        postgresql.insert(leases)
+        .values(
+            name=MEMBER_PREFIX + holder,
+            holder=holder,
+            generation=1,
+            expires_at=now + ttl,
+            acquired_at=now,
+        )
+        .on_conflict_do_update(index_elements=["name"], set_={"expires_at": now + ttl})
+    )
+    connection.execute(
+        delete(leases).where(
+            leases.c.name.startswith(MEMBER_PREFIX), leases.c.expires_at < now - 10 * ttl
+        )
+    )
+
+
+def live_members(connection: Connection, now: float) -> list[Lease]:
+    rows = connection.execute(
+        select(leases)
+        .where(leases.c.name.startswith(MEMBER_PREFIX), leases.c.expires_at > now)
+        .order_by(leases.c.acquired_at, leases.c.name)
+    )
+    return [Lease(r.name, r.holder, r.generation, r.expires_at, r.acquired_at) for r in rows]
+
+
+def slo_leases(connection: Connection) -> list[Lease]:
+    rows = connection.execute(
+        select(leases).where(leases.c.name.startswith(SLO_PREFIX)).order_by(leases.c.name)
+    )
+    return [Lease(r.name, r.holder, r.generation, r.expires_at, r.acquired_at) for r in rows]
+
+
+def claim_share(
+    connection: Connection, holder: str, slo_ids: list[int], now: float, ttl: float
+) -> Share:
+    """Renew our SLO leases, give back what is over our fair share, claim free ones up to it."""
+    names = [slo_name(slo_id) for slo_id in slo_ids]
+    if names:  # a lease row for every SLO, free (expired) until claimed
+        connection.execute(
+            postgresql.insert(leases)
+            .values(
+                [
+                    {"name": n, "holder": "", "generation": 0, "expires_at": 0, "acquired_at": 0}
+                    for n in names
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+    members = max(1, len(live_members(connection, now)))
+    fair = math.ceil(len(names) / members)
+    ours = and_(leases.c.name.in_(names), leases.c.holder == holder)
+    # Waits for our own chunk write in flight (it holds the row FOR SHARE), never for a taker:
+    # once another process took a row, the re-checked condition no longer matches it.
+    mine = connection.execute(
+        update(leases)
+        .where(ours)
+        .values(expires_at=now + ttl)
+        .returning(leases.c.name, leases.c.generation)
+    ).all()
+    held = {slo_id_of(row.name): row.generation for row in sorted(mine)}
+    excess = sorted(held)[fair:]
+    if excess:  # expired at once: the next taker bumps the generation (another holder)
+        connection.execute(
+            update(leases)
+            .where(leases.c.name.in_([slo_name(i) for i in excess]), leases.c.holder == holder)
+            .values(expires_at=0)
+        )
+        for slo_id in excess:
+            del held[slo_id]
+    wanted = fair - len(held)
+    if wanted > 0:
+        free = connection.execute(
+            select(leases.c.name)
+            .where(leases.c.name.in_(names), leases.c.expires_at <= now)
+            .order_by(leases.c.expires_at, leases.c.name)
+            .limit(wanted)
+            .with_for_update(skip_locked=True)
+        ).scalars()
+        taken = connection.execute(
+            update(leases)
+            .where(leases.c.name.in_(list(free)))
+            .values(
+                holder=holder,
+                generation=case(
+                    (leases.c.holder == holder, leases.c.generation),
+                    else_=leases.c.generation + 1,
+                ),
+                expires_at=now + ttl,
+                acquired_at=now,
+            )
+            .returning(leases.c.name, leases.c.generation)
+        ).all()
+        held.update({slo_id_of(row.name): row.generation for row in taken})
+    return Share(held, members)
+
+
+def verify(connection: Connection, slo_id: int, holder: str, generation: int) -> None:
+    """Fencing, inside a write transaction: take the SLO's lock and check that `holder` still
+    holds its lease at `generation`; raise `LeaseLostError` (rolling the write back) if not.
+    The row is held FOR SHARE until commit, so a taker's claim waits for this write."""
+    lock_slo(connection, slo_id)
+    row = connection.execute(
+        select(leases.c.holder, leases.c.generation)
+        .where(leases.c.name == slo_name(slo_id))
+        .with_for_update(read=True)
+    ).first()
+    if row is None or row.holder != holder or row.generation != generation:
+        raise LeaseLostError(
+            f"SLO {slo_id}: lease generation {generation} of {holder} was taken over"
+            + (f" by {row.holder} (generation {row.generation})" if row is not None else "")
+        )
+
+
+def release_all(connection: Connection, holder: str) -> None:
+    """A clean shutdown: our SLOs are free at once, and we are no member any more."""
+    connection.execute(
+        update(leases)
+        .where(leases.c.name.startswith(SLO_PREFIX), leases.c.holder == holder)
+        .values(expires_at=0)
+    )
+    connection.execute(delete(leases).where(leases.c.name == MEMBER_PREFIX + holder))
