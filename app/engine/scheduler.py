@@ -146,6 +146,13 @@ class EngineScheduler:
     def _tick(self) -> None:
         if not self.role.held and self.sharing is None:
             return
+        if self.sharing is not None:
+            self.sharing.take_news()  # this round evaluates them
+        self._tick_once()
+        while self.sharing is not None and self.sharing.take_news() and not self._stop.is_set():
+            self._tick_once()  # SLOs taken over during the round
+
+    def _tick_once(self) -> None:
         try:
             result = self.engine.tick(deadline=TICK_SHARE * self.tick_seconds)
         except StoreError:

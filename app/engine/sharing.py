@@ -31,6 +31,7 @@ class SharedEvaluation:
         self.renewed_at: float | None = None
         self._failing = False
         self._closed = False
+        self._news = False  # SLOs taken since the last `take_news`
         self._guard = threading.Lock()
 
     def held(self) -> dict[int, int]:
@@ -70,7 +71,15 @@ class SharedEvaluation:
                     share.members,
                 )
             self._held, self.members, self.renewed_at = share.held, share.members, now
+            self._news = self._news or bool(gained)
             return gained
+
+    def take_news(self) -> bool:
+        """Whether SLOs were taken since the last call: a tick already running when they were
+        evaluates them at once in another round, not a tick interval later."""
+        with self._guard:
+            news, self._news = self._news, False
+            return news
 
     def fence(self, slo_id: int, generation: int) -> Fence:
         """The check every chunk write of `slo_id` makes in its own transaction."""

@@ -89,7 +89,7 @@ def build_engine(
     sync: bool = True,
 ) -> Engine:
     """Open (and migrate) the store and, unless told not to, register the definitions."""
-    store = Store(settings.database_url).open()
+    store = Store(settings.database_url, write_idle_timeout=settings.lease_seconds).open()
     source = PrometheusSource(source_config(settings), observer=observer)
     engine = Engine(store, source, definitions, engine_config(settings))
     if sync:
