@@ -94,7 +94,7 @@ class EvaluatorRole:
         self.description = (
             f"this process (generation {lease.generation})"
             if mine
-            else f"held by {lease.holder} ({others})"
+            else f"held by {lease.holder} ({others.removesuffix(' only')})"
         )
         hook = self.on_gained if mine else self.on_lost
         if changed and hook is not None:
