@@ -42,6 +42,7 @@ class EvaluatorRole:
         self.on_lost = on_lost
         self.held = False
         self.description = "not yet claimed"
+        self.renewed_at: float | None = None  # the last renewal that reached the store
         self._seen_holder: str | None = None
         self._failing = False
         self._closed = False
@@ -70,6 +71,7 @@ class EvaluatorRole:
                 self._failing = True
                 return self.held
             self._failing = False
+            self.renewed_at = now
             self._update(lease, now)
             return self.held
 

@@ -20,6 +20,7 @@ from app import __version__
 from app.alerting.dispatcher import Dispatcher
 from app.alerting.evaluator import AlertEvaluator
 from app.alerting.metrics import AlertingCollector
+from app.api.cluster_metrics import ClusterCollector
 from app.api.metrics import EngineMetrics, LedgerCollector
 from app.engine.scheduler import EngineScheduler
 from app.engine.service import Engine
@@ -106,4 +107,5 @@ def _process_state(
     registry.register(
         AlertingCollector(lambda: state.engine.store, time.time, metrics.store_errors.inc)
     )
+    registry.register(ClusterCollector(lambda: state.scheduler, engine.clock))
     return state

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import signal
 import time
-from collections import Counter
 from pathlib import Path
 
+import httpx
 import pytest
 
 from app.store import registry, slo_leases
@@ -71,11 +71,44 @@ def _wait_shared(url: str, pids: set[int], timeout: float = 30) -> dict[int, lis
         by_pid = {pid: [x for x in live_leases if _pid(x) == pid] for pid in pids}
         covered = {slo_leases.slo_id_of(x.name) for x in live_leases if _pid(x) in pids}
         if checkpoints and covered == set(checkpoints) and all(by_pid.values()):
-            # One holder per SLO: the lease row is the SLO's only claim.
-            assert Counter(x.name for x in live_leases) == Counter(set(x.name for x in held))
             return by_pid
         time.sleep(0.2)
     raise AssertionError(f"SLOs not shared among {pids}: {by_pid}")
+
+
+def _gauge(serve: Serve, name: str) -> float:
+    text = httpx.get(f"http://127.0.0.1:{serve.port}/metrics", timeout=5).text
+    values = [float(line.split()[-1]) for line in text.splitlines() if line.startswith(name + " ")]
+    assert len(values) == 1, text
+    return values[0]
+
+
+def _assert_membership_visible(serves: list[Serve], timeout: float = 10) -> None:
+    """/api/v1/cluster and the gauges of every process agree, once a rebalancing in flight
+    (each process renews every third of a lease) has settled."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            _check_membership(serves)
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def _check_membership(serves: list[Serve]) -> None:
+    view = httpx.get(f"http://127.0.0.1:{serves[0].port}/api/v1/cluster", timeout=5).json()
+    assert view["mode"] == "shared" and view["unheld"] == []
+    members = {member["holder"]: member for member in view["members"]}
+    assert len(members) == 3 and all(member["slos"] for member in members.values())
+    assert view["leader"]["holder"] in members
+    keys = [slo["key"] for member in members.values() for slo in member["slos"]]
+    assert len(keys) == len(set(keys))  # none held twice
+    assert sum(_gauge(serve, "faultline_leader") for serve in serves) == 1
+    # Each process's own count, as of its last renewal (at most a third of a lease ago).
+    assert sum(_gauge(serve, "faultline_slo_leases_held") for serve in serves) == len(keys)
+    assert {_gauge(serve, "faultline_cluster_members") for serve in serves} == {3}
 
 
 def _environment3(live: Live, url: str) -> dict[str, str]:
@@ -99,6 +132,7 @@ def test_three_serves_share_the_slos_and_survive_a_kill_mid_tick(
         for serve in serves:
             serve.evaluator()
         shares = _wait_shared(ledger, {serve.process.pid for serve in serves})
+        _assert_membership_visible(serves)
         victim = serves[0]
         _, checkpoints = _leases(ledger)
         unfinished = [
