@@ -264,6 +264,9 @@ def test_two_serves_on_one_ledger_evaluate_once_and_the_second_takes_over(
         assert len(evaluating) == 1, roles
         reader = serves[1 - evaluating[0]]
         assert f"this process {other}" in roles[1 - evaluating[0]]
+        view = httpx.get(f"http://127.0.0.1:{reader.port}/api/v1/cluster", timeout=5).json()
+        assert view["mode"] == ("shared" if other == "evaluates its share" else "single-evaluator")
+        assert view["leader"]["holder"] not in {None, view["this_process"]}
         history_start = _wait_evaluated(database_url, live.end)
         serves[evaluating[0]].stop(signal.SIGKILL)  # the evaluator dies: the other takes over
         deadline = time.monotonic() + 20
