@@ -83,8 +83,20 @@ def slo_leases(connection: Connection) -> list[Lease]:
 def claim_share(
     connection: Connection, holder: str, slo_ids: list[int], now: float, ttl: float
 ) -> Share:
-    """Renew our SLO leases, give back what is over our fair share, claim free ones up to it."""
+    """Renew our SLO leases among `slo_ids` (those we may evaluate), give back the others and
+    what is over our fair share, claim free ones up to it, and any SLO nobody has taken for a
+    whole lease period (one only some processes may evaluate, say), whatever our share."""
     names = [slo_name(slo_id) for slo_id in slo_ids]
+    # Ours no longer (its definition changed): free for those who hold the registered one.
+    connection.execute(
+        update(leases)
+        .where(
+            leases.c.name.startswith(SLO_PREFIX),
+            leases.c.name.not_in(names),
+            leases.c.holder == holder,
+        )
+        .values(expires_at=now - ttl)
+    )
     if names:  # a lease row for every SLO, free (expired) until claimed
         connection.execute(
             postgresql.insert(leases)
@@ -113,22 +125,17 @@ def claim_share(
         connection.execute(
             update(leases)
             .where(leases.c.name.in_([slo_name(i) for i in excess]), leases.c.holder == holder)
-            .values(expires_at=0)
+            .values(expires_at=now)
         )
         for slo_id in excess:
             del held[slo_id]
-    wanted = fair - len(held)
-    if wanted > 0:
-        free = connection.execute(
-            select(leases.c.name)
-            .where(leases.c.name.in_(names), leases.c.expires_at <= now)
-            .order_by(leases.c.expires_at, leases.c.name)
-            .limit(wanted)
-            .with_for_update(skip_locked=True)
-        ).scalars()
+    # Up to our share; beyond it only orphans, free for a whole lease period.
+    chosen = _lock_free(connection, names, now, limit=max(0, fair - len(held)))
+    chosen += _lock_free(connection, [n for n in names if n not in chosen], now - ttl)
+    if chosen:
         taken = connection.execute(
             update(leases)
-            .where(leases.c.name.in_(list(free)))
+            .where(leases.c.name.in_(chosen))
             .values(
                 holder=holder,
                 generation=case(
@@ -142,6 +149,24 @@ def claim_share(
         ).all()
         held.update({slo_id_of(row.name): row.generation for row in taken})
     return Share(held, members)
+
+
+def _lock_free(
+    connection: Connection, names: list[str], expired_by: float, limit: int | None = None
+) -> list[str]:
+    """Lock SLO lease rows among `names` expired by `expired_by` that no other transaction has
+    locked (FOR UPDATE SKIP LOCKED: claimers never wait for nor take each other's rows)."""
+    if limit == 0 or not names:
+        return []
+    return list(
+        connection.execute(
+            select(leases.c.name)
+            .where(leases.c.name.in_(names), leases.c.expires_at <= expired_by)
+            .order_by(leases.c.expires_at, leases.c.name)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).scalars()
+    )
 
 
 def verify(connection: Connection, slo_id: int, holder: str, generation: int) -> None:
