@@ -63,7 +63,7 @@ def lifespan_for(config: Settings, engine_factory: EngineFactory | None = None) 
             # SQLite: only the evaluator ticks and delivers. PostgreSQL: every process ticks its
             # share, the leader delivers. See app.engine.role and app.engine.sharing.
             state.scheduler = EngineScheduler(
-                engine, on_evaluator=dispatcher.start, on_reader=dispatcher.stop
+                engine, on_evaluator=dispatcher.take_over, on_reader=dispatcher.stop
             )
             state.scheduler.start()
         log.info("Faultline %s serving %d SLO(s)", __version__, len(engine.definitions.slos))
