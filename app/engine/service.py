@@ -28,7 +28,7 @@ from app.slo.report import SLOReport
 from app.slo.windows import Window, align_down, align_up, period_window
 from app.sources.shared_reads import SharedReads
 from app.sources.signals import SignalSource
-from app.store import generations, leases, registry, status
+from app.store import generations, leases, registry, slo_leases, status
 from app.store.errors import StoreError
 from app.store.registry import StoredSLO, SyncResult
 from app.store.slo_leases import LeaseLostError
@@ -89,7 +89,7 @@ class Engine:
         # Shared evaluation (PostgreSQL, set by the scheduler): ticks evaluate only the SLOs
         # this process holds, each chunk write fenced by its lease's generation.
         self.sharing: SharedEvaluation | None = None
-        self.definitions_generation: int | None = None  # registered generation, once synced
+        self.definitions_generation: int | None = None  # of the loaded set, once synced
 
     def stop(self) -> None:
         """Shutdown: stop after the durable chunks, and abandon the queries in flight."""
@@ -114,14 +114,16 @@ class Engine:
         self._definitions = self._sampled(ask=False)
         digest = generations.set_hash(d.content_hash for d in self._definitions.slos)
         with self.store.begin() as connection:
+            now = int(self.clock())
+            live = slo_leases.live_definitions(connection, now, self.holder)
             decision = generations.decide(
-                connection, digest, self.holder, int(self.clock()), force=force
+                connection, digest, self.holder, now, force=force, live=live
             )
             if decision.register:
                 result = registry.sync_definitions(
                     connection, self._definitions.slos, int(self.clock())
                 )
-        self.definitions_generation = decision.generation
+        self.definitions_generation = decision.own
         if not decision.register:
             log.warning(
                 "these definitions were superseded by generation %d registered by another "

@@ -48,7 +48,13 @@ class SharedEvaluation:
             ttl = self.engine.config.lease_seconds
             try:
                 with self.engine.store.begin() as connection:
-                    slo_leases.join(connection, self.engine.holder, now, ttl)
+                    slo_leases.join(
+                        connection,
+                        self.engine.holder,
+                        now,
+                        ttl,
+                        self.engine.definitions_generation,
+                    )
                     stored = {slo.key: slo for slo in registry.list_slos(connection)}
                     # Only SLOs whose registered definition this process holds.
                     ids = [stored[d.key].id for d in self.engine.evaluable(stored)]

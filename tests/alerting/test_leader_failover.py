@@ -49,7 +49,7 @@ def _outbox(url: str) -> tuple[dict[str, str], int, int]:
             rows = connection.execute(
                 select(notifications.c.idempotency_key, notifications.c.state)
             ).all()
-            states = dict(rows)  # type: ignore[arg-type]
+            states = dict(rows)
             events = connection.execute(select(func.count()).select_from(alert_events)).scalar()
             transitions = connection.execute(
                 select(func.count()).select_from(
