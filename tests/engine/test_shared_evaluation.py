@@ -114,6 +114,8 @@ def _check_membership(serves: list[Serve]) -> None:
     # Each process's own count, as of its last renewal (at most a third of a lease ago).
     assert sum(_gauge(serve, "faultline_slo_leases_held") for serve in serves) == len(keys)
     assert {_gauge(serve, "faultline_cluster_members") for serve in serves} == {3}
+    ready = httpx.get(f"http://127.0.0.1:{serves[0].port}/readyz", timeout=5).json()
+    assert ready["checks"]["slo_leases"].endswith("held among 3 member(s)")
 
 
 def _environment3(live: Live, url: str) -> dict[str, str]:
