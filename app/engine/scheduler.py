@@ -105,7 +105,9 @@ class EngineScheduler:
         if self.sharing is not None and self.sharing.renew():
             took_over = True
         if took_over and not self._stop.is_set():
-            self._scheduler.modify_job("tick", next_run_time=datetime.now(UTC))  # take over now
+            # Take over now, in a one-off run: moving the tick job itself would shift its phase
+            # off the slice boundaries. It waits for a tick in progress (the engine's lock).
+            self._scheduler.add_job(self._counted(self._tick), id="takeover", replace_existing=True)
 
     def shutdown(self, grace: float = SHUTDOWN_GRACE) -> bool:
         """Stop scheduling, abandon queries in flight, and wait up to `grace` seconds for the
