@@ -30,7 +30,7 @@ from pathlib import Path
 import psycopg
 import yaml
 
-from app.loading import load_definitions
+from app.runtime.loading import load_definitions
 from app.slo.windows import align_down
 from app.store import registry, slo_leases
 from app.store.errors import StoreError

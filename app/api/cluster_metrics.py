@@ -9,6 +9,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from app.engine.scheduler import EngineScheduler
+from app.slo import conventions
 
 
 class ClusterCollector(Collector):
@@ -24,24 +25,24 @@ class ClusterCollector(Collector):
             return
         role, sharing = scheduler.role, scheduler.sharing
         leader = GaugeMetricFamily(
-            "faultline_leader",
+            conventions.LEADER,
             "1 while this process holds the leader lease (PostgreSQL: alerts, deliveries, "
             "backfills) or the evaluator lease (SQLite).",
         )
         leader.add_metric([], 1.0 if role.held else 0.0)
         held = GaugeMetricFamily(
-            "faultline_slo_leases_held",
+            conventions.SLO_LEASES_HELD,
             "SLOs this process evaluates now (PostgreSQL: the SLO leases it holds).",
         )
         count = len(scheduler.engine.definitions.slos) if role.held else 0
         held.add_metric([], float(count if sharing is None else len(sharing.held())))
         members = GaugeMetricFamily(
-            "faultline_cluster_members",
+            conventions.CLUSTER_MEMBERS,
             "Live evaluating processes on this ledger, as seen at this process's last renewal.",
         )
         members.add_metric([], float(1 if sharing is None else sharing.members))
         age = GaugeMetricFamily(
-            "faultline_lease_renewal_age_seconds",
+            conventions.LEASE_RENEWAL_AGE,
             "Seconds since this process last renewed its leases; past the lease period, "
             "others take its work over.",
         )

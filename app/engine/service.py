@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from app.engine.evaluate import Fence, evaluate_range
 from app.engine.exclusions import exclusion_marker, sync_declared
@@ -34,12 +34,21 @@ from app.store.registry import StoredSLO, SyncResult
 from app.store.slo_leases import LeaseLostError
 from app.store.store import Store
 
-if TYPE_CHECKING:
-    from app.engine.sharing import SharedEvaluation
-
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
+
+
+class Shares(Protocol):
+    """This process's share of the SLOs (`app.engine.sharing.SharedEvaluation`)."""
+
+    def held(self) -> dict[int, int]:
+        """SLO id → lease generation, for the SLOs this process may evaluate now."""
+        ...
+
+    def fence(self, slo_id: int, generation: int) -> Fence:
+        """The check each chunk write of `slo_id` makes in its transaction."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -88,7 +97,7 @@ class Engine:
         self.holder = leases.holder_id()
         # Shared evaluation (PostgreSQL, set by the scheduler): ticks evaluate only the SLOs
         # this process holds, each chunk write fenced by its lease's generation.
-        self.sharing: SharedEvaluation | None = None
+        self.sharing: Shares | None = None
         self.definitions_generation: int | None = None  # of the loaded set, once synced
 
     def stop(self) -> None:
