@@ -78,6 +78,7 @@ class Engine:
         definitions: DefinitionSet,
         config: EngineConfig | None = None,
         clock: Clock = time.time,
+        holder: str | None = None,
     ) -> None:
         self.store = store
         self.source = source
@@ -94,7 +95,7 @@ class Engine:
         # Set on shutdown: a long catch-up stops after the chunk in flight, losing nothing.
         self.stopping = threading.Event()
         # This process, as the holder of leases and job claims in the shared ledger.
-        self.holder = leases.holder_id()
+        self.holder = holder or leases.holder_id()
         # Shared evaluation (PostgreSQL, set by the scheduler): ticks evaluate only the SLOs
         # this process holds, each chunk write fenced by its lease's generation.
         self.sharing: Shares | None = None

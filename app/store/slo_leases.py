@@ -11,16 +11,20 @@ taken while it was paused writes nothing over its successor's work.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, case, delete, select, update
+from sqlalchemy import Connection, and_, case, delete, select, text, update
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError
 
 from app.store.errors import StoreError
 from app.store.leases import Lease
 from app.store.locks import lock_slo
 from app.store.tables import leases
+
+log = logging.getLogger(__name__)
 
 SLO_PREFIX = "slo:"
 MEMBER_PREFIX = "member:"
@@ -122,6 +126,7 @@ def claim_share(
             )
             .on_conflict_do_nothing(index_elements=["name"])
         )
+    _end_sessions_of_lapsed_members(connection, now)
     members = max(1, len(live_members(connection, now)))
     fair = math.ceil(len(names) / members)
     ours = and_(leases.c.name.in_(names), leases.c.holder == holder)
@@ -163,6 +168,26 @@ def claim_share(
         ).all()
         held.update({slo_id_of(row.name): row.generation for row in taken})
     return Share(held, members)
+
+
+_END_LAPSED = text(
+    "SELECT pg_terminate_backend(activity.pid) FROM pg_stat_activity AS activity"
+    " WHERE activity.pid <> pg_backend_pid() AND activity.application_name IN ("
+    "  SELECT left(holder, 63) FROM leases"
+    "  WHERE name LIKE 'member:%' AND expires_at <= :now AND expires_at > :forgotten)"
+)
+
+
+def _end_sessions_of_lapsed_members(connection: Connection, now: float) -> None:
+    """A member whose lease lapsed is dead or frozen: end its database sessions, so that a
+    transaction it left open (frozen mid-statement, where no idle timeout applies) releases its
+    locks and rolls back. Needs the same database role for every replica (or
+    pg_signal_backend); without it, the frozen transaction holds until it ends by itself."""
+    try:
+        with connection.begin_nested():
+            connection.execute(_END_LAPSED, {"now": now, "forgotten": now - 3600})
+    except DBAPIError as error:
+        log.warning("cannot end the sessions of a lapsed member: %s", error.orig)
 
 
 def _lock_free(

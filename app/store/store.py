@@ -16,7 +16,13 @@ from app.store.database import migrate as _migrate
 class Store:
     """Owns the database engine. Nothing is opened until `open()`."""
 
-    def __init__(self, url: str, *, write_idle_timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        write_idle_timeout: float | None = None,
+        application_name: str | None = None,
+    ) -> None:
         """`write_idle_timeout` (PostgreSQL): the server ends a write transaction left idle this
         long (its process paused or hung), so its locks never outlive its leases."""
         self.url = url
@@ -27,7 +33,7 @@ class Store:
             if write_idle_timeout is not None and not url.startswith("sqlite")
             else None
         )
-        self.engine = open_engine(url)
+        self.engine = open_engine(url, application_name)
         self._write_engine = self.engine.execution_options(**{WRITE: True})
         # SQLite has one writer at a time. Queueing writers on a lock here wakes the next one the
         # moment the previous commits; leaving it to SQLite's busy handler means sleeping and
