@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy import Connection
 
@@ -29,6 +30,18 @@ StopWhen = Callable[[], bool]
 # Checked first in each chunk's write transaction; raises (rolling it back) when this process
 # may no longer write the SLO (shared evaluation: its lease was taken over).
 Fence = Callable[[Connection], None]
+
+
+class Shares(Protocol):
+    """This process's share of the SLOs (`app.engine.sharing.SharedEvaluation`)."""
+
+    def held(self) -> dict[int, int]:
+        """SLO id → lease generation, for the SLOs this process may evaluate now."""
+        ...
+
+    def fence(self, slo_id: int, generation: int) -> Fence:
+        """The check each chunk write of `slo_id` makes in its transaction."""
+        ...
 
 
 @dataclass(frozen=True)

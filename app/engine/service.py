@@ -16,9 +16,8 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Protocol
 
-from app.engine.evaluate import Fence, evaluate_range
+from app.engine.evaluate import Fence, Shares, evaluate_range
 from app.engine.exclusions import exclusion_marker, sync_declared
 from app.engine.reports import Freshness, build_slo_report
 from app.engine.sampling import learn_sampling, unknown
@@ -37,18 +36,6 @@ from app.store.store import Store
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
-
-
-class Shares(Protocol):
-    """This process's share of the SLOs (`app.engine.sharing.SharedEvaluation`)."""
-
-    def held(self) -> dict[int, int]:
-        """SLO id → lease generation, for the SLOs this process may evaluate now."""
-        ...
-
-    def fence(self, slo_id: int, generation: int) -> Fence:
-        """The check each chunk write of `slo_id` makes in its transaction."""
-        ...
 
 
 @dataclass(frozen=True)
