@@ -27,7 +27,7 @@ from app.slo.report import SLOReport
 from app.slo.windows import Window, align_down, align_up, period_window
 from app.sources.shared_reads import SharedReads
 from app.sources.signals import SignalSource
-from app.store import generations, leases, registry, slo_leases, status
+from app.store import leases, registry, status
 from app.store.errors import StoreError
 from app.store.registry import StoredSLO, SyncResult
 from app.store.slo_leases import LeaseLostError
@@ -86,7 +86,6 @@ class Engine:
         # Shared evaluation (PostgreSQL, set by the scheduler): ticks evaluate only the SLOs
         # this process holds, each chunk write fenced by its lease's generation.
         self.sharing: Shares | None = None
-        self.definitions_generation: int | None = None  # of the loaded set, once synced
 
     def stop(self) -> None:
         """Shutdown: stop after the durable chunks, and abandon the queries in flight."""
@@ -99,36 +98,16 @@ class Engine:
     def definitions(self) -> DefinitionSet:
         return self._definitions
 
-    def sync(self, *, force: bool = False) -> SyncResult:
+    def sync(self) -> SyncResult:
         """Register the current definitions in the store (new, changed, removed SLOs) and make
-        the stored budget corrections match the YAML declarations.
-
-        Not if another process already registered newer ones (`app.store.generations`), unless
-        `force`d (an operator's reload): then this process evaluates only the SLOs whose
-        definition it holds at the registered hash."""
+        the stored budget corrections match the YAML declarations."""
         # No query here (startup, reloads): intervals still unknown are learned by the next
         # tick, before it evaluates anything, within its deadline.
         self._definitions = self._sampled(ask=False)
-        digest = generations.set_hash(d.content_hash for d in self._definitions.slos)
         with self.store.begin() as connection:
-            now = int(self.clock())
-            live = slo_leases.live_definitions(connection, now, self.holder)
-            decision = generations.decide(
-                connection, digest, self.holder, now, force=force, live=live
+            result = registry.sync_definitions(
+                connection, self._definitions.slos, int(self.clock())
             )
-            if decision.register:
-                result = registry.sync_definitions(
-                    connection, self._definitions.slos, int(self.clock())
-                )
-        self.definitions_generation = decision.own
-        if not decision.register:
-            log.warning(
-                "these definitions were superseded by generation %d registered by another "
-                "process: not registered again; SLOs whose definition differs from the "
-                "registered one are left to the processes that hold it",
-                decision.generation,
-            )
-            return SyncResult()
         for key in result.history_reset:
             log.info("definition of %s changed its queries: history will be recomputed", key)
         synced = sync_declared(self.store, self._definitions, self.lock_for, int(self.clock()))
@@ -140,7 +119,7 @@ class Engine:
         """Swap in new definitions (after they validated) and register them."""
         with self._tick_lock:
             self._declared = definitions
-            return self.sync(force=True)
+            return self.sync()
 
     def _sampled(self, deadline: float | None = None, *, ask: bool = True) -> DefinitionSet:
         """The declared definitions on the slices their series' sample intervals allow.
@@ -183,15 +162,6 @@ class Engine:
         with self.store.read() as connection:
             return {slo.key: slo for slo in registry.list_slos(connection)}
 
-    def evaluable(self, stored: dict[str, StoredSLO]) -> list[SLODefinition]:
-        """The loaded definitions registered at the same content hash: a process holding an
-        older (or newer, unregistered) definition of an SLO leaves it alone."""
-        return [
-            d
-            for d in self._definitions.slos
-            if d.key in stored and stored[d.key].content_hash == d.content_hash
-        ]
-
     def tick(self, now: float | None = None, *, deadline: float | None = None) -> TickResult:
         """Evaluate every active SLO up to its due slice, then refresh status snapshots.
 
@@ -207,7 +177,9 @@ class Engine:
             stored = self.stored_slos()
             held = None if self.sharing is None else self.sharing.held()
             definitions = [
-                d for d in self.evaluable(stored) if held is None or stored[d.key].id in held
+                d
+                for d in self._definitions.slos
+                if d.key in stored and (held is None or stored[d.key].id in held)
             ]
             abort = threading.Event()
             reads = SharedReads(self.source, ends)

@@ -48,24 +48,18 @@ class Share:
     members: int  # live members, this one included
 
 
-def join(
-    connection: Connection, holder: str, now: float, ttl: float, definitions: int | None
-) -> None:
-    """Say this process is alive until `now + ttl`, holding the definitions of generation
-    `definitions` (a member's `generation`); forget members long gone."""
-    generation = definitions or 0
+def join(connection: Connection, holder: str, now: float, ttl: float) -> None:
+    """Say this process is alive until `now + ttl`; forget members long gone."""
     connection.execute(
         postgresql.insert(leases)
         .values(
             name=MEMBER_PREFIX + holder,
             holder=holder,
-            generation=generation,
+            generation=1,
             expires_at=now + ttl,
             acquired_at=now,
         )
-        .on_conflict_do_update(
-            index_elements=["name"], set_={"expires_at": now + ttl, "generation": generation}
-        )
+        .on_conflict_do_update(index_elements=["name"], set_={"expires_at": now + ttl})
     )
     connection.execute(
         delete(leases).where(
@@ -81,14 +75,6 @@ def live_members(connection: Connection, now: float) -> list[Lease]:
         .order_by(leases.c.acquired_at, leases.c.name)
     )
     return [Lease(r.name, r.holder, r.generation, r.expires_at, r.acquired_at) for r in rows]
-
-
-def live_definitions(connection: Connection, now: float, other_than: str) -> frozenset[int]:
-    """The definitions generations live members other than `other_than` hold."""
-    if connection.dialect.name != "postgresql":
-        return frozenset()  # one evaluator, no members
-    members = live_members(connection, now)
-    return frozenset(m.generation for m in members if m.holder != other_than)
 
 
 def slo_leases(connection: Connection) -> list[Lease]:

@@ -162,18 +162,6 @@ leases = Table(
     Column("acquired_at", Float, nullable=False),
 )
 
-# Which set of definitions is current: one row per set ever registered, the highest generation
-# current. A process whose set is an older generation's does not register it again (no
-# flip-flop during a rolling deploy); `set_hash` digests the SLOs' content hashes.
-definition_generations = Table(
-    "definition_generations",
-    metadata,
-    Column("generation", Integer, primary_key=True, autoincrement=False),
-    Column("set_hash", String(32), nullable=False, unique=True),
-    Column("registered_at", BigInteger, nullable=False),
-    Column("holder", String(200), nullable=False),
-)
-
 # Alerting (app.alerting). One row per SLO and alert tier ("no-data" is a tier of its own): where
 # the alert stands now. `state` is inactive, firing or resolved; `pending_since` is set while a
 # tier's condition holds but its `for` has not passed. Times are slice ends (data time).

@@ -9,19 +9,15 @@ test_concurrent_writers).
 from __future__ import annotations
 
 import signal
-import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
 
 from app.store import registry, slo_leases
 from app.store.leases import Lease
 from app.store.store import Store
-from app.store.tables import definition_generations
-from tests.engine.conftest import REPO
 from tests.engine.test_concurrent_writers import (
     Live,
     Serve,
@@ -186,92 +182,3 @@ def test_a_paused_serve_writes_nothing_over_its_successor(
         for serve in serves:
             serve.stop()
     _assert_like_a_clean_run(ledger, live, history_start, tmp_path, command=False)
-
-
-def _definitions(tmp_path: Path, name: str, objective: str) -> Path:
-    """A copy of the shipped definitions with the payments SLO's objective set."""
-    target = tmp_path / name
-    target.mkdir()
-    for file in (REPO / "slo_definitions").iterdir():
-        text = file.read_text()
-        if file.name == "payments.yaml":
-            text = text.replace("objective: 99.5", f"objective: {objective}")
-        (target / file.name).write_text(text)
-    return target
-
-
-def _registered(url: str) -> tuple[str | None, int]:
-    """The payments SLO's registered content hash, and the definitions generations recorded."""
-    store = Store(url).open(migrate=False)
-    try:
-        with store.read() as connection:
-            stored = {slo.key: slo for slo in registry.list_slos(connection)}
-            count = len(connection.execute(select(definition_generations)).all())
-    finally:
-        store.close()
-    slo = stored.get(PAYMENTS)
-    return (slo.content_hash if slo else None), count
-
-
-def _wait_held_by(serve: Serve, key: str, timeout: float = 4 * LEASE) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        view = httpx.get(f"http://127.0.0.1:{serve.port}/api/v1/cluster", timeout=5).json()
-        holders = [
-            member["holder"]
-            for member in view["members"]
-            if key in {slo["key"] for slo in member["slos"]}
-        ]
-        if holders == [view["this_process"]]:
-            return
-        assert time.monotonic() < deadline, (key, holders, view["this_process"])
-        time.sleep(0.3)
-
-
-def test_a_rolling_definition_change_converges_without_flip_flop(
-    live: Live, ledger: str, tmp_path: Path
-) -> None:
-    old = _environment3(live, ledger) | {
-        "FAULTLINE_DEFINITIONS": str(_definitions(tmp_path, "old", "99.5"))
-    }
-    new = old | {"FAULTLINE_DEFINITIONS": str(_definitions(tmp_path, "new", "99.4"))}
-    serves = [Serve(old, tmp_path / f"old-{n}.log") for n in range(3)]
-    seen: list[str | None] = []
-    watching = threading.Event()
-
-    def watch() -> None:  # every registered hash, in order, while the deploy rolls
-        while not watching.is_set():
-            hash_, _ = _registered(ledger)
-            if hash_ is not None and (not seen or seen[-1] != hash_):
-                seen.append(hash_)
-            time.sleep(0.1)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    try:
-        for serve in serves:
-            serve.evaluator()
-        _wait_shared(ledger, {serve.process.pid for serve in serves})
-        watcher.start()
-        serves[0].stop()  # rolling: one process at a time gets the new files
-        serves[0] = Serve(new, tmp_path / "new-0.log")
-        serves[0].evaluator()
-        _wait_held_by(serves[0], PAYMENTS)  # the one process holding its new definition
-        # A process restarted with the old files meanwhile registers nothing back.
-        serves[1].stop(signal.SIGKILL)
-        serves[1] = Serve(old, tmp_path / "old-again-1.log")
-        serves[1].evaluator()
-        for n in (1, 2):
-            serves[n].stop()
-            serves[n] = Serve(new, tmp_path / f"new-{n}.log")
-            serves[n].evaluator()
-        _wait_shared(ledger, {serve.process.pid for serve in serves})
-        _wait_evaluated(ledger, live.end)
-    finally:
-        watching.set()
-        for serve in serves:
-            serve.stop()
-    watcher.join(timeout=5)
-    assert len(seen) == 2, seen  # old, then new: never back
-    assert _registered(ledger) == (seen[-1], 2)
-    said = (tmp_path / "old-again-1.log").read_text(errors="replace")
-    assert "superseded by generation 2" in said

@@ -32,7 +32,7 @@ def store() -> Iterator[Store]:
 
 def _renew(store: Store, holder: str, now: float) -> slo_leases.Share:
     with store.begin() as connection:
-        slo_leases.join(connection, holder, now, TTL, None)
+        slo_leases.join(connection, holder, now, TTL)
         return slo_leases.claim_share(connection, holder, SLOS, now, TTL)
 
 
