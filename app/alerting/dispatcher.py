@@ -192,6 +192,18 @@ class Dispatcher:
         self._thread = threading.Thread(target=self._run, name="faultline-dispatcher", daemon=True)
         self._thread.start()
 
+    def take_over(self) -> None:
+        """This process became the leader (or the evaluator): claims left by the previous
+        dispatcher are taken at once, then dispatch starts."""
+        try:
+            with self.store.begin() as connection:
+                taken = outbox.reclaim_leases(connection)
+            if taken:
+                log.info("dispatcher: took over %d notification(s) in flight elsewhere", taken)
+        except StoreError as error:  # their leases run out by themselves
+            log.warning("dispatcher: could not take over claims in flight: %s", error)
+        self.start()
+
     def stop(self, timeout: float = 30.0) -> None:
         """Stop after the round in flight (each send is bounded by its receiver's timeout)."""
         self._stop.set()

@@ -155,3 +155,15 @@ def outbox_stats(connection: Connection) -> OutboxStats:
     for state, receiver, count in rows:
         counts[state][receiver] = int(count)
     return OutboxStats(None if oldest is None else float(oldest), counts[PENDING], counts[FAILED])
+
+
+def reclaim_leases(connection: Connection) -> int:
+    """A new leader (the only dispatcher) takes over: claims of the previous one, which died or
+    lost the lead, are void at once rather than after their lease. Should that one still be
+    sending, the receiver gets the same idempotency key twice: one effective delivery."""
+    result = connection.execute(
+        update(notifications)
+        .where(notifications.c.state == PENDING, notifications.c.lease_until.is_not(None))
+        .values(lease_until=None)
+    )
+    return int(result.rowcount or 0)

@@ -106,3 +106,32 @@ class Jobs(Schema):
 class Health(Schema):
     status: Literal["ok", "unavailable"]
     checks: dict[str, str]
+
+
+class ClusterSLO(Schema):
+    key: str
+    generation: int = Field(description="Fencing token: grows whenever the SLO changes holder")
+    held_for: float = Field(description="Seconds since this holder took the SLO")
+
+
+class ClusterMember(Schema):
+    holder: str = Field(description="host:pid:suffix of the process")
+    joined_ago: float
+    renewed_ago: float = Field(description="Seconds since its last lease renewal")
+    slos: list[ClusterSLO]
+
+
+class ClusterLeader(Schema):
+    holder: str
+    generation: int
+    held_for: float
+    expires_in: float
+
+
+class ClusterView(Schema):
+    mode: Literal["shared", "single-evaluator"]
+    this_process: str
+    lease_seconds: float
+    leader: ClusterLeader | None
+    members: list[ClusterMember]
+    unheld: list[str] = Field(description="Active SLOs no live member holds right now")

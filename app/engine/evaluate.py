@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy import Connection
 
 from app.slo.definitions import SLODefinition
 from app.slo.evaluation import SliceEvaluator
@@ -24,6 +27,21 @@ ChunkCallback = Callable[[int, int], None]
 Exclusions = Callable[[SliceRecord], SliceRecord]
 # Asked between two durable chunks: true to stop there (shutdown, the tick's deadline).
 StopWhen = Callable[[], bool]
+# Checked first in each chunk's write transaction; raises (rolling it back) when this process
+# may no longer write the SLO (shared evaluation: its lease was taken over).
+Fence = Callable[[Connection], None]
+
+
+class Shares(Protocol):
+    """This process's share of the SLOs (`app.engine.sharing.SharedEvaluation`)."""
+
+    def held(self) -> dict[int, int]:
+        """SLO id → lease generation, for the SLOs this process may evaluate now."""
+        ...
+
+    def fence(self, slo_id: int, generation: int) -> Fence:
+        """The check each chunk write of `slo_id` makes in its transaction."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -46,6 +64,7 @@ def evaluate_range(
     exclusions: Exclusions | None = None,
     job_id: int | None = None,
     stop: StopWhen | None = None,
+    fence: Fence | None = None,
 ) -> RangeResult:
     """Evaluate slice ends `first..last` (aligned); the adapter's errors propagate."""
     spec = definition.spec
@@ -70,6 +89,8 @@ def evaluate_range(
                 no_data[record.no_data.reason] += 1
             records.append(exclusions(record) if exclusions is not None else record)
         with store.begin() as connection:
+            if fence is not None:
+                fence(connection)
             ledger.write_slices(connection, slo_id, records, step)
             registry.advance_checkpoint(connection, slo_id, chunk_first, chunk_last, step)
             if job_id is not None:

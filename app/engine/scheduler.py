@@ -6,8 +6,11 @@ the queries in flight, lets the chunk being written finish, and waits at most `S
 seconds for that: a chunk is written in one transaction, so a process that ends anyway leaves the
 checkpoint where the last durable chunk put it, and that chunk is redone.
 
-Ticks and the backfill worker run only while this process holds the evaluator lease
-(`app.engine.role`), renewed on its own thread so a long tick never lets it lapse.
+On SQLite, ticks and the backfill worker run only while this process holds the evaluator lease
+(`app.engine.role`). On PostgreSQL every process ticks the SLOs it holds (`app.engine.sharing`)
+and the leader lease replaces the evaluator's: the backfill worker, and what the app hangs on
+the role (alerts, the dispatcher), run on the leader only. Leases are renewed on their own
+thread so a long tick never lets them lapse.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from app.engine import backfill
-from app.engine.role import EvaluatorRole
+from app.engine.role import EVALUATOR, LEADER, EvaluatorRole
 from app.engine.service import Engine
+from app.engine.sharing import SharedEvaluation
 from app.slo.windows import align_up
 from app.sources.errors import SourceUnavailableError
 from app.store.errors import StoreError
@@ -50,7 +54,12 @@ class EngineScheduler:
         self.engine = engine
         # `on_evaluator` runs when this process becomes the evaluator, `on_reader` when it
         # loses the lease to another process.
-        self.role = EvaluatorRole(engine, on_gained=on_evaluator, on_lost=on_reader)
+        shared = engine.store.dialect == "postgresql"
+        self.role = EvaluatorRole(
+            engine, on_gained=on_evaluator, on_lost=on_reader, name=LEADER if shared else EVALUATOR
+        )
+        self.sharing = SharedEvaluation(engine) if shared else None
+        engine.sharing = self.sharing
         self.tick_seconds = tick_seconds
         self.backfill_seconds = backfill_seconds
         self._stop = threading.Event()
@@ -64,6 +73,8 @@ class EngineScheduler:
 
     def start(self) -> None:
         self.role.renew()
+        if self.sharing is not None:
+            self.sharing.renew()
         now = self.engine.clock()
         # Start a few seconds after a slice boundary so the slice's last scrape has landed.
         first = align_up(int(now), self.tick_seconds) + 5
@@ -90,8 +101,13 @@ class EngineScheduler:
 
     def _renew(self) -> None:
         was_evaluator = self.role.held
-        if self.role.renew() and not was_evaluator and not self._stop.is_set():
-            self._scheduler.modify_job("tick", next_run_time=datetime.now(UTC))  # take over now
+        took_over = self.role.renew() and not was_evaluator and self.sharing is None
+        if self.sharing is not None and self.sharing.renew():
+            took_over = True
+        if took_over and not self._stop.is_set():
+            # Take over now, in a one-off run: moving the tick job itself would shift its phase
+            # off the slice boundaries. It waits for a tick in progress (the engine's lock).
+            self._scheduler.add_job(self._counted(self._tick), id="takeover", replace_existing=True)
 
     def shutdown(self, grace: float = SHUTDOWN_GRACE) -> bool:
         """Stop scheduling, abandon queries in flight, and wait up to `grace` seconds for the
@@ -109,6 +125,8 @@ class EngineScheduler:
                 grace,
             )
         # Whatever still runs writes under the SLOs' locks: another process may take over now.
+        if self.sharing is not None:
+            self.sharing.release()
         self.role.release()
         return stopped
 
@@ -128,8 +146,15 @@ class EngineScheduler:
         return run
 
     def _tick(self) -> None:
-        if not self.role.held:
+        if not self.role.held and self.sharing is None:
             return
+        if self.sharing is not None:
+            self.sharing.take_news()  # this round evaluates them
+        self._tick_once()
+        while self.sharing is not None and self.sharing.take_news() and not self._stop.is_set():
+            self._tick_once()  # SLOs taken over during the round
+
+    def _tick_once(self) -> None:
         try:
             result = self.engine.tick(deadline=TICK_SHARE * self.tick_seconds)
         except StoreError:

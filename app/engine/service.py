@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
-from app.engine.evaluate import evaluate_range
+from app.engine.evaluate import Fence, Shares, evaluate_range
 from app.engine.exclusions import exclusion_marker, sync_declared
 from app.engine.reports import Freshness, build_slo_report
 from app.engine.sampling import learn_sampling, unknown
@@ -30,6 +30,7 @@ from app.sources.signals import SignalSource
 from app.store import leases, registry, status
 from app.store.errors import StoreError
 from app.store.registry import StoredSLO, SyncResult
+from app.store.slo_leases import LeaseLostError
 from app.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class Engine:
         definitions: DefinitionSet,
         config: EngineConfig | None = None,
         clock: Clock = time.time,
+        holder: str | None = None,
     ) -> None:
         self.store = store
         self.source = source
@@ -80,7 +82,10 @@ class Engine:
         # Set on shutdown: a long catch-up stops after the chunk in flight, losing nothing.
         self.stopping = threading.Event()
         # This process, as the holder of leases and job claims in the shared ledger.
-        self.holder = leases.holder_id()
+        self.holder = holder or leases.holder_id()
+        # Shared evaluation (PostgreSQL, set by the scheduler): ticks evaluate only the SLOs
+        # this process holds, each chunk write fenced by its lease's generation.
+        self.sharing: Shares | None = None
 
     def stop(self) -> None:
         """Shutdown: stop after the durable chunks, and abandon the queries in flight."""
@@ -170,7 +175,12 @@ class Engine:
                 self._relearn(ends)
             result = TickResult(started=time.monotonic())
             stored = self.stored_slos()
-            definitions = [d for d in self._definitions.slos if d.key in stored]
+            held = None if self.sharing is None else self.sharing.held()
+            definitions = [
+                d
+                for d in self._definitions.slos
+                if d.key in stored and (held is None or stored[d.key].id in held)
+            ]
             abort = threading.Event()
             reads = SharedReads(self.source, ends)
 
@@ -183,7 +193,11 @@ class Engine:
                 if over():
                     result.deferred.add(definition.key)
                     return
-                self._catch_up(definition, stored[definition.key], wall, result, abort, reads, over)
+                slo = stored[definition.key]
+                fence = None
+                if held is not None and self.sharing is not None:
+                    fence = self.sharing.fence(slo.id, held[slo.id])
+                self._catch_up(definition, slo, wall, result, abort, reads, over, fence)
 
             with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
                 list(pool.map(run, definitions))
@@ -213,6 +227,7 @@ class Engine:
         abort: threading.Event,
         reads: SharedReads,
         over: Callable[[], bool],
+        fence: Fence | None = None,
     ) -> None:
         due = self.due(definition, wall)
         step = definition.spec.slice_seconds
@@ -238,12 +253,18 @@ class Engine:
                     due,
                     exclusions=exclusions,
                     stop=over,
+                    fence=fence,
                 )
                 result.evaluated[definition.key] = outcome.slices
                 result.no_data.update(outcome.no_data)
                 if outcome.stopped:
                     result.deferred.add(definition.key)
                 succeeded_at: int | None = now
+            except LeaseLostError as error:
+                # Another process took this SLO over: its work stands, ours stops here.
+                log.info("stopped evaluating %s: %s", definition.key, error)
+                result.handed_over.add(definition.key)
+                return
             except Exception as error:  # named by note_failure; nothing escapes a tick
                 succeeded_at = None
                 kept = result.note_failure(definition.key, error)

@@ -13,7 +13,16 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from app import __version__
 from app.api import errors
-from app.api.routes import admin, alerts, attribution, catalog, corrections, health, slos
+from app.api.routes import (
+    admin,
+    alerts,
+    attribution,
+    catalog,
+    cluster,
+    corrections,
+    health,
+    slos,
+)
 from app.runtime.lifespan import EngineFactory, lifespan_for
 from app.runtime.settings import Settings, load_settings
 from app.runtime.state import AppState
@@ -58,6 +67,7 @@ def create_app(
         catalog.router,
         corrections.router,
         admin.router,
+        cluster.router,
         health.router,
     ):
         app.include_router(router)

@@ -20,6 +20,7 @@ from app import __version__
 from app.alerting.dispatcher import Dispatcher
 from app.alerting.evaluator import AlertEvaluator
 from app.alerting.metrics import AlertingCollector
+from app.api.cluster_metrics import ClusterCollector
 from app.api.metrics import EngineMetrics, LedgerCollector
 from app.engine.scheduler import EngineScheduler
 from app.engine.service import Engine
@@ -59,9 +60,10 @@ def lifespan_for(config: Settings, engine_factory: EngineFactory | None = None) 
         # Every loaded SLO is listed from the first request on, stale until evaluated.
         engine.refresh_statuses(engine.clock(), engine.definitions.slos)
         if config.scheduler_enabled:
-            # Only the evaluator (one per ledger) ticks and delivers; see app.engine.role.
+            # SQLite: only the evaluator ticks and delivers. PostgreSQL: every process ticks its
+            # share, the leader delivers. See app.engine.role and app.engine.sharing.
             state.scheduler = EngineScheduler(
-                engine, on_evaluator=dispatcher.start, on_reader=dispatcher.stop
+                engine, on_evaluator=dispatcher.take_over, on_reader=dispatcher.stop
             )
             state.scheduler.start()
         log.info("Faultline %s serving %d SLO(s)", __version__, len(engine.definitions.slos))
@@ -86,7 +88,13 @@ def _process_state(
     """The state the API and dashboards read, with the tick hooks and collectors registered."""
     engine.after_tick.append(metrics.observe_tick)
     evaluator = AlertEvaluator(engine.store, lambda: engine.definitions, base_url=config.base_url)
-    engine.after_tick.append(evaluator.on_tick)
+
+    def judge_alerts(result: object) -> None:
+        # On PostgreSQL every process ticks its share of the SLOs; the leader alone judges.
+        if state.scheduler is None or state.scheduler.role.held:
+            evaluator.on_tick(result)
+
+    engine.after_tick.append(judge_alerts)
     state = AppState(
         settings=config,
         engine=engine,
@@ -99,4 +107,5 @@ def _process_state(
     registry.register(
         AlertingCollector(lambda: state.engine.store, time.time, metrics.store_errors.inc)
     )
+    registry.register(ClusterCollector(lambda: state.scheduler, engine.clock))
     return state

@@ -18,7 +18,7 @@ from app.slo.definitions import DefinitionSet
 from app.sources.credentials import Credential
 from app.sources.prometheus import PrometheusSource, QueryObserver, SourceConfig
 from app.sources.retry import RetryPolicy
-from app.store import registry
+from app.store import leases, registry
 from app.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -89,9 +89,12 @@ def build_engine(
     sync: bool = True,
 ) -> Engine:
     """Open (and migrate) the store and, unless told not to, register the definitions."""
-    store = Store(settings.database_url).open()
+    holder = leases.holder_id()
+    store = Store(
+        settings.database_url, write_idle_timeout=settings.lease_seconds, application_name=holder
+    ).open()
     source = PrometheusSource(source_config(settings), observer=observer)
-    engine = Engine(store, source, definitions, engine_config(settings))
+    engine = Engine(store, source, definitions, engine_config(settings), holder=holder)
     if sync:
         engine.sync()
     return engine

@@ -51,6 +51,11 @@ ALERT_OUTBOX_OLDEST_AGE = "faultline_alert_outbox_oldest_age_seconds"
 ALERT_NOTIFICATIONS_PENDING = "faultline_alert_notifications_pending"  # + `receiver`
 ALERT_NOTIFICATIONS_FAILED = "faultline_alert_notifications_failed"  # + `receiver`
 ALERTS_FIRING = "faultline_alerts_firing"  # + `severity`
+# Shared evaluation: this process's leases (app/api/cluster_metrics.py).
+LEADER = "faultline_leader"
+SLO_LEASES_HELD = "faultline_slo_leases_held"
+CLUSTER_MEMBERS = "faultline_cluster_members"
+LEASE_RENEWAL_AGE = "faultline_lease_renewal_age_seconds"
 
 # Label names.
 SLO_LABELS = ("service", "slo")

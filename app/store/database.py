@@ -70,14 +70,19 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def open_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite files get WAL and a generous busy timeout."""
+def open_engine(url: str, application_name: str | None = None) -> Engine:
+    """An engine for `url`; SQLite files get WAL and a generous busy timeout. PostgreSQL
+    sessions carry `application_name` (the process's lease holder id), so the process that
+    takes over from a dead or frozen holder can end that holder's sessions."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8)
+    arguments = {"application_name": application_name[:63]} if application_name else {}
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=8, max_overflow=8, connect_args=arguments
+    )
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -16,9 +16,24 @@ from app.store.database import migrate as _migrate
 class Store:
     """Owns the database engine. Nothing is opened until `open()`."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        write_idle_timeout: float | None = None,
+        application_name: str | None = None,
+    ) -> None:
+        """`write_idle_timeout` (PostgreSQL): the server ends a write transaction left idle this
+        long (its process paused or hung), so its locks never outlive its leases."""
         self.url = url
-        self.engine = open_engine(url)
+        self._idle_timeout = (
+            text(
+                f"SET LOCAL idle_in_transaction_session_timeout = {int(write_idle_timeout * 1000)}"
+            )
+            if write_idle_timeout is not None and not url.startswith("sqlite")
+            else None
+        )
+        self.engine = open_engine(url, application_name)
         self._write_engine = self.engine.execution_options(**{WRITE: True})
         # SQLite has one writer at a time. Queueing writers on a lock here wakes the next one the
         # moment the previous commits; leaving it to SQLite's busy handler means sleeping and
@@ -45,6 +60,8 @@ class Store:
             translated("ledger write failed"),
             self._write_engine.begin() as connection,
         ):
+            if self._idle_timeout is not None:
+                connection.execute(self._idle_timeout)
             yield connection
 
     @contextmanager

@@ -253,6 +253,9 @@ def test_a_backfill_beside_a_running_serve_leaves_the_ledger_of_a_clean_run(
 def test_two_serves_on_one_ledger_evaluate_once_and_the_second_takes_over(
     live: Live, database_url: str, tmp_path: Path
 ) -> None:
+    """SQLite: one evaluator, the other serves reads. PostgreSQL: both evaluate their share of
+    the SLOs (tests/engine/test_shared_evaluation.py), one leads; the other takes the lead over."""
+    other = "serves reads" if database_url.startswith("sqlite") else "evaluates its share"
     environment = _environment(live, database_url, FAULTLINE_LEASE_SECONDS="3")
     serves = [Serve(environment, tmp_path / f"serve-{n}.log") for n in range(2)]
     try:
@@ -260,7 +263,10 @@ def test_two_serves_on_one_ledger_evaluate_once_and_the_second_takes_over(
         evaluating = [n for n, role in enumerate(roles) if role.startswith("this process")]
         assert len(evaluating) == 1, roles
         reader = serves[1 - evaluating[0]]
-        assert "this process serves reads" in roles[1 - evaluating[0]]
+        assert f"this process {other}" in roles[1 - evaluating[0]]
+        view = httpx.get(f"http://127.0.0.1:{reader.port}/api/v1/cluster", timeout=5).json()
+        assert view["mode"] == ("shared" if other == "evaluates its share" else "single-evaluator")
+        assert view["leader"]["holder"] not in {None, view["this_process"]}
         history_start = _wait_evaluated(database_url, live.end)
         serves[evaluating[0]].stop(signal.SIGKILL)  # the evaluator dies: the other takes over
         deadline = time.monotonic() + 20
@@ -271,5 +277,5 @@ def test_two_serves_on_one_ledger_evaluate_once_and_the_second_takes_over(
         for serve in serves:
             serve.stop()
     said = reader.log.read_text(errors="replace")
-    assert "this process serves reads only and takes over if that lease expires" in said
+    assert f"this process {other}" in said and "and takes over if that lease expires" in said
     _assert_like_a_clean_run(database_url, live, history_start, tmp_path, command=False)

@@ -31,6 +31,9 @@ def readyz(state: State) -> JSONResponse:
     checks["evaluation_lag"] = f"{lag:.0f}s (bound {bound}s)" if store_ok else "unknown"
     if state.scheduler is not None:
         checks["evaluator"] = state.scheduler.role.description
+        sharing = state.scheduler.sharing
+        if sharing is not None:  # PostgreSQL: the SLOs this process evaluates
+            checks["slo_leases"] = f"{len(sharing.held())} held among {sharing.members} member(s)"
     if state.engine.source_error:
         checks["prometheus"] = state.engine.source_error
     ready = store_ok and lag <= bound

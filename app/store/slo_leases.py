@@ -1,0 +1,221 @@
+"""SLO leases and members: how several evaluating processes share one PostgreSQL ledger.
+
+Each live process keeps a 'member:<holder>' lease; each SLO has a 'slo:<id>' lease in the same
+`leases` table. A process holds at most its fair share (the SLOs divided by the live members,
+rounded up): it renews what it holds, gives back what is over its share, and claims free or
+expired SLOs with `SELECT … FOR UPDATE SKIP LOCKED`, so two processes claiming at once never
+wait for, nor take, the same rows. A lease's generation grows whenever its holder changes: every
+ledger write of an SLO checks it under the SLO's lock (`verify`), so a process whose lease was
+taken while it was paused writes nothing over its successor's work.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, and_, case, delete, select, text, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError
+
+from app.store.errors import StoreError
+from app.store.leases import Lease
+from app.store.locks import lock_slo
+from app.store.tables import leases
+
+log = logging.getLogger(__name__)
+
+SLO_PREFIX = "slo:"
+MEMBER_PREFIX = "member:"
+
+
+class LeaseLostError(StoreError):
+    """This process no longer holds the SLO's lease at the generation it evaluated under."""
+
+
+def slo_name(slo_id: int) -> str:
+    return f"{SLO_PREFIX}{slo_id}"
+
+
+def slo_id_of(name: str) -> int:
+    return int(name.removeprefix(SLO_PREFIX))
+
+
+@dataclass(frozen=True)
+class Share:
+    held: dict[int, int]  # SLO id → generation held
+    members: int  # live members, this one included
+
+
+def join(connection: Connection, holder: str, now: float, ttl: float) -> None:
+    """Say this process is alive until `now + ttl`; forget members long gone."""
+    connection.execute(
+        postgresql.insert(leases)
+        .values(
+            name=MEMBER_PREFIX + holder,
+            holder=holder,
+            generation=1,
+            expires_at=now + ttl,
+            acquired_at=now,
+        )
+        .on_conflict_do_update(index_elements=["name"], set_={"expires_at": now + ttl})
+    )
+    connection.execute(
+        delete(leases).where(
+            leases.c.name.startswith(MEMBER_PREFIX), leases.c.expires_at < now - 10 * ttl
+        )
+    )
+
+
+def live_members(connection: Connection, now: float) -> list[Lease]:
+    rows = connection.execute(
+        select(leases)
+        .where(leases.c.name.startswith(MEMBER_PREFIX), leases.c.expires_at > now)
+        .order_by(leases.c.acquired_at, leases.c.name)
+    )
+    return [Lease(r.name, r.holder, r.generation, r.expires_at, r.acquired_at) for r in rows]
+
+
+def slo_leases(connection: Connection) -> list[Lease]:
+    rows = connection.execute(
+        select(leases).where(leases.c.name.startswith(SLO_PREFIX)).order_by(leases.c.name)
+    )
+    return [Lease(r.name, r.holder, r.generation, r.expires_at, r.acquired_at) for r in rows]
+
+
+def claim_share(
+    connection: Connection, holder: str, slo_ids: list[int], now: float, ttl: float
+) -> Share:
+    """Renew our SLO leases among `slo_ids` (those we may evaluate), give back the others and
+    what is over our fair share, claim free ones up to it, and any SLO nobody has taken for a
+    whole lease period (one only some processes may evaluate, say), whatever our share."""
+    names = [slo_name(slo_id) for slo_id in slo_ids]
+    # Ours no longer (its definition changed): free for those who hold the registered one.
+    connection.execute(
+        update(leases)
+        .where(
+            leases.c.name.startswith(SLO_PREFIX),
+            leases.c.name.not_in(names),
+            leases.c.holder == holder,
+        )
+        .values(expires_at=now - ttl)
+    )
+    if names:  # a lease row for every SLO, free (expired) until claimed
+        connection.execute(
+            postgresql.insert(leases)
+            .values(
+                [
+                    {"name": n, "holder": "", "generation": 0, "expires_at": 0, "acquired_at": 0}
+                    for n in names
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+    _end_sessions_of_lapsed_members(connection, now)
+    members = max(1, len(live_members(connection, now)))
+    fair = math.ceil(len(names) / members)
+    ours = and_(leases.c.name.in_(names), leases.c.holder == holder)
+    # Waits for our own chunk write in flight (it holds the row FOR SHARE), never for a taker:
+    # once another process took a row, the re-checked condition no longer matches it.
+    mine = connection.execute(
+        update(leases)
+        .where(ours)
+        .values(expires_at=now + ttl)
+        .returning(leases.c.name, leases.c.generation)
+    ).all()
+    held = {slo_id_of(row.name): row.generation for row in sorted(mine)}
+    excess = sorted(held)[fair:]
+    if excess:  # expired at once: the next taker bumps the generation (another holder)
+        connection.execute(
+            update(leases)
+            .where(leases.c.name.in_([slo_name(i) for i in excess]), leases.c.holder == holder)
+            .values(expires_at=now)
+        )
+        for slo_id in excess:
+            del held[slo_id]
+    # Up to our share; beyond it only orphans, free for a whole lease period.
+    chosen = _lock_free(connection, names, now, limit=max(0, fair - len(held)))
+    chosen += _lock_free(connection, [n for n in names if n not in chosen], now - ttl)
+    if chosen:
+        taken = connection.execute(
+            update(leases)
+            .where(leases.c.name.in_(chosen))
+            .values(
+                holder=holder,
+                generation=case(
+                    (leases.c.holder == holder, leases.c.generation),
+                    else_=leases.c.generation + 1,
+                ),
+                expires_at=now + ttl,
+                acquired_at=now,
+            )
+            .returning(leases.c.name, leases.c.generation)
+        ).all()
+        held.update({slo_id_of(row.name): row.generation for row in taken})
+    return Share(held, members)
+
+
+_END_LAPSED = text(
+    "SELECT pg_terminate_backend(activity.pid) FROM pg_stat_activity AS activity"
+    " WHERE activity.pid <> pg_backend_pid() AND activity.application_name IN ("
+    "  SELECT left(holder, 63) FROM leases"
+    "  WHERE name LIKE 'member:%' AND expires_at <= :now AND expires_at > :forgotten)"
+)
+
+
+def _end_sessions_of_lapsed_members(connection: Connection, now: float) -> None:
+    """A member whose lease lapsed is dead or frozen: end its database sessions, so that a
+    transaction it left open (frozen mid-statement, where no idle timeout applies) releases its
+    locks and rolls back. Needs the same database role for every replica (or
+    pg_signal_backend); without it, the frozen transaction holds until it ends by itself."""
+    try:
+        with connection.begin_nested():
+            connection.execute(_END_LAPSED, {"now": now, "forgotten": now - 3600})
+    except DBAPIError as error:
+        log.warning("cannot end the sessions of a lapsed member: %s", error.orig)
+
+
+def _lock_free(
+    connection: Connection, names: list[str], expired_by: float, limit: int | None = None
+) -> list[str]:
+    """Lock SLO lease rows among `names` expired by `expired_by` that no other transaction has
+    locked (FOR UPDATE SKIP LOCKED: claimers never wait for nor take each other's rows)."""
+    if limit == 0 or not names:
+        return []
+    return list(
+        connection.execute(
+            select(leases.c.name)
+            .where(leases.c.name.in_(names), leases.c.expires_at <= expired_by)
+            .order_by(leases.c.expires_at, leases.c.name)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).scalars()
+    )
+
+
+def verify(connection: Connection, slo_id: int, holder: str, generation: int) -> None:
+    """Fencing, inside a write transaction: take the SLO's lock and check that `holder` still
+    holds its lease at `generation`; raise `LeaseLostError` (rolling the write back) if not.
+    The row is held FOR SHARE until commit, so a taker's claim waits for this write."""
+    lock_slo(connection, slo_id)
+    row = connection.execute(
+        select(leases.c.holder, leases.c.generation)
+        .where(leases.c.name == slo_name(slo_id))
+        .with_for_update(read=True)
+    ).first()
+    if row is None or row.holder != holder or row.generation != generation:
+        raise LeaseLostError(
+            f"SLO {slo_id}: lease generation {generation} of {holder} was taken over"
+            + (f" by {row.holder} (generation {row.generation})" if row is not None else "")
+        )
+
+
+def release_all(connection: Connection, holder: str) -> None:
+    """A clean shutdown: our SLOs are free at once, and we are no member any more."""
+    connection.execute(
+        update(leases)
+        .where(leases.c.name.startswith(SLO_PREFIX), leases.c.holder == holder)
+        .values(expires_at=0)
+    )
+    connection.execute(delete(leases).where(leases.c.name == MEMBER_PREFIX + holder))

@@ -1,0 +1,217 @@
+"""Shared evaluation benchmark: N SLOs × 3 failure modes on 1 and on 3 `faultline serve`
+processes over one PostgreSQL ledger, and the failover time when one of 3 is killed mid-tick.
+
+Real processes (`faultline serve`), a real Prometheus (Debian package) over a day of the test
+bed's shop ending now, PostgreSQL on 127.0.0.1:5432 (a fresh schema per run). Usage:
+
+    PYTHONPATH=. .venv/bin/python -m bench.bench_ha [--slos 3000] [--lease 15]
+
+Figures (a JSON line per run): the first full evaluation after start (registration included),
+a steady-state tick (from the slice boundary until every SLO holds that slice), each process's
+share, and with 3 processes, after `kill -9` of one at the start of a tick: the time until the
+survivors hold its SLOs, and until those SLOs hold the slice that tick was evaluating.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+import yaml
+
+from app.runtime.loading import load_definitions
+from app.slo.windows import align_down
+from app.store import registry, slo_leases
+from app.store.errors import StoreError
+from app.store.store import Store
+from app.testbed.dataset import generate
+from app.testbed.prometheus import PrometheusServer, free_port
+from app.testbed.scenarios import demo_history
+from app.testbed.tsdb import build_tsdb
+from bench.bench_engine import REPO, synthetic_slos
+
+FAULTLINE = str(Path(sys.executable).with_name("faultline"))
+POSTGRES_DSN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
+DAY = 1440
+SLICE = 60
+
+
+def write_definitions(count: int, target: Path) -> None:
+    """The benchmark's synthetic SLOs as YAML files, one per service of 25."""
+    target.mkdir()
+    by_service: dict[str, list[dict[str, object]]] = {}
+    for definition in synthetic_slos(count).slos:
+        spec = definition.spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+        by_service.setdefault(definition.service, []).append(spec)
+    for service, specs in by_service.items():
+        (target / f"{service}.yaml").write_text(yaml.safe_dump({"service": service, "slos": specs}))
+    loaded = load_definitions(target, alerts=REPO / "alerts")
+    assert len(loaded.definitions.slos) == count, loaded.problems[:3]
+
+
+def checkpoints(url: str) -> dict[int, int]:
+    store = Store(url).open(migrate=False)
+    try:
+        with store.read() as connection:
+            return {slo.id: slo.checkpoint or 0 for slo in registry.list_slos(connection)}
+    finally:
+        store.close()
+
+
+def holders(url: str) -> dict[int, str]:
+    store = Store(url).open(migrate=False)
+    try:
+        with store.read() as connection:
+            now = time.time()
+            return {
+                slo_leases.slo_id_of(lease.name): lease.holder
+                for lease in slo_leases.slo_leases(connection)
+                if lease.expires_at > now
+            }
+    finally:
+        store.close()
+
+
+def wait_until(check: Callable[[], bool], timeout: float, step: float = 0.5) -> float:
+    """Seconds until `check()` holds."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            if check():
+                return time.monotonic() - started
+        except StoreError:  # not migrated yet
+            pass
+        time.sleep(step)
+    raise TimeoutError(f"not within {timeout}s")
+
+
+def run(processes: int, count: int, environment: dict[str, str], root: Path) -> dict[str, object]:
+    schema = f"bench_ha_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(POSTGRES_DSN, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
+    env = environment | {"FAULTLINE_DATABASE_URL": url}
+    serves: list[subprocess.Popen[bytes]] = []
+    started = time.time()
+    try:
+        for n in range(processes):
+            with (root / f"{schema}-{n}.log").open("wb") as log:
+                serves.append(
+                    subprocess.Popen(
+                        [FAULTLINE, "serve", "--port", str(free_port())],
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
+        target = align_down(int(started), SLICE)
+
+        def evaluated_through(end: int) -> bool:
+            points = checkpoints(url)
+            return len(points) == count and min(points.values()) >= end
+
+        first = wait_until(lambda: evaluated_through(target), 900)
+        # A steady tick: from the next slice boundary until every SLO holds that slice.
+        boundary = align_down(int(time.time()), SLICE) + SLICE
+        time.sleep(max(0.0, boundary - time.time()))
+        tick = wait_until(lambda: evaluated_through(boundary), 300, step=0.2)
+        share = Counter(holders(url).values())
+        figures: dict[str, object] = {
+            "processes": processes,
+            "slos": count,
+            "first_full_evaluation_s": round(first, 1),
+            "tick_s": round(tick, 1),
+            "share": sorted(share.values()),
+        }
+        if processes > 1:
+            figures |= failover(url, serves)
+        return figures
+    finally:
+        for serve in serves:
+            if serve.poll() is None:
+                serve.send_signal(signal.SIGTERM)
+        for serve in serves:
+            serve.wait(timeout=60)
+        with psycopg.connect(POSTGRES_DSN, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def failover(url: str, serves: list[subprocess.Popen[bytes]]) -> dict[str, object]:
+    """Kill -9 the process holding most SLOs two seconds into a tick."""
+    boundary = align_down(int(time.time()), SLICE) + SLICE
+    time.sleep(max(0.0, boundary + 7 - time.time()))  # ticks start 5 s after the boundary
+    held = holders(url)
+    counts = Counter(held.values())
+    victim_holder = counts.most_common(1)[0][0]
+    pid = int(victim_holder.split(":")[1])
+    its = [slo for slo, holder in held.items() if holder == victim_holder]
+    behind = sum(1 for slo, point in checkpoints(url).items() if slo in its and point < boundary)
+    victim = next(serve for serve in serves if serve.pid == pid)
+    victim.send_signal(signal.SIGKILL)
+    killed = time.monotonic()
+    victim.wait()
+
+    def taken() -> bool:
+        now_held = holders(url)
+        return all(now_held.get(slo) not in {None, victim_holder} for slo in its)
+
+    takeover = wait_until(taken, 300, step=0.2)
+
+    def caught_up() -> bool:
+        points = checkpoints(url)
+        return all(points[slo] >= boundary for slo in its)
+
+    wait_until(caught_up, 300, step=0.2)
+    return {
+        "killed_holding": len(its),
+        "killed_behind_at_kill": behind,
+        "takeover_s": round(takeover, 1),
+        "taken_slos_evaluated_s": round(time.monotonic() - killed, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--slos", type=int, default=3000)
+    parser.add_argument("--lease", type=int, default=15)
+    parser.add_argument("--processes", type=int, nargs="+", default=[1, 3])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="faultline-bench-ha-") as directory:
+        root = Path(directory)
+        now = int(time.time())
+        start = align_down(now, SLICE) - DAY * SLICE + SLICE
+        build_tsdb(generate(demo_history(start, DAY).scenario), root / "tsdb", work_dir=root)
+        server = PrometheusServer(root / "tsdb", work_dir=root / "prometheus")
+        server.start()
+        try:
+            write_definitions(args.slos, root / "definitions")
+            environment = {
+                **os.environ,
+                "FAULTLINE_PROMETHEUS_URL": server.url,
+                "FAULTLINE_DEFINITIONS": str(root / "definitions"),
+                "FAULTLINE_ALERTS": str(REPO / "alerts"),
+                "FAULTLINE_EVALUATION_DELAY": "0",
+                "FAULTLINE_INITIAL_BACKFILL": str(30 * SLICE),
+                "FAULTLINE_LEASE_SECONDS": str(args.lease),
+            }
+            for processes in args.processes:
+                print(json.dumps(run(processes, args.slos, environment, root)), flush=True)
+        finally:
+            server.close()
+
+
+if __name__ == "__main__":
+    main()
