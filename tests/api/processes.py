@@ -183,3 +183,30 @@ def every_row(database: Path) -> str:
             for row in connection.execute(f'SELECT * FROM "{table}"'):
                 lines.append(f"{table}: {row!r}")
     return "\n".join(lines)
+
+
+def everything_seen(
+    servers: dict[str, ServeProcess], token: str, ledger_of: dict[str, Path]
+) -> dict[str, str]:
+    """After each server's first tick: every answer it gives, then (stopped) its log and every
+    row of its ledger, keyed `"NAME /path"`, `"NAME log"`, `"NAME ledger"`. Stops the servers."""
+    seen: dict[str, str] = {}
+    try:
+        for name, server in servers.items():
+            server.wait_answering()
+            with server.client(token) as client:
+                wait_for(
+                    lambda client=client: (
+                        "faultline_tick_duration_seconds_count 1.0" in client.get("/metrics").text
+                    ),
+                    60,
+                    f"{name}: the first tick did not finish",
+                )
+                seen.update(every_answer(name, client))
+    finally:
+        for server in servers.values():
+            server.stop()
+    for name, server in servers.items():
+        seen[f"{name} log"] = server.log()
+        seen[f"{name} ledger"] = every_row(ledger_of[name])
+    return seen

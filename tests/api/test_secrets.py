@@ -13,7 +13,7 @@ import pytest
 
 from app.testbed.prometheus import free_port
 from tests.api.conftest import TOKEN
-from tests.api.processes import ServeProcess, every_answer, every_row, wait_for
+from tests.api.processes import ServeProcess, everything_seen
 from tests.conftest import RunningPrometheus
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
@@ -40,25 +40,7 @@ def test_the_prometheus_password_shows_nowhere(
         servers[name] = ServeProcess(
             tmp_path / name, environment, "--prometheus-url", with_password(url)
         )
-    seen: dict[str, str] = {}
-    try:
-        for name, server in servers.items():
-            server.wait_answering()
-            with server.client(TOKEN) as client:
-                wait_for(
-                    lambda client=client: (
-                        "faultline_tick_duration_seconds_count 1.0" in client.get("/metrics").text
-                    ),
-                    60,
-                    f"{name}: the first tick did not finish",
-                )
-                seen.update(every_answer(name, client))
-    finally:
-        for server in servers.values():
-            server.stop()
-    for name, server in servers.items():
-        seen[f"{name} log"] = server.log()
-        seen[f"{name} ledger"] = every_row(tmp_path / name / "ledger.db")
+    seen = everything_seen(servers, TOKEN, {name: tmp_path / name / "ledger.db" for name in urls})
 
     leaks = [where for where, text in seen.items() if PASSWORD in text]
     assert not leaks, {where: _around(seen[where]) for where in leaks}

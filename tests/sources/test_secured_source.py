@@ -24,7 +24,7 @@ from app.runtime.wiring import source_config
 from app.sources.errors import SourceAuthError, SourceUnavailableError
 from app.sources.prometheus import PrometheusSource
 from tests.api.conftest import TOKEN
-from tests.api.processes import FAULTLINE, ServeProcess, every_answer, every_row, wait_for
+from tests.api.processes import FAULTLINE, ServeProcess, everything_seen
 from tests.conftest import RunningPrometheus
 from tests.engine.conftest import REPO
 from tests.fixtures.certificates import Certificates, make_certificates
@@ -208,7 +208,6 @@ def test_the_source_secrets_show_nowhere(gateway: Gateway) -> None:
         "refused": {**refused, "FAULTLINE_PROMETHEUS_BEARER_TOKEN": refused_token},
     }
     servers: dict[str, ServeProcess] = {}
-    seen: dict[str, str] = {}
     try:
         for name, environment in environments.items():
             (gateway.work / name).mkdir()
@@ -220,23 +219,12 @@ def test_the_source_secrets_show_nowhere(gateway: Gateway) -> None:
                     "FAULTLINE_API_TOKEN": TOKEN,
                 },
             )
-        for name, server in servers.items():
-            server.wait_answering()
-            with server.client(TOKEN) as client:
-                wait_for(
-                    lambda client=client: (
-                        "faultline_tick_duration_seconds_count 1.0" in client.get("/metrics").text
-                    ),
-                    60,
-                    f"{name}: the first tick did not finish",
-                )
-                seen.update(every_answer(name, client))
-    finally:
+    except BaseException:
         for server in servers.values():
             server.stop()
-    for name, server in servers.items():
-        seen[f"{name} log"] = server.log()
-        seen[f"{name} ledger"] = every_row(gateway.work / name / "ledger.db")
+        raise
+    ledgers = {name: gateway.work / name / "ledger.db" for name in servers}
+    seen = everything_seen(servers, TOKEN, ledgers)
 
     for secret in (SOURCE_TOKEN, refused_token):
         leaks = [where for where, text in seen.items() if secret in text]
