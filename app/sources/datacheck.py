@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -225,11 +224,16 @@ def _selectors(query: str) -> list[_Selector]:
     except ValueError:
         return []
     found: dict[str, _Selector] = {}
-    for node, window in _walk(expr, None):
-        if type(node).__name__ != "VectorSelector":
+    for node in promql.nodes(expr):
+        kind = type(node).__name__
+        if kind == "MatrixSelector":
+            selector, window = node.vector_selector, int(node.range.total_seconds())
+        elif kind == "VectorSelector":
+            selector, window = node, None
+        else:
             continue
-        text = (node.name or "") + _matchers(node.matchers)
-        found.setdefault(text, _Selector(text, node.name or None, window))
+        text = (selector.name or "") + _matchers(selector.matchers)
+        found.setdefault(text, _Selector(text, selector.name or None, window))
     return list(found.values())
 
 
@@ -245,19 +249,6 @@ def _matchers(matchers: Any) -> str:
         for m in matchers.matchers
     ]
     return "{" + ",".join(parts) + "}" if parts else ""
-
-
-def _walk(expr: Any, window: int | None) -> Iterator[tuple[Any, int | None]]:
-    yield expr, window
-    if type(expr).__name__ == "MatrixSelector":
-        yield from _walk(expr.vector_selector, int(expr.range.total_seconds()))
-        return
-    for attribute in ("expr", "lhs", "rhs", "param"):
-        child = getattr(expr, attribute, None)
-        if child is not None and not isinstance(child, str | int | float):
-            yield from _walk(child, window)
-    for argument in getattr(expr, "args", None) or ():
-        yield from _walk(argument, window)
 
 
 def _when(moment: int) -> str:
