@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from app import __version__
 from app.api import errors
+from app.api.docs import install_docs
 from app.api.routes import (
     admin,
     alerts,
@@ -56,10 +57,11 @@ def create_app(
         version=__version__,
         description=API_DESCRIPTION,
         lifespan=lifespan_for(config, engine_factory),
-        docs_url="/docs",
+        docs_url=None,  # /docs and /redoc are served without a CDN (install_docs)
         redoc_url=None,
     )
     errors.install(app)
+    install_docs(app)
     for router in (
         slos.router,
         alerts.router,
