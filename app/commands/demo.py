@@ -1,8 +1,19 @@
-"""`faultline demo`: Prometheus with 30 days of failure history, fed live, and Faultline on it."""
+"""`faultline demo`: Prometheus with 30 days of failure history, fed live, and Faultline on it.
+
+The demo claims its port before building anything, so a busy port fails at once; it stops the
+same way on Ctrl-C, SIGTERM and SIGHUP (a closed terminal), removing everything it started.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import shlex
+import shutil
+import signal
+import socket
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,9 +21,14 @@ from app.commands.options import (
     DatabaseOption,
     DefinitionsOption,
     PrometheusOption,
+    counted,
     err,
     settings_from,
 )
+
+if TYPE_CHECKING:
+    from app.demo import DemoWorld
+    from app.runtime.settings import Settings
 
 
 def demo(
@@ -24,26 +40,29 @@ def demo(
 ) -> None:
     """Start a local Prometheus with realistic failure data and serve Faultline on it.
 
-    Ctrl-C stops everything the demo started and removes its temporary files. With
-    --prometheus-url no Prometheus is started: the demo serves the shipped SLOs on yours.
-    With --database-url the ledger is kept there instead of in the temporary directory.
+    Ctrl-C (or SIGTERM, or closing the terminal) stops everything the demo started and removes
+    its temporary files. With --prometheus-url no Prometheus is started: the demo serves the
+    shipped SLOs on yours. With --database-url the ledger is kept there instead of in the
+    temporary directory.
     """
+    base = settings_from(definitions, prometheus_url, database_url)
+    listener = claim_port(base.host, port)  # before minutes of work, not after
+    stop_on_termination()
     import uvicorn  # noqa: PLC0415
 
-    from app.demo import DemoWorld, PrometheusNotInstalledError, start_world  # noqa: PLC0415
+    from app.demo import PrometheusNotInstalledError, start_world  # noqa: PLC0415
     from app.runtime.factory import create_app  # noqa: PLC0415
 
-    base = settings_from(definitions, prometheus_url, database_url)
     world: DemoWorld | None = None
-    if prometheus_url is None:
-        try:
-            world = start_world(err, days)
-        except PrometheusNotInstalledError as error:
-            err.print(f"[red]{error}[/]")
-            err.print("Install it with: [bold]apt-get install prometheus[/] (or run ./run.sh demo)")
-            raise typer.Exit(1) from None
     try:
-        updates: dict[str, object] = {"port": port}
+        if prometheus_url is None:
+            try:
+                world = start_world(err, days)
+            except PrometheusNotInstalledError as error:
+                err.print(f"[red]{error}[/]")
+                err.print("Install it with: [bold]apt-get install prometheus[/] (or ./run.sh demo)")
+                raise typer.Exit(1) from None
+        updates: dict[str, object] = {"port": port, "definitions": base.definitions.resolve()}
         if world is not None:
             updates["prometheus_url"] = world.prometheus.url
             if database_url is None:
@@ -53,17 +72,84 @@ def demo(
         err.print(
             f"\n[bold green]Faultline[/] at [bold]http://{settings.host}:{port}[/]  "
             f"(API /api/v1/slos, docs /docs, metrics /metrics)\n"
-            f"The first evaluation backfills {days} days; figures fill in within a minute.\n"
-            "Press Ctrl-C to stop everything."
+            f"The first evaluation backfills {counted(days, 'day')}; figures fill in within a "
+            "minute."
         )
-        uvicorn.run(
-            create_app(settings),
-            host=settings.host,
-            port=port,
-            log_level="warning",
-            timeout_graceful_shutdown=30,
+        err.print(commands_for(settings), markup=False, highlight=False, soft_wrap=True)
+        err.print("Press Ctrl-C to stop everything.")
+        config = uvicorn.Config(
+            create_app(settings), log_level="warning", timeout_graceful_shutdown=30
         )
+        uvicorn.Server(config).run(sockets=[listener])
     finally:
+        listener.close()
         if world is not None:
             world.close()
             err.print("demo stopped; temporary files removed")
+
+
+def claim_port(host: str, port: int) -> socket.socket:
+    """Bind the demo's port now and keep it, so nothing takes it while history is built; a
+    busy port ends the demo at once, suggesting a free one."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.bind((host, 0))
+            free = probe.getsockname()[1]
+        err.print(f"[red]port {port} on {host} is not available[/]: {error.strerror}")
+        err.print(f"Choose another with --port, e.g.: [bold]faultline demo --port {free}[/]")
+        raise typer.Exit(2) from None
+    listener.set_inheritable(False)
+    return listener
+
+
+def stop_on_termination() -> None:
+    """SIGTERM and SIGHUP stop the demo as Ctrl-C does: every `finally` runs, so Prometheus is
+    stopped and the temporary directory removed (their default action would skip both).
+
+    While uvicorn serves it handles SIGTERM itself (a graceful shutdown) and raises it again
+    afterwards, which lands here; SIGHUP is turned into that same SIGTERM."""
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        # A second signal during clean-up must not interrupt it.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        raise SystemExit(0)  # nothing printed here: the signal may land inside the console
+
+    def hang_up(_signum: int, _frame: FrameType | None) -> None:
+        signal.raise_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, hang_up)
+
+
+def commands_for(settings: Settings) -> str:
+    """The commands that read this demo's data, ready to paste (they work while it runs)."""
+    program = _program()
+    ledger = shlex.quote(settings.database_url)
+    definitions = shlex.quote(str(settings.definitions))
+    source = shlex.quote(settings.prometheus_url)
+    common = f"--definitions {definitions} --database-url {ledger}"
+    return "\n".join(
+        (
+            f"Ledger: {settings.database_url}",
+            "Read it (and its Prometheus) from another terminal while the demo runs:",
+            f"  $ {program} report {common}",
+            f"  $ {program} report --json {common}",
+            f"  $ {program} validate --definitions {definitions} --prometheus-url {source}",
+        )
+    )
+
+
+def _program() -> str:
+    """`faultline` when that is what the shell finds, else the path this process runs from."""
+    here = Path(sys.argv[0]).resolve()
+    found = shutil.which("faultline")
+    if found is not None and Path(found).resolve() == here:
+        return "faultline"
+    return shlex.quote(str(here)) if here.name == "faultline" else "faultline"

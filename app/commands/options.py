@@ -38,6 +38,11 @@ DatabaseOption = Annotated[
 ]
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """`1 file`, `4 files`, `0 problems`: a count with its noun in the right number."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 def settings_from(
     definitions: Path | None, prometheus_url: str | None, database_url: str | None
 ) -> Settings:

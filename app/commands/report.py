@@ -41,13 +41,21 @@ def report(
         moment = parse_time(at) if at else int(time.time())
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--at") from None
+    from app.commands.ledger_place import empty_ledger, missing_ledger  # noqa: PLC0415
     from app.store.errors import StoreError  # noqa: PLC0415
 
+    missing = missing_ledger(settings.database_url)
+    if missing is not None:  # never create an empty file by looking
+        err.print(missing, markup=False, style="red")
+        raise typer.Exit(1)
     try:
         engine = reporting_engine(settings)
     except StoreError as error:
         err.print(str(error), markup=False, style="red")
         raise typer.Exit(3) from None
+    if not slo and not engine.definitions.slos:
+        err.print(empty_ledger(settings.database_url), markup=False, style="red")
+        raise typer.Exit(1)
     keys = slo or engine.definitions.keys()
     reports: list[SLOReport] = []
     for key in keys:
