@@ -6,6 +6,7 @@ import time
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from app.commands.options import (
@@ -46,7 +47,7 @@ def report(
 
     missing = missing_ledger(settings.database_url)
     if missing is not None:  # never create an empty file by looking
-        err.print(missing, markup=False, style="red")
+        err.print(missing, markup=False, style="red", soft_wrap=True)
         raise typer.Exit(1)
     try:
         engine = reporting_engine(settings)
@@ -54,7 +55,7 @@ def report(
         err.print(str(error), markup=False, style="red")
         raise typer.Exit(3) from None
     if not slo and not engine.definitions.slos:
-        err.print(empty_ledger(settings.database_url), markup=False, style="red")
+        err.print(empty_ledger(settings.database_url), markup=False, style="red", soft_wrap=True)
         raise typer.Exit(1)
     keys = slo or engine.definitions.keys()
     reports: list[SLOReport] = []
@@ -69,7 +70,7 @@ def report(
     if as_json:
         out.print(document.model_dump_json(indent=2), markup=False)
         return
-    out.print(_table(reports))
+    show_table(out, reports)
 
 
 def _percent(value: float | None) -> str:
@@ -80,20 +81,62 @@ def _rate(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
+def worst_first(reports: list[SLOReport]) -> list[SLOReport]:
+    """Most budget consumed first; ties by name."""
+    return sorted(reports, key=lambda item: (-item.budget.consumed, item.key))
+
+
+def show_table(console: Console, reports: list[SLOReport]) -> None:
+    """The table when it fits the terminal with every SLO name whole; otherwise the same
+    figures as a list, one SLO to a few lines (a narrow terminal, or very long names)."""
+    table = _table(reports)
+    # Each column's least width, plus a border and two spaces of padding around each.
+    needed = sum(column.min_width or 0 for column in table.columns) + 3 * len(table.columns) + 1
+    if needed <= console.width:
+        console.print(table)
+        return
+    console.print("Error budgets, most consumed first", markup=False)
+    for item in worst_first(reports):
+        rates = " ".join(
+            f"{window} {_rate(item.burn_rates.get(window))}" for window in ("1h", "6h", "1d")
+        )
+        console.print(
+            f"\n{item.key}\n  {item.status.value}, {item.policy}, "
+            f"consumed {_percent(item.budget.consumed)}; burn rate {rates}\n"
+            f"  top failure mode: {_top_mode(item)}",
+            markup=False,
+            highlight=False,
+        )
+
+
+def _top_mode(item: SLOReport) -> str:
+    top = next((row for row in item.attribution if row.bad > 0), None)
+    return f"{top.failure_mode} ({top.design_choice}) {_percent(top.share)}" if top else "–"
+
+
+COLUMNS = ("SLO", "status", "policy", "consumed", "1h", "6h", "1d", "top failure mode")
+
+
 def _table(reports: list[SLOReport]) -> Table:
-    table = Table(title="Error budgets")
-    for column in ("SLO", "status", "policy", "remaining", "1h", "6h", "1d", "top failure mode"):
-        table.add_column(column)
-    for item in reports:
-        top = next((row for row in item.attribution if row.bad > 0), None)
-        table.add_row(
+    """Worst first. Every column but the last is as wide as its widest cell, so nothing is cut;
+    the failure-mode column wraps. `show_table` uses a list where that does not fit."""
+    rows = [
+        (
             item.key,
             item.status.value,
             item.policy,
-            _percent(item.budget.remaining),
-            _rate(item.burn_rates.get("1h")),
-            _rate(item.burn_rates.get("6h")),
-            _rate(item.burn_rates.get("1d")),
-            f"{top.failure_mode} ({top.design_choice}) {_percent(top.share)}" if top else "–",
+            _percent(item.budget.consumed),
+            *(_rate(item.burn_rates.get(window)) for window in ("1h", "6h", "1d")),
+            _top_mode(item),
         )
+        for item in worst_first(reports)
+    ]
+    table = Table(title="Error budgets, most consumed first")
+    for index, name in enumerate(COLUMNS[:-1]):
+        width = max(len(name), *(len(row[index]) for row in rows)) if rows else len(name)
+        justify = "right" if index >= 3 else "left"
+        table.add_column(name, no_wrap=True, min_width=width, justify=justify)
+    table.add_column(COLUMNS[-1], overflow="fold", min_width=16, ratio=1)
+    for row in rows:
+        table.add_row(*row)
     return table
