@@ -15,6 +15,7 @@ from app.commands.options import (
     DatabaseOption,
     DefinitionsOption,
     PrometheusOption,
+    counted,
     err,
     out,
     settings_from,
@@ -70,17 +71,30 @@ def validate(
         for problem in boards:
             out.print(str(problem), markup=False)
         problems += boards
-    slo_count = len(result.definitions.slos)
+    slos = counted(len(result.definitions.slos), "SLO")
+    checked = _files_asked_for(result.files, targets or [settings.definitions])
     if check_data or prometheus_url is not None:
         from app.commands.datacheck import check_sources_data  # noqa: PLC0415
 
         if not check_sources_data(settings, result.definitions.slos, at) and not problems:
             raise typer.Exit(1)
     if problems:
+        with_problems = counted(len({problem.file for problem in problems}), "file")
         err.print(
-            f"[red]{len(problems)} problem(s)[/] in {len(result.files)} file(s); "
-            f"{slo_count} SLO(s) valid"
+            f"[red]{counted(len(problems), 'problem')}[/] in {with_problems}; {slos} valid "
+            f"({counted(len(checked), 'file')} checked)"
         )
         raise typer.Exit(1)
-    warned = f"; {len(result.warnings)} warning(s)" if result.warnings else ""
-    err.print(f"[green]OK[/]: {slo_count} SLO(s) in {len(result.files)} file(s){warned}")
+    warned = f"; {counted(len(result.warnings), 'warning')}" if result.warnings else ""
+    err.print(f"[green]OK[/]: {slos} in {counted(len(checked), 'file')}{warned}")
+
+
+def _files_asked_for(files: list[Path], asked: list[Path]) -> list[Path]:
+    """The files read that were asked for (named, or in a named directory), not the catalog
+    and alert files read alongside them."""
+    roots = [path.resolve() for path in asked]
+    return [
+        file
+        for file in files
+        if any(file.resolve() == root or root in file.resolve().parents for root in roots)
+    ]

@@ -13,15 +13,25 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from app.slo import promql
-from app.slo.alert_spec import AlertPolicy, AlertsFile, BudgetPolicy, IncidentRule
 from app.slo.catalog import Catalog
 from app.slo.corrections import Correction
 from app.slo.definitions import AlertsConfig, DefinitionSet, SLODefinition
 from app.slo.problems import Problem
 from app.slo.queries import query_unit
+from app.slo.salvage import is_replaced, salvage
 from app.slo.spec import LABEL_NAME_PATTERN, NAME_PATTERN, WINDOW_PLACEHOLDER, SLOSpec, Spec
+from app.slo.validate_alerts import load_alerts
 from app.slo.validate_corrections import duplicate_names, load_service_corrections
 from app.slo.yamlsource import YamlDocument, validate_model
+
+__all__ = [
+    "build_definition_set",
+    "load_alerts",
+    "load_catalog",
+    "load_service",
+    "semantic_checker",
+    "semantic_problems",
+]
 
 
 class ServiceHeader(Spec):
@@ -39,70 +49,6 @@ class ServiceHeader(Spec):
 
 def load_catalog(document: YamlDocument) -> tuple[Catalog | None, list[Problem]]:
     return validate_model(document, Catalog)
-
-
-def load_alerts(documents: Sequence[YamlDocument]) -> tuple[AlertsConfig, list[Problem]]:
-    """Merge all alert files; a name defined twice is a problem at its second definition."""
-    problems: list[Problem] = []
-    policies: dict[str, AlertPolicy] = {}
-    receivers = {}
-    routes = []
-    budget_policy: BudgetPolicy | None = None
-    incidents: IncidentRule | None = None
-    dashboard_url = None
-    for document in documents:
-        parsed, found = validate_model(document, AlertsFile)
-        problems.extend(found)
-        if parsed is None:
-            continue
-        for name, policy in parsed.policies.items():
-            if name in policies:
-                problems.append(
-                    document.problem(
-                        ("policies", name), f"policy {name!r} is defined twice", at_key=True
-                    )
-                )
-            policies[name] = policy
-        for name, receiver in parsed.receivers.items():
-            if name in receivers:
-                problems.append(
-                    document.problem(
-                        ("receivers", name), f"receiver {name!r} is defined twice", at_key=True
-                    )
-                )
-            receivers[name] = receiver
-        for index, route in enumerate(parsed.routes):
-            routes.append(route)
-            if route.receiver not in receivers and not _defined_later(route.receiver, documents):
-                problems.append(
-                    document.problem(
-                        ("routes", index, "receiver"),
-                        f"unknown receiver {route.receiver!r}",
-                    )
-                )
-        budget_policy = parsed.budget_policy or budget_policy
-        incidents = parsed.incidents or incidents
-        dashboard_url = parsed.dashboard_url or dashboard_url
-    if "default" not in policies:
-        policies["default"] = AlertPolicy()
-    config = AlertsConfig(
-        policies=policies,
-        budget_policy=budget_policy or BudgetPolicy(),
-        incidents=incidents or IncidentRule(),
-        receivers=receivers,
-        routes=tuple(routes),
-        dashboard_url=dashboard_url,
-    )
-    return config, problems
-
-
-def _defined_later(receiver: str, documents: Sequence[YamlDocument]) -> bool:
-    return any(
-        isinstance(document.data, dict)
-        and isinstance(document.data.get("receivers"), dict)
-        and receiver in document.data["receivers"]
-        for document in documents
-    )
 
 
 def load_service(
@@ -161,15 +107,21 @@ def _check_slo(
     alerts: AlertsConfig,
     metricsql: bool = False,
 ) -> tuple[SLOSpec | None, list[Problem]]:
+    """The spec, or None, and every problem: when the schema fails, the later checks still run
+    on the rest of the SLO (`app.slo.salvage`), so one run reports every layer's problems."""
     prefix: tuple[int | str, ...] = ("slos", index)
     spec, problems = validate_model(document, SLOSpec, data=item, prefix=prefix)
-    if spec is None:
+    stand_in = salvage(item) if spec is None else (spec, ())
+    if stand_in is None:
         return None, problems
-    checker = semantic_checker(spec, catalog, alerts, metricsql=metricsql)
-    problems = [document.problem(prefix + loc, message) for loc, message in checker.found]
+    checked, replaced = stand_in
+    checker = semantic_checker(checked, catalog, alerts, metricsql=metricsql)
+    for loc, message in checker.found:
+        if not is_replaced(loc, replaced):
+            problems.append(document.problem(prefix + loc, message))
     for loc, message in checker.warnings:
-        warning = document.problem(prefix + loc, message)
-        problems.append(replace(warning, warning=True))
+        if not is_replaced(loc, replaced):
+            problems.append(replace(document.problem(prefix + loc, message), warning=True))
     return spec, problems
 
 
@@ -190,6 +142,7 @@ def semantic_checker(
     --prometheus-url`).
     """
     checker = _SemanticChecker(spec, metricsql)
+    checker.check_objective()
     checker.check_sli()
     checker.check_failure_modes(catalog)
     checker.check_alerting(alerts)
@@ -257,6 +210,20 @@ class _SemanticChecker:
             )
             return False
         return True
+
+    def check_objective(self) -> None:
+        """An objective under 1 % is almost always a fraction written where a percent goes."""
+        objective = self.spec.objective
+        if objective < 1:
+            self.warnings.append(
+                (
+                    ("objective",),
+                    f"objective {objective:g} asks for {objective:g} % good (a budget of "
+                    f"{100 - objective:g} %); objectives are percentages: for "
+                    f"{objective * 100:g} % write `objective: {objective * 100:g}` (OpenSLO's "
+                    "`target` is the fraction)",
+                )
+            )
 
     def check_sli(self) -> None:
         sli = self.spec.sli
