@@ -134,8 +134,9 @@ def _table(reports: list[SLOReport]) -> Table:
     table = Table(title="Error budgets, most consumed first")
     for index, name in enumerate(COLUMNS[:-1]):
         width = max(len(name), *(len(row[index]) for row in rows)) if rows else len(name)
-        justify = "right" if index >= 3 else "left"
-        table.add_column(name, no_wrap=True, min_width=width, justify=justify)
+        table.add_column(
+            name, no_wrap=True, min_width=width, justify="right" if index >= 3 else "left"
+        )
     table.add_column(COLUMNS[-1], overflow="fold", min_width=16, ratio=1)
     for row in rows:
         table.add_row(*row)
