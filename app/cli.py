@@ -7,8 +7,11 @@ dependencies lazily, so `faultline --help` stays fast.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+from app import __version__
 from app.commands import (
     backfill,
     check_ledger,
@@ -20,8 +23,9 @@ from app.commands import (
     serve,
     validate,
 )
+from app.commands.helpstyle import FaultlineTyper
 
-cli = typer.Typer(
+cli = FaultlineTyper(
     name="faultline",
     help="SLOs and error budgets for Prometheus, attributed to failure modes and design choices.",
     no_args_is_help=True,
@@ -30,8 +34,21 @@ cli = typer.Typer(
 )
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"faultline {__version__}")
+        raise typer.Exit()
+
+
 @cli.callback()
-def _root() -> None:
+def _root(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit"
+        ),
+    ] = False,
+) -> None:
     """SLOs and error budgets for Prometheus, attributed to failure modes and design choices."""
 
 

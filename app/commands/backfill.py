@@ -28,14 +28,18 @@ if TYPE_CHECKING:
 def backfill(
     slo: Annotated[
         list[str] | None,
-        typer.Option("--slo", help="SERVICE/NAME; repeat for several (default: all)"),
+        typer.Option("--slo", metavar="SERVICE/NAME", help="Repeat for several (default: all)"),
     ] = None,
     since: Annotated[
-        str | None, typer.Option("--since", help="How far back from now, e.g. 30d")
+        str | None,
+        typer.Option("--since", metavar="DURATION", help="How far back from now, e.g. 30d"),
     ] = None,
-    start: Annotated[str | None, typer.Option("--from", help="Start: RFC 3339 or epoch")] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", metavar="TIME", help="Start: RFC 3339 or epoch")
+    ] = None,
     end: Annotated[
-        str | None, typer.Option("--to", help="End: RFC 3339 or epoch (default now)")
+        str | None,
+        typer.Option("--to", metavar="TIME", help="End: RFC 3339 or epoch (default now)"),
     ] = None,
     definitions: DefinitionsOption = None,
     prometheus_url: PrometheusOption = None,

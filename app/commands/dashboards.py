@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from app.commands.helpstyle import FaultlineTyper, described
 from app.commands.options import (
     DatabaseOption,
     DefinitionsOption,
@@ -18,7 +19,7 @@ from app.commands.options import (
     valid_definitions,
 )
 
-dashboards = typer.Typer(
+dashboards = FaultlineTyper(
     help="Grafana dashboards and board files (dashboards/*.yaml).", no_args_is_help=True
 )
 
@@ -32,9 +33,9 @@ def render(dashboard: dict[str, object]) -> str:
 
 @dashboards.command("export")
 def export(
-    out_dir: Annotated[Path, typer.Option("--out", help="Directory for the JSON files")] = Path(
-        "dashboards/grafana"
-    ),
+    out_dir: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="Directory for the JSON files")
+    ] = Path("dashboards/grafana"),
     definitions: DefinitionsOption = None,
     prometheus_url: PrometheusOption = None,
     database_url: DatabaseOption = None,
@@ -62,7 +63,10 @@ def export(
 def validate(
     directory: Annotated[
         Path | None,
-        typer.Argument(help="Board directory [default: dashboards/, env FAULTLINE_DASHBOARDS]"),
+        typer.Argument(
+            metavar="DIR",
+            help=described("Board directory", env="FAULTLINE_DASHBOARDS", default="dashboards/"),
+        ),
     ] = None,
     definitions: DefinitionsOption = None,
     prometheus_url: PrometheusOption = None,

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from app.commands.helpstyle import FaultlineTyper, described
 from app.commands.options import (
     DatabaseOption,
     DefinitionsOption,
@@ -39,10 +40,10 @@ from app.slo.validate import load_alerts
 from app.slo.yamlsource import YamlDocument
 from app.sources.yamlfiles import read_yaml_document, read_yaml_text
 
-import_app = typer.Typer(
+import_app = FaultlineTyper(
     help="Convert Sloth or OpenSLO documents into Faultline YAML.", no_args_is_help=True
 )
-export_app = typer.Typer(
+export_app = FaultlineTyper(
     help="Write the loaded definitions in another tool's format.", no_args_is_help=True
 )
 
@@ -50,13 +51,19 @@ FilesArgument = Annotated[
     list[Path], typer.Argument(help="Input YAML files (several documents per file are fine)")
 ]
 OutOption = Annotated[
-    Path, typer.Option("--out", help="Directory for the service files (and alerts/)")
+    Path,
+    typer.Option("--out", metavar="DIR", help="Directory for the service files (and alerts/)"),
 ]
 AlertsOption = Annotated[
     Path | None,
     typer.Option(
         "--alerts",
-        help="The project's alert policies, which imported SLOs may use [env FAULTLINE_ALERTS]",
+        metavar="DIR",
+        help=described(
+            "The project's alert policies, which imported SLOs may use",
+            env="FAULTLINE_ALERTS",
+            default="alerts/",
+        ),
     ),
 ]
 ForceOption = Annotated[
@@ -210,8 +217,10 @@ def export_openslo_command(
         str | None,
         typer.Option(
             "--out",
-            help="A file for all documents, or a directory (existing, or ending in /) for one "
-            "file per service; default: standard output",
+            metavar="PATH",
+            help="A directory, for one file per service (as `rules` and `dashboards export` "
+            "write), or a file ending in .yaml or .yml for all documents; default: standard "
+            "output",
         ),
     ] = None,
     definitions: DefinitionsOption = None,
@@ -235,9 +244,11 @@ def export_openslo_command(
     if out_text is None:
         typer.echo(to_yaml_documents(export.documents, header), nl=False)
         return
-    # A Path forgets a trailing slash, which is how a new directory is asked for.
+    # A directory, as every other --out, unless a YAML file is named (a Path forgets a
+    # trailing slash, which asks for a directory whatever the name).
     out_path = Path(out_text)
-    if out_path.is_dir() or out_text.endswith(("/", "\\")):
+    as_file = out_path.suffix in {".yaml", ".yml"} and not out_text.endswith(("/", "\\"))
+    if out_path.is_dir() or not as_file:
         targets = {
             out_path / f"{service}.yaml": to_yaml_documents(documents, header)
             for service, documents in export.services.items()

@@ -14,6 +14,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from app.commands.helpstyle import described
 from app.runtime.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -24,16 +25,34 @@ out = Console(highlight=False, soft_wrap=True)
 
 DefinitionsOption = Annotated[
     Path | None,
-    typer.Option("--definitions", help="Directory of SLO YAML files [env FAULTLINE_DEFINITIONS]"),
+    typer.Option(
+        "--definitions",
+        metavar="DIR",
+        help=described(
+            "Directory of SLO YAML files", env="FAULTLINE_DEFINITIONS", default="slo_definitions/"
+        ),
+    ),
 ]
 PrometheusOption = Annotated[
     str | None,
-    typer.Option("--prometheus-url", help="Prometheus base URL [env FAULTLINE_PROMETHEUS_URL]"),
+    typer.Option(
+        "--prometheus-url",
+        metavar="URL",
+        help=described(
+            "Prometheus base URL", env="FAULTLINE_PROMETHEUS_URL", default="http://127.0.0.1:9090"
+        ),
+    ),
 ]
 DatabaseOption = Annotated[
     str | None,
     typer.Option(
-        "--database-url", help="SQLAlchemy URL of the ledger [env FAULTLINE_DATABASE_URL]"
+        "--database-url",
+        metavar="URL",
+        help=described(
+            "SQLAlchemy URL of the ledger",
+            env="FAULTLINE_DATABASE_URL",
+            default="sqlite:///faultline.db",
+        ),
     ),
 ]
 

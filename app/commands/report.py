@@ -23,11 +23,14 @@ from app.slo.timeparse import parse_time
 
 def report(
     slo: Annotated[
-        list[str] | None, typer.Option("--slo", help="SERVICE/NAME; repeat for several")
+        list[str] | None,
+        typer.Option("--slo", metavar="SERVICE/NAME", help="Repeat for several (default: all)"),
     ] = None,
     at: Annotated[
         str | None,
-        typer.Option("--at", help="End of the window: RFC 3339, epoch seconds or now-6h"),
+        typer.Option(
+            "--at", metavar="TIME", help="End of the window: RFC 3339, epoch seconds or now-6h"
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the stable JSON shape")] = False,
     definitions: DefinitionsOption = None,

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from app.commands.helpstyle import described
 from app.commands.options import (
     DatabaseOption,
     DefinitionsOption,
@@ -17,8 +18,17 @@ from app.slo.redaction import redact_url
 
 
 def serve(
-    host: Annotated[str | None, typer.Option(help="Listen address [env FAULTLINE_HOST]")] = None,
-    port: Annotated[int | None, typer.Option(help="Port [env FAULTLINE_PORT]")] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ADDRESS",
+            help=described("Listen address", env="FAULTLINE_HOST", default="127.0.0.1"),
+        ),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help=described("Port", env="FAULTLINE_PORT", default="8000")),
+    ] = None,
     definitions: DefinitionsOption = None,
     prometheus_url: PrometheusOption = None,
     database_url: DatabaseOption = None,

@@ -40,7 +40,9 @@ def validate(
     ] = False,
     at: Annotated[
         str | None,
-        typer.Option("--at", help="Check the data as of: RFC 3339, epoch seconds or now-6h"),
+        typer.Option(
+            "--at", metavar="TIME", help="Check the data as of: RFC 3339, epoch seconds or now-6h"
+        ),
     ] = None,
     definitions: DefinitionsOption = None,
     prometheus_url: PrometheusOption = None,
