@@ -80,7 +80,10 @@ def demo(
         config = uvicorn.Config(
             create_app(settings), log_level="warning", timeout_graceful_shutdown=30
         )
-        uvicorn.Server(config).run(sockets=[listener])
+        try:
+            uvicorn.Server(config).run(sockets=[listener])
+        except KeyboardInterrupt:  # Ctrl-C: uvicorn stopped gracefully, then raised it again
+            pass
     finally:
         listener.close()
         if world is not None:
