@@ -6,6 +6,7 @@ same way on Ctrl-C, SIGTERM and SIGHUP (a closed terminal), removing everything 
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import shutil
 import signal
@@ -80,10 +81,9 @@ def demo(
         config = uvicorn.Config(
             create_app(settings), log_level="warning", timeout_graceful_shutdown=30
         )
-        try:
+        # Ctrl-C: uvicorn stops gracefully, then raises the interrupt again.
+        with contextlib.suppress(KeyboardInterrupt):
             uvicorn.Server(config).run(sockets=[listener])
-        except KeyboardInterrupt:  # Ctrl-C: uvicorn stopped gracefully, then raised it again
-            pass
     finally:
         listener.close()
         if world is not None:

@@ -12,8 +12,8 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.commands.report import show_table, worst_first
-from app.slo.report import AttributionOut, BudgetOut, SLOReport
+from app.commands.report_table import show_table, worst_first
+from app.slo.report import AttributionOut, BudgetOut, SLOReport, UnattributedOut
 from app.store.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,9 +25,9 @@ def report(key: str, consumed: float, policy: str = "healthy") -> SLOReport:
         failure_mode="payment-provider-timeout-after-retries",
         design_choice="synchronous-call",
         dependency=None,
-        consumed=consumed / 2,
-        share=0.5,
-        bad=10.0,
+        consumed=consumed * 0.75,
+        share=0.75,
+        bad=30.0,
     )
     fields: dict[str, Any] = {
         "key": key,
@@ -36,6 +36,7 @@ def report(key: str, consumed: float, policy: str = "healthy") -> SLOReport:
         "budget": BudgetOut(consumed=consumed, remaining=1 - consumed),
         "burn_rates": {"1h": 1.5, "6h": 0.25, "1d": 12.0},
         "attribution": [mode],
+        "unattributed": UnattributedOut(consumed=consumed * 0.25, share=0.25, bad=10.0),
     }
     return SLOReport.model_construct(**fields)
 
