@@ -138,14 +138,15 @@ def test_a_signal_while_serving_leaves_nothing_behind(start_demo, signum) -> Non
         pass  # the live exporter is gone with its process
 
 
-def test_sigterm_while_building_history_leaves_nothing_behind(start_demo) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_signal_while_building_history_leaves_nothing_behind(start_demo, signum) -> None:
     before = demo_directories()
     demo = start_demo()
     deadline = time.monotonic() + 30
     while not demo_directories() - before:
         assert time.monotonic() < deadline and demo.process.poll() is None, demo.log
         time.sleep(0.05)
-    code = demo.stop(signal.SIGTERM)
+    code = demo.stop(signum)
     assert code == 0, demo.log
     assert demo_directories() <= before, demo.log
     assert "Press Ctrl-C" not in demo.log  # it really was stopped before serving
