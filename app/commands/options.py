@@ -91,6 +91,9 @@ def valid_definitions(settings: Settings) -> DefinitionSet:
     if loaded.problems:
         for problem in loaded.problems:
             out.print(str(problem), markup=False)
-        err.print(f"[red]{len(loaded.problems)} problem(s)[/]: fix them first (faultline validate)")
+        err.print(
+            f"[red]{counted(len(loaded.problems), 'problem')}[/]: fix them first "
+            "(faultline validate)"
+        )
         raise typer.Exit(1)
     return loaded.definitions
