@@ -91,12 +91,12 @@ def start_demo(tmp_path: Path) -> Iterator[type[Demo]]:
     started: list[Demo] = []
 
     class Started(Demo):
-        def __init__(self) -> None:
+        def __init__(self, days: int = 1) -> None:
             port = free_port()
             log_path = tmp_path / f"demo-{len(started)}.log"
             with log_path.open("w") as log:
                 process = subprocess.Popen(
-                    [FAULTLINE, "demo", "--port", str(port), "--days", "1"],
+                    [FAULTLINE, "demo", "--port", str(port), "--days", str(days)],
                     stdout=log,
                     stderr=log,
                     stdin=subprocess.DEVNULL,
@@ -141,7 +141,7 @@ def test_a_signal_while_serving_leaves_nothing_behind(start_demo, signum) -> Non
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_a_signal_while_building_history_leaves_nothing_behind(start_demo, signum) -> None:
     before = demo_directories()
-    demo = start_demo()
+    demo = start_demo(days=7)  # several seconds of building, so the signal lands inside it
     deadline = time.monotonic() + 30
     while not demo_directories() - before:
         assert time.monotonic() < deadline and demo.process.poll() is None, demo.log
