@@ -87,3 +87,29 @@ def test_counts_are_spelt_in_the_right_number(monkeypatch) -> None:
     assert validate("slo_definitions/checkout.yaml")[2] == "OK: 2 SLOs in 1 file"
     code, _, summary = validate("tests/slo/broken/types.yaml")
     assert (code, summary) == (1, "5 problems in 1 file; 0 SLOs valid (1 file checked)")
+
+
+def test_a_rule_across_keys_does_not_hide_the_later_checks(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+    queue = tmp_path / "queue.yaml"
+    queue.write_text(
+        "service: queue\n"
+        "slos:\n"
+        "  - name: freshness\n"
+        "    objective: 99\n"
+        "    budgeting: occurrences\n"
+        "    sli:\n"
+        "      threshold: {query: max(queue_age_seconds, op: '<=', value: 300}\n"
+        "    failure_modes:\n"
+        "      - {name: backlog, design_choice: blockchain, when: queue_depth > 100}\n"
+    )
+    code, lines, _ = validate(str(queue))
+    assert code == 1
+    messages = [line.split(": ", 1)[1] for line in lines]
+    assert messages == [
+        "slos[0]: a threshold SLI is budgeted in `timeslices`, not `occurrences`",
+        "slos[0].sli.threshold.query: invalid PromQL: unclosed left parenthesis",
+        "slos[0].failure_modes[0].design_choice: unknown design choice 'blockchain'; known: "
+        "cache, event-projection, multi-region, queue, read-replica, synchronous-call (add it "
+        "to design_choices.yaml)",
+    ], lines
