@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.commands.report_table import show_table, worst_first
+from app.slo.conventions import Status
 from app.slo.report import AttributionOut, BudgetOut, SLOReport, UnattributedOut
 from app.store.store import Store
 
@@ -31,7 +32,7 @@ def report(key: str, consumed: float, policy: str = "healthy") -> SLOReport:
     )
     fields: dict[str, Any] = {
         "key": key,
-        "status": type("S", (), {"value": "ok"})(),
+        "status": Status.OK,
         "policy": policy,
         "budget": BudgetOut(consumed=consumed, remaining=1 - consumed),
         "burn_rates": {"1h": 1.5, "6h": 0.25, "1d": 12.0},
