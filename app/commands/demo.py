@@ -76,7 +76,13 @@ def demo(
             f"The first evaluation backfills {counted(days, 'day')}; figures fill in within a "
             "minute."
         )
-        err.print(commands_for(settings), markup=False, highlight=False, soft_wrap=True)
+        temporary = world is not None and database_url is None
+        err.print(
+            commands_for(settings, temporary_ledger=temporary),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
         err.print("Press Ctrl-C to stop everything.")
         config = uvicorn.Config(
             create_app(settings), log_level="warning", timeout_graceful_shutdown=30
@@ -131,17 +137,27 @@ def stop_on_termination() -> None:
     signal.signal(signal.SIGHUP, hang_up)
 
 
-def commands_for(settings: Settings) -> str:
+def commands_for(settings: Settings, *, temporary_ledger: bool) -> str:
     """The commands that read this demo's data, ready to paste (they work while it runs)."""
+    from app.commands.ledger_place import sqlite_file  # noqa: PLC0415
+
     program = _program()
-    ledger = shlex.quote(settings.database_url)
+    file = sqlite_file(settings.database_url)  # absolute, to work from any directory
+    url = settings.database_url if file is None else f"sqlite:///{file}"
+    ledger = shlex.quote(url)
     definitions = shlex.quote(str(settings.definitions))
     source = shlex.quote(settings.prometheus_url)
     common = f"--definitions {definitions} --database-url {ledger}"
     return "\n".join(
         (
-            f"Ledger: {settings.database_url}",
-            "Read it (and its Prometheus) from another terminal while the demo runs:",
+            f"Ledger: {url}",
+            "Read it (and its Prometheus) from another terminal while the demo runs"
+            + (
+                " (it is removed with the demo's temporary files; to keep it, start the demo "
+                "with --database-url sqlite:///demo.db):"
+                if temporary_ledger
+                else ":"
+            ),
             f"  $ {program} report {common}",
             f"  $ {program} report --json {common}",
             f"  $ {program} validate --definitions {definitions} --prometheus-url {source}",
