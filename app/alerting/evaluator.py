@@ -30,9 +30,10 @@ from app.alerting.document import (
     retired_document,
 )
 from app.alerting.facts import AlertFacts, build_facts
+from app.alerting.judgement import advance
 from app.alerting.routing import receivers_for
-from app.alerting.summary import firing_summary, resolved_summary, retired_summary
-from app.alerting.transitions import AlertState, Position, step
+from app.alerting.summary import retired_summary
+from app.alerting.transitions import AlertState, Position
 from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.ledger import WindowTotals
 from app.slo.windows import Window, period_window, trailing
@@ -164,22 +165,25 @@ class AlertEvaluator:
         rule, at = verdict.rule, context.at
         if current is not None and current.evaluated_at >= at:
             return None  # another evaluation judged this slice already
-        moved = step(current.position if current else None, verdict.holds, at, rule.for_seconds)
-        position, event_id = moved.position, current.event_id if current else None
-        summary = current.summary if current else ""
-        if moved.transition is not None or position.state is AlertState.FIRING:
-            facts = self._facts(connection, context, verdict)
-            firing = position.state is AlertState.FIRING
-            summary = firing_summary(facts) if firing else resolved_summary(facts)
-            if moved.transition is not None:
-                previous = (
-                    states.load_document(connection, current.event_id)
-                    if current is not None and current.event_id is not None
-                    else None
-                )
-                transition = self._transition(context, facts, moved.transition, summary, previous)
-                event_id = self._record(connection, context, transition, result)
-        return states.StoredAlert(rule.name, rule.severity, position, at, event_id, summary)
+        moved = advance(
+            verdict,
+            current.position if current else None,
+            at,
+            lambda judged: self._facts(connection, context, judged),
+        )
+        event_id = current.event_id if current else None
+        summary = (
+            moved.summary if moved.summary is not None else (current.summary if current else "")
+        )
+        if moved.transition is not None and moved.facts is not None:
+            previous = (
+                states.load_document(connection, current.event_id)
+                if current is not None and current.event_id is not None
+                else None
+            )
+            transition = self._transition(context, moved.facts, moved.transition, summary, previous)
+            event_id = self._record(connection, context, transition, result)
+        return states.StoredAlert(rule.name, rule.severity, moved.position, at, event_id, summary)
 
     def _facts(self, connection: Connection, context: _Context, verdict: Verdict) -> AlertFacts:
         return build_facts(
