@@ -18,6 +18,7 @@ from app.commands import (
     dashboards,
     demo,
     interop,
+    replay,
     report,
     rules,
     serve,
@@ -59,6 +60,7 @@ cli.add_typer(dashboards.dashboards, name="dashboards")
 cli.command()(demo.demo)
 cli.add_typer(interop.import_app, name="import")
 cli.add_typer(interop.export_app, name="export")
+cli.command()(replay.replay)
 cli.command()(report.report)
 cli.command()(rules.rules)
 cli.command()(serve.serve)

@@ -35,6 +35,11 @@ class AccessSettings(Protocol):
     @property
     def stale_after(self) -> float: ...
 
+    @property
+    def base_url(self) -> str:
+        """Where the dashboards are served (links in alert texts, replayed ones too)."""
+        ...
+
 
 class LoadedDefinitions(Protocol):
     """Definition files as read from disk: the valid set, and every problem found."""

@@ -22,6 +22,7 @@ from app.api.routes import (
     cluster,
     corrections,
     health,
+    replay,
     slos,
 )
 from app.runtime.lifespan import EngineFactory, lifespan_for
@@ -71,6 +72,7 @@ def create_app(
         admin.router,
         cluster.router,
         health.router,
+        replay.router,
     ):
         app.include_router(router)
 
