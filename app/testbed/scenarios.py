@@ -269,6 +269,33 @@ def demo_history(
     return NamedScenario(scenario, "\n".join(lines), {"incidents": len(injections)})
 
 
+def backtest_week(
+    start: int, minutes: int = 9 * DAY_MINUTES, *, interval: int = 60, seed: int = 8
+) -> NamedScenario:
+    _require("backtest_week", minutes, 9 * DAY_MINUTES)
+    fast = PaymentTimeouts(start + (DAY_MINUTES + 720) * 60, 60, ratio=0.03)
+    slow = PaymentTimeouts(start + (2 * DAY_MINUTES + 360) * 60, 480, ratio=0.004)
+    blip = ErrorBurst(start + (5 * DAY_MINUTES + 600) * 60, 10, service="checkout", ratio=0.01)
+    scenario = Scenario(
+        "backtest_week", start, minutes, interval, seed, injections=(fast, slow, blip)
+    )
+    story = (
+        f"A fast burn: 3 % of payment calls time out from {clock(fast.start)} for an hour "
+        f"(checkout-success burns about 30x). A slow burn: 0.4 % from {clock(slow.start)} for 8 "
+        "hours (about 4x). Then a clean week, but for a 10-minute burst of unnamed 500s on 1 % "
+        f"of checkouts at {clock(blip.start)} (about 10x, too small to be a budget incident)."
+    )
+    facts = {
+        "fast_start": fast.start,
+        "fast_end": fast.end,
+        "slow_start": slow.start,
+        "slow_end": slow.end,
+        "blip_start": blip.start,
+        "blip_end": blip.end,
+    }
+    return NamedScenario(scenario, story, facts)
+
+
 NAMED_SCENARIOS: dict[str, Callable[..., NamedScenario]] = {
     "steady": steady,
     "fast_burn": fast_burn,
@@ -277,6 +304,7 @@ NAMED_SCENARIOS: dict[str, Callable[..., NamedScenario]] = {
     "overlapping": overlapping,
     "low_traffic": low_traffic,
     "demo_history": demo_history,
+    "backtest_week": backtest_week,
 }
 
 
