@@ -131,7 +131,8 @@ def _minutes(value: float | None) -> str:
 
 def _scores(title: str, outcome: OutcomeOut) -> Table:
     table = Table(title=title)
-    for column in ("tier", "firings", "false +", "caught", "missed", "precision", "recall"):
+    table.add_column("tier", no_wrap=True, min_width=11)
+    for column in ("firings", "false +", "caught", "missed", "precision", "recall"):
         table.add_column(column)
     table.add_column("detect (median)")
     table.add_column("reset (median)")
@@ -154,7 +155,8 @@ def tables(answer: ReplayOut) -> list[Table]:
     """Per SLO: budget and incidents side by side, then the scores of each side."""
     found: list[Table] = []
     summary = Table(title=f"Replay {answer.start} → {answer.end} (alerts replayed, not sent)")
-    for column in ("SLO", "consumed", "policy", "incidents", "firings", "pages"):
+    summary.add_column("SLO", no_wrap=True)
+    for column in ("consumed", "policy", "incidents", "firings", "pages"):
         summary.add_column(column)
     for slo in answer.slos:
         sides = [("as it was", slo.actual)]

@@ -9,6 +9,7 @@ columns, incidents from its five-minute buckets, firings mapped by their short w
 from __future__ import annotations
 
 import math
+import statistics
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -42,6 +43,7 @@ class Week:
     definitions: DefinitionSet
     truth: SLOTruth
     facts: dict[str, float]
+    url: str
 
     @property
     def first(self) -> int:
@@ -68,7 +70,8 @@ def week(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Week]:
     base = only(shipped(), CHECKOUT)
     definitions = replace(base, alerts=replace(base.alerts, incidents=INCIDENTS))
     path: Path = tmp_path_factory.mktemp("week") / "ledger.db"
-    store = Store(f"sqlite:///{path}").open()
+    url = f"sqlite:///{path}"
+    store = Store(url).open()
     with store.begin() as connection:
         registry.sync_definitions(connection, definitions.slos, START)
         stored = registry.get_slo(connection, CHECKOUT)
@@ -77,7 +80,7 @@ def week(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Week]:
         for chunk in range(0, len(records), 1440):
             ledger.write_slices(connection, stored.id, records[chunk : chunk + 1440])
         registry.advance_checkpoint(connection, stored.id, truth.ends[0], truth.ends[-1], 60)
-    yield Week(store, definitions, truth, dict(named.facts))
+    yield Week(store, definitions, truth, dict(named.facts), url)
     store.close()
 
 
@@ -153,6 +156,22 @@ class ByHand:
         return found
 
 
+def by_hand_times(hand: ByHand, tier: Tier, min_events: int) -> tuple[float | None, float | None]:
+    """Median detection and reset times of one tier by hand."""
+    incidents, firings = hand.incidents(), hand.firings(tier, min_events)
+    detections, resets = [], []
+    for start, end in incidents:
+        mine = [(f, r) for f, r in firings if start < f and f - tier.short_window < end]
+        if mine:
+            detections.append(min(f for f, _ in mine) - start)
+            if all(r is not None for _, r in mine):
+                resets.append(max(r for _, r in mine if r is not None) - end)
+    return (
+        float(statistics.median(detections)) if detections else None,
+        float(statistics.median(resets)) if resets else None,
+    )
+
+
 def by_hand_scores(
     hand: ByHand, tier: Tier, min_events: int
 ) -> tuple[float | None, float | None, int]:
@@ -186,6 +205,10 @@ def test_replay_scores_equal_the_ones_by_hand(week: Week) -> None:
         precision, recall, false_positives = by_hand_scores(hand, tier, policy.min_events)
         assert (scores[tier.name].precision, scores[tier.name].recall) == (precision, recall)
         assert scores[tier.name].false_positives == false_positives
+        assert by_hand_times(hand, tier, policy.min_events) == (
+            scores[tier.name].median_detection_seconds,
+            scores[tier.name].median_reset_seconds,
+        )
         firings = [a.t for a in answer.alerts if a.tier == tier.name and a.state == "firing"]
         assert firings == [f for f, _ in hand.firings(tier, policy.min_events)]
     assert scores["page-fast"].recall == 0.5  # pages for the fast burn only
