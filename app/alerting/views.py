@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from app.alerting.transitions import AlertState
 from app.store.tables import alert_events, alert_states, slos
@@ -34,6 +34,7 @@ class AlertEvent:
     state: str  # "firing" | "resolved"
     summary: str
     severity: str = ""
+    replayed: bool = False  # judged by replay from the ledger's history, never delivered
 
 
 def firing_alerts(connection: Connection) -> list[FiringAlert]:
@@ -74,3 +75,13 @@ def alert_timeline(connection: Connection, slo_key: str, start: int, end: int) -
         AlertEvent(t=int(t), tier=tier, state=state, summary=summary, severity=severity)
         for t, tier, state, summary, severity in rows
     ]
+
+
+def first_event_t(connection: Connection, slo_key: str) -> int | None:
+    """The slice end of the SLO's first live transition, if it ever had one."""
+    first = connection.execute(
+        select(func.min(alert_events.c.t))
+        .join(slos, slos.c.id == alert_events.c.slo_id)
+        .where(slos.c.key == slo_key)
+    ).scalar_one_or_none()
+    return None if first is None else int(first)

@@ -71,6 +71,7 @@ class Engine:
         self.source = source
         self.config = config or EngineConfig()
         self.clock = clock
+        self.started_at = int(clock())  # live alert judging begins with this process
         self._declared = definitions  # as loaded; `_definitions` runs them on effective slices
         self._definitions = definitions
         self._tick_lock = threading.Lock()

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.engine import views
+from app.engine import replay_views, views
 from app.engine.service import Engine
+from app.slo.windows import Window
 from app.store.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -39,11 +40,15 @@ def firing(engine: Engine) -> Alerts:
         return Alerts([], unavailable="alert state could not be read")
 
 
-def timeline(engine: Engine, key: str, start: int, end: int) -> tuple[list[TimelineEvent], str]:
-    """(events, note): the note says why the list is empty when alerting could not answer."""
+def timeline(
+    engine: Engine, key: str, window: Window, base_url: str
+) -> tuple[list[TimelineEvent], str, int | None]:
+    """(events, note, live since): replayed transitions before live judging began, live ones
+    after; the note says why the list is empty when alerting could not answer."""
     try:
-        events = views.alert_timeline(engine, key, start, end)
+        history = replay_views.alert_history(engine, key, window, base_url)
     except (StoreError, SQLAlchemyError) as error:
         log.warning("alert timeline unavailable: %s", error)
-        return [], "alert state could not be read"
-    return events, "" if events else "no alert changed state in this range"
+        return [], "alert state could not be read", None
+    note = history.note or ("" if history.events else "no alert changed state in this range")
+    return history.events, note, history.live_since

@@ -189,7 +189,10 @@ def _renderer(
         path = pathname or "/"
         view = urlstate.parse(search)
         app_state = state()
-        context = Context(app_state.engine, view, theme_named(theme), app_state.settings.dashboards)
+        settings = app_state.settings
+        context = Context(
+            app_state.engine, view, theme_named(theme), settings.dashboards, settings.base_url
+        )
         try:
             page = route(path, context)
         except StoreError as error:

@@ -21,6 +21,11 @@ class DashboardSettings(Protocol):
     @property
     def require_token_for_reads(self) -> bool: ...
 
+    @property
+    def base_url(self) -> str:
+        """Where the dashboards are served (the links in alert texts)."""
+        ...
+
     def accepts_token(self, presented: str | None) -> bool:
         """Whether `presented` is the API token (compared in constant time)."""
         ...

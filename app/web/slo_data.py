@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.engine import spend, views
+from app.engine import replay_views, spend, views
 from app.engine.corrections import CorrectionInEffect, corrections_of
 from app.engine.ranges import nice_step, resolve_range
 from app.engine.service import Engine
@@ -17,11 +17,12 @@ from app.engine.views import BurnSeries
 from app.slo.burn_alerts import burn_rate_factor, effective_tiers
 from app.slo.definitions import SLODefinition
 from app.slo.durations import format_duration
+from app.slo.replay_models import SLOReplayOut
 from app.slo.report import SLOReport
 from app.slo.windows import STANDARD_WINDOWS, Window, period_seconds
 from app.web import alerts
 from app.web.figures import Spend, Threshold
-from app.web.urlstate import ViewState
+from app.web.urlstate import ViewState, whatif_change
 
 CHART_WINDOWS = tuple(
     (label, seconds)
@@ -67,6 +68,8 @@ class SLOPageData:
     timeline: list[alerts.TimelineEvent]
     timeline_note: str
     corrections: list[CorrectionInEffect]
+    live_since: int | None = None  # timeline events before it are replayed
+    replay: SLOReplayOut | str | None = None  # the Replay panel's answer (or why there is none)
 
 
 def _label(seconds: int) -> str:
@@ -90,7 +93,7 @@ def thresholds(engine: Engine, definition: SLODefinition) -> list[Threshold]:
     ]
 
 
-def gather(engine: Engine, key: str, state: ViewState) -> SLOPageData | None:
+def gather(engine: Engine, key: str, state: ViewState, base_url: str = "") -> SLOPageData | None:
     """None when the SLO is not loaded or not registered. Raises RangeError for a bad range."""
     found = views.lookup(engine, key)
     if found is None:
@@ -138,7 +141,13 @@ def gather(engine: Engine, key: str, state: ViewState) -> SLOPageData | None:
             )
         )
     firing = alerts.firing(engine)
-    timeline, timeline_note = alerts.timeline(engine, key, window.start, window.end)
+    timeline, timeline_note, live_since = alerts.timeline(engine, key, window, base_url)
+    change = whatif_change(state)
+    replay = (
+        change
+        if change is None or isinstance(change, str)
+        else replay_views.what_if(engine, key, window, change, base_url)
+    )
     return SLOPageData(
         definition=definition,
         report=report,
@@ -159,4 +168,6 @@ def gather(engine: Engine, key: str, state: ViewState) -> SLOPageData | None:
         timeline=timeline,
         timeline_note=timeline_note,
         corrections=corrections_of(engine, key, window),
+        live_since=live_since,
+        replay=replay,
     )

@@ -12,8 +12,11 @@ from dataclasses import dataclass, fields, replace
 from typing import Any, cast, get_args
 from urllib.parse import parse_qs, urlencode
 
+from pydantic import ValidationError
+
 from app.engine.view_models import GroupBy
 from app.engine.views import SortKey
+from app.slo.whatif import Change
 
 RANGES = ("period", "7d", "1d", "6h", "custom")
 REFRESH_SECONDS = {"off": 0, "30s": 30, "1m": 60, "5m": 300}
@@ -35,6 +38,12 @@ class ViewState:
     policy: tuple[str, ...] = ()
     status: tuple[str, ...] = ()
     group_by: str = "failure_mode"
+    # The SLO page's Replay panel: a what-if change (see `app.slo.whatif`), shareable as a link.
+    wi_mode: str = ""  # a failure mode to edit
+    wi_edit: str = ""  # remove | scale | cap
+    wi_value: str = ""  # the scale factor or the cap ratio
+    wi_objective: str = ""
+    wi_period: str = ""
 
     @property
     def sort_key(self) -> SortKey:
@@ -85,6 +94,7 @@ _CHOICES: Mapping[str, tuple[str, ...]] = {
     "refresh": tuple(REFRESH_SECONDS),
     "sort": SORTS,
     "group_by": GROUPINGS,
+    "wi_edit": ("", "remove", "scale", "cap"),
 }
 
 
@@ -124,3 +134,28 @@ def with_controls(state: ViewState, controls: Mapping[str, Any]) -> ViewState:
             if cleaned is not None:
                 changes[name] = cleaned
     return replace(state, **changes)
+
+
+def whatif_change(state: ViewState) -> Change | str | None:
+    """The Replay panel's change from the URL: None when none is asked, a message when the
+    fields make no sense."""
+    fields_set = (state.wi_mode and state.wi_edit) or state.wi_objective or state.wi_period
+    if not fields_set:
+        return None
+    document: dict[str, Any] = {}
+    if state.wi_mode and state.wi_edit:
+        edit: dict[str, Any] = {"mode": state.wi_mode, "kind": state.wi_edit}
+        if state.wi_edit != "remove":
+            edit["value"] = state.wi_value or "0"
+        document["modes"] = [edit]
+    if state.wi_objective:
+        document["objective"] = state.wi_objective
+    if state.wi_period:
+        document["period"] = state.wi_period
+    try:
+        return Change.model_validate(document)
+    except ValidationError as error:
+        return "; ".join(
+            f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}"
+            for item in error.errors(include_url=False)
+        )

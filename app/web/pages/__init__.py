@@ -17,6 +17,7 @@ class Context:
     state: ViewState
     theme: Theme
     boards_dir: Path
+    base_url: str = ""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ grouping and services, ranked.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from dash import html
 
@@ -45,13 +46,28 @@ def _slo_link(slo: str, query: str) -> Markup:
     return element("a", slo, href=ui.slo_href(slo, query), data_nav=True)
 
 
-def _slo_list(group: AttributionGroup, query: str) -> Markup:
+def whatif_href(slo: str, mode: str, query: str) -> str:
+    """The SLO page's Replay panel with `mode` removed, over the same range."""
+    joiner = "&" if query else "?"
+    return ui.slo_href(slo, f"{query}{joiner}{urlencode({'wi_mode': mode, 'wi_edit': 'remove'})}")
+
+
+def _whatif_link(slo: str, mode: str | None, query: str) -> Markup | None:
+    if mode is None:
+        return None
+    href = whatif_href(slo, mode, query) + "#replay"
+    return element("a", "what if fixed?", href=href, class_="whatif-link", data_whatif=mode)
+
+
+def _slo_list(group: AttributionGroup, query: str, mode: str | None) -> Markup:
     items = [
         element(
             "li",
             _slo_link(share.slo, query),
             " ",
             _number(share.consumed, fmt.percent(share.consumed, 2), "num muted"),
+            " ",
+            _whatif_link(share.slo, mode, query),
             data_slo=share.slo,
             data_value=ui.raw(share.consumed),
         )
@@ -74,6 +90,11 @@ def _catalog(group: AttributionGroup) -> Markup:
     )
 
 
+def mode_of(attribution: Attribution, group: AttributionGroup) -> str | None:
+    """The failure mode a row is about, when rows are failure modes (its what-if link)."""
+    return group.group if attribution.group_by == "failure_mode" else None
+
+
 def ranking(attribution: Attribution, query: str) -> Markup:
     """`GET /api/v1/attribution` as a ranked table (HTML: an organisation has many modes)."""
     rows = [
@@ -91,7 +112,7 @@ def ranking(attribution: Attribution, query: str) -> Markup:
             element("td", _number(group.bad, fmt.number(group.bad)), class_="bad"),
             element(
                 "td",
-                _slo_list(group, query)
+                _slo_list(group, query, mode_of(attribution, group))
                 if group.consumed > 0
                 else element("span", "—", class_="muted"),
             ),

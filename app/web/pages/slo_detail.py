@@ -10,7 +10,7 @@ from app.engine.ranges import RangeError
 from app.web import components as ui
 from app.web import controls, figures
 from app.web import format as fmt
-from app.web.pages import Context, Page
+from app.web.pages import Context, Page, slo_replay
 from app.web.pages import slo_sections as sections
 from app.web.slo_data import SLOPageData, gather
 from app.web.theme import mode_colours
@@ -67,7 +67,7 @@ def render(ctx: Context, service: str, name: str) -> Page:
     key = f"{service}/{name}"
     bar = controls.bar(controls.range_picker(ctx.state), controls.refresh_picker(ctx.state))
     try:
-        data = gather(ctx.engine, key, ctx.state)
+        data = gather(ctx.engine, key, ctx.state, ctx.base_url)
     except RangeError as error:
         return Page(key, [bar, ui.notice(f"Range: {error}", "bad", id="range-error")])
     if data is None:
@@ -108,7 +108,17 @@ def render(ctx: Context, service: str, name: str) -> Page:
         ),
         ui.section("Buying it back", *sections.top_spenders(data), note=spenders_note),
         ui.section("Budget incidents", *sections.incidents(data), note=incidents_note),
-        ui.section("Alert timeline", sections.timeline(data)),
+        ui.section(
+            "Alert timeline",
+            sections.timeline(data),
+            note="Before live judging began, transitions are replayed from the ledger (not sent).",
+        ),
+        ui.section(
+            "Replay",
+            *slo_replay.panel(data, ctx.state),
+            note="What would have happened to this range under a change made on paper.",
+            id="replay",
+        ),
         ui.section(
             "Budget corrections",
             sections.corrections(data),

@@ -285,14 +285,30 @@ def timeline(data: SLOPageData) -> Any:
                 html.Td(fmt.moment(event.t)),
                 html.Td(event.tier),
                 html.Td(ui.badge(event.state, "bad" if event.state == "firing" else "ok")),
+                html.Td(
+                    ui.badge("replayed", "muted") if event.replayed else ui.badge("live", "ok")
+                ),
                 html.Td(event.summary, className="small"),
             ],
-            **{"data-t": fmt.moment(event.t), "data-tier": event.tier, "data-state": event.state},
+            className="replayed" if event.replayed else "live",
+            **{
+                "data-t": fmt.moment(event.t),
+                "data-epoch": event.t,
+                "data-tier": event.tier,
+                "data-state": event.state,
+                "data-source": "replayed" if event.replayed else "live",
+            },
         )
         for event in data.timeline
     ]
-    head = html.Thead(html.Tr([html.Th(title) for title in ("When", "Tier", "State", "Summary")]))
-    table = html.Table([head, html.Tbody(rows)], className="data-table", id="alert-timeline")
+    titles = ("When", "Tier", "State", "Source", "Summary")
+    head = html.Thead(html.Tr([html.Th(title) for title in titles]))
+    table = html.Table(
+        [head, html.Tbody(rows)],
+        className="data-table",
+        id="alert-timeline",
+        **{"data-live-since": data.live_since},
+    )
     return html.Div(table, className="table-wrap")
 
 
