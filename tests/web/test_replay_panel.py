@@ -108,9 +108,7 @@ def test_the_timeline_shows_replayed_history_then_live(
     assert replayed and live, rows
     # Replayed rows are the API's replay of the same range before the process started.
     answer = _replay(late, {"slos": [CHECKOUT], "start": str(start - 3 * 86400), "end": str(end)})
-    live_since = int(
-        browser.find_element(By.ID, "alert-timeline").get_attribute("data-live-since")
-    )
+    live_since = int(browser.find_element(By.ID, "alert-timeline").get_attribute("data-live-since"))
     assert live_since == built_start(late) + STARTED  # when the process started
     assert all(int(row["epoch"]) >= live_since for row in live)
     expected = [
@@ -125,6 +123,8 @@ def test_the_timeline_shows_replayed_history_then_live(
     )
     assert "replayed" in badges
     screenshot(browser, screenshots / "slo-timeline-replayed.png", width=1280)
+    timeline = browser.find_element(By.ID, "alert-timeline")
+    timeline.screenshot(str(screenshots / "slo-timeline-section.png"))
 
 
 def test_the_replay_panel_shows_the_apis_answer(
@@ -155,6 +155,7 @@ def test_the_replay_panel_shows_the_apis_answer(
         assert shown == [(a["t"], a["tier"], a["state"]) for a in answer[side]["alerts"]]
     assert answer["actual"]["alerts"], "the payment timeouts fired alerts"
     screenshot(browser, screenshots / "slo-replay-panel.png", width=1280)
+    browser.find_element(By.ID, "replay").screenshot(str(screenshots / "slo-replay-section.png"))
 
     # Picking "scale by" 0 in the panel is removing: the same answer.
     scale = browser.find_element(By.CSS_SELECTOR, "#replay-controls input[value='scale']")
