@@ -5,8 +5,8 @@
 
 `--slos` copies of checkout/checkout-success, each with `--days` + 3 days (the longest alert
 window before the range) of one-minute slices: 1,000 requests a minute with a 0.02 % baseline
-and, per SLO, a fast burn (30x for an hour) and a slow burn (4x for eight hours) credited to
-payment-timeout, so every SLO's replay has transitions to describe and incidents to score.
+and, per SLO, a fast burn (100x for two hours: a budget incident) and a slow burn (10x for
+eight hours) credited to payment-timeout, so every replay has transitions and an incident.
 The first SLO's slices and rollups are written through the ledger; the others are copied in SQL.
 Measured: `run_replay` over the whole range for all SLOs, for one SLO, and one SLO without
 payment-timeout (a what-if), each the median of `--runs`.
@@ -39,12 +39,12 @@ TABLES = ("slices", "hourly", "hourly_modes", "fivemin", "fivemin_modes")
 
 def _records(first: int, last: int) -> list[SliceRecord]:
     draw = random.Random(7)
-    fast = (first + 10 * 86400, first + 10 * 86400 + 3600)
+    fast = (first + 10 * 86400, first + 10 * 86400 + 2 * 3600)
     slow = (first + 20 * 86400, first + 20 * 86400 + 8 * 3600)
     records = []
     for t in range(first, last + 1, 60):
         baseline = float(draw.random() < 0.2)
-        burn = 30.0 if fast[0] < t <= fast[1] else 4.0 if slow[0] < t <= slow[1] else 0.0
+        burn = 100.0 if fast[0] < t <= fast[1] else 10.0 if slow[0] < t <= slow[1] else 0.0
         records.append(
             SliceRecord(
                 t=t,

@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from app.alerting.conditions import RuleKind, alert_rules
 from app.alerting.replay import Replay, ReplayedTransition, TotalsReader, replay_alerts
 from app.alerting.transitions import AlertState
+from app.engine import replay_series
 from app.engine.replay_outcome import Outcome, difference, find_incidents, outcome_out
 from app.slo.alert_spec import AlertPolicy
 from app.slo.backtest import Firing, score_tiers
@@ -34,14 +35,12 @@ from app.slo.whatif import (
     Change,
     changed_definition,
     changed_policy,
-    edit_series,
     edit_totals,
     unknown_modes,
 )
 from app.slo.windows import Window, align_down, period_window, trailing
 from app.store import ledger, registry
 from app.store.registry import StoredSLO
-from app.store.series_reads import read_series
 from app.store.store import Store
 
 MAX_RANGE_SECONDS = 92 * 86400
@@ -154,8 +153,18 @@ def _replay_slo(
         else window.start - max(lengths, default=0)
     )
     modes = [m.name for m in definition.spec.failure_modes] if capped else [e.mode for e in edits]
-    series = read_series(connection, stored.id, Window(first, window.end), modes)
-    judged = series.t[(series.t > window.start) & (series.t <= window.end)]
+    loaded = replay_series.load(
+        connection,
+        stored.id,
+        window,
+        first,
+        [(definition, alert_rules(definition, policy)), (after, alert_rules(after, after_policy))],
+        edits,
+        modes=modes,
+        every_slice=capped,
+        incident_bucket=definitions.alerts.incidents.bucket,
+    )
+    series, changed_series, judged = loaded.actual, loaded.changed, loaded.judged
 
     def from_ledger(windows: Sequence[Window]) -> list[WindowTotals]:
         return ledger.window_totals(connection, stored.id, windows)
@@ -165,13 +174,12 @@ def _replay_slo(
         key=definition.key,
         service=definition.service,
         slo=definition.name,
-        slices=len(judged),
+        slices=loaded.slices,
         actual=outcome_out(actual),
     )
     if change.empty:
         return answer
     reader: TotalsReader = from_ledger
-    changed_series = edit_series(series, edits)
     if edits and change.linear:
 
         def reader(windows: Sequence[Window]) -> list[WindowTotals]:

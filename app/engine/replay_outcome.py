@@ -64,11 +64,15 @@ def find_incidents(
     totals = np.add.reduceat(series.total[inside], first)
     bads = np.add.reduceat(series.bad[inside], first)
     counted = np.add.reduceat(series.counted[inside].astype(np.int64), first)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hot = (totals > 0) & ((bads / totals) / budget > rule.burn_rate_above)
     buckets = []
-    for end, total, bad, slices in zip(ends, totals, bads, counted, strict=True):
-        totals_of_bucket = WindowTotals(total=float(total), bad=float(bad), slices=int(slices))
-        if burning(totals_of_bucket, budget, rule):
-            buckets.append((int(end), totals_of_bucket))
+    for index in np.flatnonzero(hot):  # `burning` decides; the vector only skips cold buckets
+        found = WindowTotals(
+            total=float(totals[index]), bad=float(bads[index]), slices=int(counted[index])
+        )
+        if burning(found, budget, rule):
+            buckets.append((int(ends[index]), found))
     spans = burning_spans(buckets, budget=budget, rule=rule)
     if not spans:
         return []
