@@ -66,11 +66,41 @@ class Replay:
 def replay_alerts(replay: Replay) -> list[ReplayedTransition]:
     """Every transition of every rule over `replay.ends`, in time order (rule order within)."""
     rules = alert_rules(replay.definition, replay.policy)
+    located = [(rule, rule_holds(replay, rule)) for rule in rules]
+    # Where the series says each rule moves, the ledger is read once for all of them.
+    wanted = [
+        (rule, int(replay.ends[index]))
+        for rule, holds in located
+        for index in _moves(replay.ends, holds, rule)
+    ]
+    windows = [window for rule, at in wanted for window in _windows(replay, rule, at)]
+    totals = iter(replay.totals(windows) if windows else [])
+    read: dict[tuple[str, int], list[WindowTotals]] = {
+        (rule.name, at): [next(totals) for _ in _windows(replay, rule, at)] for rule, at in wanted
+    }
     found: list[tuple[int, int, ReplayedTransition]] = []
-    for order, rule in enumerate(rules):
-        holds = rule_holds(replay, rule)
-        found.extend((moved.t, order, moved) for moved in _walk(replay, rule, holds))
+    for order, (rule, holds) in enumerate(located):
+        found.extend((moved.t, order, moved) for moved in _walk(replay, rule, holds, read))
     return [moved for _, _, moved in sorted(found, key=lambda item: item[:2])]
+
+
+def _windows(replay: Replay, rule: AlertRule, at: int) -> list[Window]:
+    """The verdict's windows (long, short) and the period the facts quote."""
+    lengths = sorted({rule.long_window, rule.short_window})
+    period = period_window(replay.definition.spec.period, at)
+    return [*(trailing(at, seconds) for seconds in lengths), period]
+
+
+def _moves(ends: Ints, holds: Holds, rule: AlertRule) -> list[int]:
+    """Indices where the rule's standing changes, if the series' verdicts are the ledger's."""
+    position: Position | None = None
+    found = []
+    for index in candidates(ends, holds, rule.for_seconds):
+        moved = step(position, bool(holds[index] == 1), int(ends[index]), rule.for_seconds)
+        if moved.transition is not None or _standing(moved.position) != _standing(position):
+            found.append(index)
+        position = moved.position
+    return found
 
 
 def rule_holds(replay: Replay, rule: AlertRule) -> Holds:
@@ -127,8 +157,13 @@ def _standing(position: Position | None) -> tuple[AlertState, int | None]:
     )
 
 
-def _walk(replay: Replay, rule: AlertRule, holds: Holds) -> list[ReplayedTransition]:
-    definition, spec = replay.definition, replay.definition.spec
+def _walk(
+    replay: Replay,
+    rule: AlertRule,
+    holds: Holds,
+    read: dict[tuple[str, int], list[WindowTotals]],
+) -> list[ReplayedTransition]:
+    definition = replay.definition
     position: Position | None = None
     moved: list[ReplayedTransition] = []
     for index in candidates(replay.ends, holds, rule.for_seconds):
@@ -137,13 +172,17 @@ def _walk(replay: Replay, rule: AlertRule, holds: Holds) -> list[ReplayedTransit
         if predicted.transition is None and _standing(predicted.position) == _standing(position):
             continue  # nothing can change here: no need to read the ledger
         lengths = sorted({rule.long_window, rule.short_window})
-        windows = dict(zip(lengths, replay.totals([trailing(at, s) for s in lengths]), strict=True))
+        found = read.get((rule.name, at))
+        *sums, period = found if found is not None else replay.totals(_windows(replay, rule, at))
+        windows = dict(zip(lengths, sums, strict=True))
         (verdict,) = judge(definition, replay.policy, [rule], windows)
 
         def describe(
-            judged: Verdict, at: int = at, windows: dict[int, WindowTotals] = windows
+            judged: Verdict,
+            at: int = at,
+            windows: dict[int, WindowTotals] = windows,
+            period: WindowTotals = period,
         ) -> AlertFacts:
-            (period,) = replay.totals([period_window(spec.period, at)])
             return build_facts(
                 definition,
                 replay.catalog,

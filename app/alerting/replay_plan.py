@@ -46,11 +46,11 @@ def bucket_ends(window: Window) -> Ints:
 
 
 def _upper_burn(buckets: SliceSeries, ends: Ints, seconds: int, budget: float) -> Floats:
-    outer = buckets.sums(ends, seconds + BUCKET)
-    inner = buckets.sums(ends - BUCKET, seconds - BUCKET)
+    _, outer_bad = buckets.amounts(ends, seconds + BUCKET)
+    inner_total, _ = buckets.amounts(ends - BUCKET, seconds - BUCKET)
     with np.errstate(divide="ignore", invalid="ignore"):
         bound = np.where(
-            inner.total > 0, outer.bad / inner.total, np.where(outer.bad > 0, np.inf, 0.0)
+            inner_total > 0, outer_bad / inner_total, np.where(outer_bad > 0, np.inf, 0.0)
         )
     return np.asarray(bound / budget, dtype=np.float64)
 

@@ -153,12 +153,15 @@ def _replay_slo(
         else window.start - max(lengths, default=0)
     )
     modes = [m.name for m in definition.spec.failure_modes] if capped else [e.mode for e in edits]
+    sides = [(definition, alert_rules(definition, policy))]
+    if not change.empty:
+        sides.append((after, alert_rules(after, after_policy)))
     loaded = replay_series.load(
         connection,
         stored.id,
         window,
         first,
-        [(definition, alert_rules(definition, policy)), (after, alert_rules(after, after_policy))],
+        sides,
         edits,
         modes=modes,
         every_slice=capped,

@@ -17,9 +17,7 @@ from sqlalchemy import Connection, select
 from app.slo.ledger import SliceStatus
 from app.slo.series import Floats, Ints, SliceSeries
 from app.slo.windows import Window
-from app.store import rollup_reads
 from app.store.rollups import LEVELS
-from app.store.tables import slices
 
 FIVE_MINUTES = LEVELS[1]
 
@@ -33,22 +31,20 @@ def read_series(
 ) -> SliceSeries:
     """The SLO's slices with ends in `window` (or only in `spans`, each `(lo, hi]`), with the
     credit of `modes`."""
-    columns = [slices.c.t, slices.c.status, slices.c.excluded, slices.c.total, slices.c.bad]
-    columns.append(slices.c.unattributed)
-    if modes:
-        columns.append(slices.c.modes)
-    query = select(*columns)
-    if spans is None:
-        query = query.where(
-            slices.c.slo_id == slo_id, slices.c.t > window.start, slices.c.t <= window.end
-        )
-        parameters: dict[str, int] = {}
-    else:
-        if not spans:
-            return SliceSeries.empty()
-        query = query.where(rollup_reads.any_range(slices.c.slo_id, slices.c.t, len(spans)))
-        parameters = rollup_reads.span_parameters(slo_id, spans)
-    rows = connection.execute(query.order_by(slices.c.t), parameters).all()
+    if spans is not None and not spans:
+        return SliceSeries.empty()
+    ranges = [(window.start, window.end)] if spans is None else list(spans)
+    names = "t, status, excluded, total, bad, unattributed" + (", modes" if modes else "")
+    marker = _marker(connection)
+    # The SLO is named in every term, so that SQLite and PostgreSQL range-scan the primary
+    # key once per span instead of reading all of the SLO's slices (as `any_range` does).
+    term = f"(slo_id = {marker} AND t > {marker} AND t <= {marker})"
+    where = " OR ".join(term for _ in ranges)
+    rows = _raw_rows(
+        connection,
+        f"SELECT {names} FROM slices WHERE {where} ORDER BY t",  # noqa: S608
+        [value for lo, hi in ranges for value in (slo_id, lo, hi)],
+    )
     if not rows:
         return SliceSeries.empty()
     count = len(rows)
@@ -83,25 +79,16 @@ def read_buckets(
     connection: Connection, slo_id: int, window: Window, modes: Collection[str] = ()
 ) -> SliceSeries:
     """The SLO's five-minute rollups with ends in `window`, one element per bucket at its end."""
-    sums, mode_table = FIVE_MINUTES.sums, FIVE_MINUTES.modes
-    key = FIVE_MINUTES.key_of(sums)
-    rows = connection.execute(
-        select(
-            key,
-            sums.c.slices,
-            sums.c.no_data_slices,
-            sums.c.excluded_slices,
-            sums.c.total,
-            sums.c.bad,
-            sums.c.unattributed,
-        )
-        .where(sums.c.slo_id == slo_id, key > window.start, key <= window.end)
-        .order_by(key)
-    ).all()
+    mode_table = FIVE_MINUTES.modes
+    marker = _marker(connection)
+    where = f"slo_id = {marker} AND bucket > {marker} AND bucket <= {marker}"
+    columns = "bucket, slices, no_data_slices, excluded_slices, total, bad, unattributed"
+    statement = f"SELECT {columns} FROM fivemin WHERE {where} ORDER BY bucket"  # noqa: S608
+    rows = _raw_rows(connection, statement, [slo_id, window.start, window.end])
     if not rows:
         return SliceSeries.empty()
-    columns = list(zip(*rows, strict=True))
-    t = np.asarray(columns[0], dtype=np.int64)
+    table = np.asarray(rows, dtype=np.float64)  # every column at once
+    t = table[:, 0].astype(np.int64)
     credited: dict[str, Floats] = {}
     if modes:
         mode_key = FIVE_MINUTES.key_of(mode_table)
@@ -115,13 +102,30 @@ def read_buckets(
             )
         ):
             credited[mode][int(np.searchsorted(t, end))] = credit
+    counts = table[:, 1:4].astype(np.int64)
     return SliceSeries(
         t,
-        np.asarray(columns[1], dtype=np.int64),
-        np.asarray(columns[2], dtype=np.int64),
-        np.asarray(columns[3], dtype=np.int64),
-        np.asarray(columns[4], dtype=np.float64),
-        np.asarray(columns[5], dtype=np.float64),
-        np.asarray(columns[6], dtype=np.float64),
+        counts[:, 0],
+        counts[:, 1],
+        counts[:, 2],
+        table[:, 4].copy(),
+        table[:, 5].copy(),
+        table[:, 6].copy(),
         credited,
     )
+
+
+def _marker(connection: Connection) -> str:
+    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
+
+
+def _raw_rows(connection: Connection, sql: str, parameters: list[int]) -> list[tuple[Any, ...]]:
+    """Plain tuples from the driver: these reads return tens of thousands of rows, and result
+    rows built for each would cost more than the database's own work. The statements are
+    built from fixed column names and markers, never from input."""
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, parameters)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
