@@ -35,6 +35,9 @@ def replay(
         Path | None, typer.Option("--policy", help="YAML file of one alert policy")
     ] = None,
     min_events: Annotated[int | None, typer.Option("--min-events")] = None,
+    factor: Annotated[
+        list[str] | None, typer.Option("--factor", help="TIER=20: fire above 20x; repeat")
+    ] = None,
     without: Annotated[
         list[str] | None, typer.Option("--without", help="Remove a failure mode; repeat")
     ] = None,
@@ -67,6 +70,10 @@ def replay(
             change[name] = value
     if policy is not None:
         change["policy"] = _policy_document(policy)
+    if factor:
+        change["factors"] = {
+            item["mode"]: item["value"] for item in (_edit(text, "factor") for text in factor)
+        }
     try:
         request = ReplayRequest.model_validate(
             {"slos": slo or [], "start": start, "end": end, "since": since, "change": change}
@@ -99,7 +106,7 @@ def _edit(text: str, kind: str) -> dict[str, Any]:
     except ValueError:
         number = None
     if not separator or number is None:
-        raise typer.BadParameter(f"{text!r} is not MODE=NUMBER", param_hint=f"--{kind}")
+        raise typer.BadParameter(f"{text!r} is not NAME=NUMBER", param_hint=f"--{kind}")
     return {"mode": mode, "kind": kind, "value": number}
 
 

@@ -37,6 +37,7 @@ from app.slo.whatif import (
     changed_policy,
     edit_totals,
     unknown_modes,
+    unknown_tiers,
 )
 from app.slo.windows import Window, align_down, period_window, trailing
 from app.store import ledger, registry
@@ -83,6 +84,10 @@ def select_slos(definitions: DefinitionSet, request: ReplayRequest) -> list[SLOD
     unknown = unknown_modes(request.change, {d.key: d for d in chosen})
     if unknown:
         raise ReplayError(f"no selected SLO has the failure mode {', '.join(unknown)}")
+    policies = [request.change.policy or definitions.policy_for(d) for d in chosen]
+    tiers = unknown_tiers(request.change, policies)
+    if tiers:
+        raise ReplayError(f"no selected SLO's policy has the tier {', '.join(tiers)}")
     return chosen
 
 
@@ -141,7 +146,8 @@ def _replay_slo(
     link: str,
 ) -> SLOReplayOut:
     policy = definitions.policy_for(definition)
-    after, after_policy = changed_definition(definition, change), changed_policy(policy, change)
+    after = changed_definition(definition, change)
+    after_policy = changed_policy(policy, change, after)
     edits = change.edits_for(definition)
     rules = [*alert_rules(definition, policy), *alert_rules(after, after_policy)]
     lengths = [r.long_window for r in rules]

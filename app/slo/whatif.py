@@ -25,6 +25,7 @@ from app.slo.ledger import WindowTotals
 from app.slo.series import Floats, SliceSeries
 from app.slo.spec import CalendarPeriod, CalendarUnit, RollingPeriod
 from app.slo.spec_base import NAME_PATTERN, Spec
+from app.slo.windows import period_seconds
 
 MAX_PERIOD_SECONDS = 366 * 86400
 
@@ -74,6 +75,11 @@ class Change(Spec):
     period: str | None = None
     policy: AlertPolicy | None = None
     min_events: Annotated[int, Field(ge=0)] | None = None
+    # Burn-rate factors by tier name: the tier fires above this factor instead of the one its
+    # budget fraction gives (for this SLO's period).
+    factors: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Annotated[float, Field(gt=0)]] = (
+        Field(default_factory=dict)
+    )
     modes: tuple[ModeEdit, ...] = ()
 
     @field_validator("period")
@@ -120,11 +126,32 @@ def changed_definition(definition: SLODefinition, change: Change) -> SLODefiniti
     return replace(definition, spec=definition.spec.model_copy(update=update))
 
 
-def changed_policy(policy: AlertPolicy, change: Change) -> AlertPolicy:
+def changed_policy(
+    policy: AlertPolicy, change: Change, definition: SLODefinition | None = None
+) -> AlertPolicy:
+    """The policy under the change; `definition` (the changed SLO) turns factors into the
+    budget fractions that give them over its period."""
     chosen = change.policy or policy
     if change.min_events is not None:
         chosen = chosen.model_copy(update={"min_events": change.min_events})
+    if change.factors and definition is not None:
+        length = period_seconds(definition.spec.period)
+        tiers = tuple(
+            tier.model_copy(
+                update={"budget_fraction": change.factors[tier.name] * tier.long_window / length}
+            )
+            if tier.name in change.factors
+            else tier
+            for tier in chosen.tiers
+        )
+        chosen = chosen.model_copy(update={"tiers": tiers})
     return chosen
+
+
+def unknown_tiers(change: Change, policies: Sequence[AlertPolicy]) -> list[str]:
+    """Tiers given factors that no policy of the selected SLOs has."""
+    known = {tier.name for policy in policies for tier in policy.tiers}
+    return sorted(set(change.factors) - known)
 
 
 def edit_series(series: SliceSeries, edits: Sequence[ModeEdit]) -> SliceSeries:

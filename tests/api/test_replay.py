@@ -109,3 +109,34 @@ def test_nonsense_is_refused_with_422(served: str, body: dict, says: str) -> Non
     response = httpx.post(f"{served}/api/v1/replay", json=body, timeout=30)
     assert response.status_code == 422, response.text
     assert says in response.text
+
+
+def test_the_cli_takes_a_policy_file_and_factors(
+    week: Week,  # noqa: F811
+    directories: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    definitions, alerts = directories
+    monkeypatch.setenv("FAULTLINE_ALERTS", str(alerts))
+    policy = tmp_path / "lax.yaml"
+    policy.write_text(
+        "policies:\n  lax:\n    tiers:\n"
+        "      - {name: lax, severity: page, long_window: 1h, short_window: 5m,"
+        " budget_fraction: 0.1}\n"
+    )
+    base = ["replay", "--slo", CHECKOUT, "--from", str(week.first - 60), "--to", str(week.last)]
+    base += ["--database-url", week.url, "--definitions", str(definitions), "--json"]
+    lax = CliRunner().invoke(cli, [*base, "--policy", str(policy)])
+    assert lax.exit_code == 0, lax.output
+    changed = json.loads(lax.stdout)["slos"][0]["changed"]
+    assert [s["tier"] for s in changed["scores"]] == ["lax", "any"]
+    assert changed["scores"][0]["missed"] == 2
+    factor = CliRunner().invoke(cli, [*base, "--factor", "page-fast=72"])
+    assert factor.exit_code == 0, factor.output
+    scores = json.loads(factor.stdout)["slos"][0]["changed"]["scores"]
+    assert next(s for s in scores if s["tier"] == "page-fast")["firings"] == 0
+    for wrong in (["--scale", "payment-timeout"], ["--cap", "payment-timeout=2"],
+                  ["--without", "nonexistent"], ["--factor", "no-such-tier=2"]):  # fmt: skip
+        refused = CliRunner().invoke(cli, [*base, *wrong])
+        assert refused.exit_code == 2, (wrong, refused.output)

@@ -294,3 +294,18 @@ def test_scaling_and_capping_a_mode(week: Week) -> None:
     expected = (whole.bad - cut) / whole.total / 0.001
     assert capped.changed.budget.consumed == pytest.approx(expected, rel=1e-9)
     assert len(capped.changed.incidents) == 1  # the slow burn is left
+
+
+def test_a_factor_is_the_budget_fraction_that_gives_it(week: Week) -> None:
+    policy = week.definitions.policy_for(week.definitions.slos[0])
+    by_factor = week.replay(Change(factors={"page-fast": 1.2})).slos[0].changed
+    tiers = tuple(
+        tier.model_copy(update={"budget_fraction": 1.2 * 3600 / (30 * 86400)})
+        if tier.name == "page-fast"
+        else tier
+        for tier in policy.tiers
+    )
+    by_fraction = week.replay(Change(policy=policy.model_copy(update={"tiers": tiers})))
+    assert by_factor is not None and by_factor == by_fraction.slos[0].changed
+    page_fast = next(s for s in by_factor.scores if s.tier == "page-fast")
+    assert page_fast.false_positives >= 1  # 1.2x pages on the blip too
