@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from app.slo.whatif import Change, EditKind, ModeEdit
 from app.store import ledger, registry
 from app.store.store import Store
 from tests.alerting.support import only, shipped
+from tests.fixtures.databases import postgres_answers, postgres_schema, schema_url
 
 CHECKOUT = "checkout/checkout-success"
 START = 1_709_510_400
@@ -59,23 +61,40 @@ def _records(seed: int) -> list[SliceRecord]:
     return records
 
 
-@pytest.fixture(scope="module", params=[1, 2, 3])
+@pytest.fixture(
+    scope="module",
+    params=[
+        ("sqlite", 1),
+        ("sqlite", 2),
+        ("sqlite", 3),
+        pytest.param(("postgresql", 1), marks=pytest.mark.postgres),
+    ],
+    ids=["sqlite-1", "sqlite-2", "sqlite-3", "postgresql-1"],
+)
 def ledger_of(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Store, DefinitionSet]]:
-    definitions = only(shipped(), CHECKOUT)
-    path: Path = tmp_path_factory.mktemp("plan") / "ledger.db"
-    store = Store(f"sqlite:///{path}").open()
-    with store.begin() as connection:
-        registry.sync_definitions(connection, definitions.slos, START)
-        stored = registry.get_slo(connection, CHECKOUT)
-        assert stored is not None
-        records = _records(request.param)
-        for chunk in range(0, len(records), 1440):
-            ledger.write_slices(connection, stored.id, records[chunk : chunk + 1440])
-        registry.advance_checkpoint(connection, stored.id, START + 60, records[-1].t, 60)
-    yield store, definitions
-    store.close()
+    backend, seed = request.param
+    with ExitStack() as stack:
+        if backend == "sqlite":
+            path: Path = tmp_path_factory.mktemp("plan") / "ledger.db"
+            url = f"sqlite:///{path}"
+        else:
+            if not postgres_answers():
+                pytest.skip("PostgreSQL does not answer on 127.0.0.1:5432")
+            url = schema_url(stack.enter_context(postgres_schema()))
+        definitions = only(shipped(), CHECKOUT)
+        store = Store(url).open()
+        stack.callback(store.close)
+        with store.begin() as connection:
+            registry.sync_definitions(connection, definitions.slos, START)
+            stored = registry.get_slo(connection, CHECKOUT)
+            assert stored is not None
+            records = _records(seed)
+            for chunk in range(0, len(records), 1440):
+                ledger.write_slices(connection, stored.id, records[chunk : chunk + 1440])
+            registry.advance_checkpoint(connection, stored.id, START + 60, records[-1].t, 60)
+        yield store, definitions
 
 
 def _both(
