@@ -25,27 +25,44 @@ MAX_POLICY_BYTES = 1_000_000
 
 
 def replay(
-    slo: Annotated[list[str] | None, typer.Option("--slo", help="SERVICE/NAME; repeat")] = None,
-    start: Annotated[str | None, typer.Option("--from", help="RFC 3339, epoch or now-7d")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="End of the range (default now)")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Range length (default 30d)")] = None,
-    objective: Annotated[float | None, typer.Option("--objective", help="e.g. 99.5")] = None,
-    period: Annotated[str | None, typer.Option("--period", help="28d, 7d, month …")] = None,
-    policy: Annotated[
-        Path | None, typer.Option("--policy", help="YAML file of one alert policy")
+    slo: Annotated[
+        list[str] | None, typer.Option("--slo", metavar="SERVICE/NAME", help="Repeat for several")
     ] = None,
-    min_events: Annotated[int | None, typer.Option("--min-events")] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", metavar="TIME", help="RFC 3339, epoch or now-7d")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", metavar="TIME", help="End of the range (default now)")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", metavar="DURATION", help="Range length (default 30d)")
+    ] = None,
+    objective: Annotated[
+        float | None, typer.Option("--objective", metavar="PERCENT", help="e.g. 99.5")
+    ] = None,
+    period: Annotated[
+        str | None, typer.Option("--period", metavar="PERIOD", help="28d, 7d, month …")
+    ] = None,
+    policy: Annotated[
+        Path | None, typer.Option("--policy", metavar="FILE", help="YAML file of one alert policy")
+    ] = None,
+    min_events: Annotated[
+        int | None, typer.Option("--min-events", metavar="N", help="Events a long window needs")
+    ] = None,
     factor: Annotated[
-        list[str] | None, typer.Option("--factor", help="TIER=20: fire above 20x; repeat")
+        list[str] | None, typer.Option("--factor", metavar="TIER=X", help="Fire above X; repeat")
     ] = None,
     without: Annotated[
-        list[str] | None, typer.Option("--without", help="Remove a failure mode; repeat")
+        list[str] | None,
+        typer.Option("--without", metavar="MODE", help="Remove a failure mode; repeat"),
     ] = None,
     scale: Annotated[
-        list[str] | None, typer.Option("--scale", help="MODE=0.1 keeps 10 % of its bad")
+        list[str] | None,
+        typer.Option("--scale", metavar="MODE=X", help="0.1 keeps 10 % of its bad"),
     ] = None,
     cap: Annotated[
-        list[str] | None, typer.Option("--cap", help="MODE=0.005: at most 0.5 % of events")
+        list[str] | None,
+        typer.Option("--cap", metavar="MODE=RATIO", help="At most RATIO of events"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON answer")] = False,
     definitions: DefinitionsOption = None,
