@@ -17,6 +17,7 @@ from itertools import accumulate
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from app.engine.replay import run_replay
 from app.slo.alert_spec import AlertPolicy, IncidentRule, Tier
@@ -26,6 +27,7 @@ from app.slo.replay_models import ReplayOut, ReplayRequest
 from app.slo.whatif import Change, EditKind, ModeEdit
 from app.store import ledger, registry
 from app.store.store import Store
+from app.store.tables import alert_events, alert_states, notifications
 from app.testbed.dataset import generate
 from app.testbed.scenarios import backtest_week
 from app.testbed.truth import GroundTruth, SLOTruth
@@ -309,3 +311,11 @@ def test_a_factor_is_the_budget_fraction_that_gives_it(week: Week) -> None:
     assert by_factor is not None and by_factor == by_fraction.slos[0].changed
     page_fast = next(s for s in by_factor.scores if s.tier == "page-fast")
     assert page_fast.false_positives >= 1  # 1.2x pages on the blip too
+
+
+def test_replayed_alerts_are_never_written_nor_delivered(week: Week) -> None:
+    answer = week.replay(Change(modes=(ModeEdit(mode="payment-timeout", kind=EditKind.REMOVE),)))
+    assert answer.slos[0].actual.alerts
+    with week.store.read() as connection:
+        for table in (alert_states, alert_events, notifications):
+            assert connection.execute(select(func.count()).select_from(table)).scalar_one() == 0
