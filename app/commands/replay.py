@@ -78,19 +78,9 @@ def replay(
     from app.store.errors import StoreError  # noqa: PLC0415
 
     settings = settings_from(definitions, prometheus_url, database_url)
-    edits = [{"mode": mode, "kind": "remove"} for mode in without or []]
-    edits += [_edit(text, "scale") for text in scale or []]
-    edits += [_edit(text, "cap") for text in cap or []]
-    change: dict[str, Any] = {"modes": edits}
-    for name, value in (("objective", objective), ("period", period), ("min_events", min_events)):
-        if value is not None:
-            change[name] = value
-    if policy is not None:
-        change["policy"] = _policy_document(policy)
-    if factor:
-        change["factors"] = {
-            item["mode"]: item["value"] for item in (_edit(text, "factor") for text in factor)
-        }
+    change = _change(without or [], scale or [], cap or [], factor or [], policy)
+    given = {"objective": objective, "period": period, "min_events": min_events}
+    change.update({name: value for name, value in given.items() if value is not None})
     try:
         request = ReplayRequest.model_validate(
             {"slos": slo or [], "start": start, "end": end, "since": since, "change": change}
@@ -114,6 +104,23 @@ def replay(
         return
     for table in tables(answer):
         out.print(table)
+
+
+def _change(
+    without: list[str], scale: list[str], cap: list[str], factor: list[str], policy: Path | None
+) -> dict[str, Any]:
+    """The request's `change` from the edit options (validated with the request)."""
+    edits = [{"mode": mode, "kind": "remove"} for mode in without]
+    edits += [_edit(text, "scale") for text in scale]
+    edits += [_edit(text, "cap") for text in cap]
+    change: dict[str, Any] = {"modes": edits}
+    if policy is not None:
+        change["policy"] = _policy_document(policy)
+    if factor:
+        change["factors"] = {
+            item["mode"]: item["value"] for item in (_edit(text, "factor") for text in factor)
+        }
+    return change
 
 
 def _edit(text: str, kind: str) -> dict[str, Any]:
