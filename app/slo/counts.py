@@ -48,9 +48,18 @@ class Rewritten:
 def sample_increase(selector: str, window_seconds: int, *, closed_ranges: bool = True) -> str:
     """Per series: the increase between the last samples at or before `t - W` and `t`.
 
-    Counter resets inside the slice are found as Prometheus finds them (a sample below the one
-    before it): the count is then the rise up to the highest sample before the reset plus the
-    value since it. Empty for a series without a sample in `(t - W, t]` or without one before.
+    With `fresh`, `lowest`, `highest` the last, least and greatest samples in `(t - W, t]` and
+    `previous` the last one before it:
+
+    - no reset: `fresh - previous`, for a series whose `lowest` is not below `previous`;
+    - a restart between `previous` and the slice's first sample (`lowest < previous`, no reset
+      inside the slice): `fresh`, the value since the restart, even when the counter has climbed
+      back above `previous` by the end of the slice;
+    - a reset inside the slice (a sample below the one before it, as Prometheus finds them):
+      the rise up to the highest sample, plus the value since the reset.
+
+    Empty for a series without a sample in the slice or without one before it. The long
+    `previous` selector is written twice (PromQL has no common subexpressions).
 
     `closed_ranges`: the backend's `S[w]` at `t` holds the samples in `[t - w, t]` (Prometheus
     2.x), so `(t - W, t]` is `[W - 1ms]` on millisecond timestamps; otherwise it holds
@@ -59,11 +68,13 @@ def sample_increase(selector: str, window_seconds: int, *, closed_ranges: bool =
     """
     inside = f"[{window_seconds * 1000 - (1 if closed_ranges else 0)}ms]"
     fresh = f"last_over_time({selector}{inside})"
+    lowest = f"min_over_time({selector}{inside})"
     highest = f"max_over_time({selector}{inside})"
+    resets = f"resets({selector}{inside})"
     previous = f"last_over_time({selector}[{LOOKBACK}] offset {format_duration(window_seconds)})"
-    reset = f"({fresh} < {previous} or resets({selector}{inside}) > 0)"
-    steady = f"(({fresh} - {previous}) unless {reset})"
-    return f"({steady} or ({fresh} + clamp_min({highest} - {previous}, 0)))"
+    steady = f"(({fresh} - ({previous} <= {lowest})) unless {resets} > 0)"
+    restarted = f"({fresh} + clamp_min({highest} - {previous}, 0) * ({resets} > bool 0))"
+    return f"({steady} or {restarted})"
 
 
 @lru_cache(maxsize=8192)  # pure; asked for every signal of every SLO at every tick

@@ -10,6 +10,8 @@ everything else is named at once (see `answers.py` and `errors.py`).
 
 from __future__ import annotations
 
+import json
+import logging
 import random
 import threading
 import time
@@ -42,6 +44,8 @@ from app.sources.errors import (
 )
 from app.sources.retry import RetryPolicy
 from app.sources.signals import Series
+
+log = logging.getLogger(__name__)
 
 __all__ = ["PrometheusSource", "QueryObserver", "Series", "SourceConfig", "SourceKind"]
 
@@ -113,6 +117,8 @@ class PrometheusSource:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
         self._rng_lock = threading.Lock()
         self._local = threading.local()
+        self._closed: bool | None = None  # how the server bounds a range (see closed_ranges)
+        self._ask_again_at = 0.0
 
     def cancel(self) -> None:
         """Abandon queries in flight and refuse new ones (shutdown); nothing half-read is used."""
@@ -253,7 +259,31 @@ class PrometheusSource:
 
     @property
     def closed_ranges(self) -> bool:
-        return self.config.kind == "prometheus"
+        """Prometheus 2.x closes a range at its start; VictoriaMetrics and Prometheus 3 do not.
+
+        A Prometheus source is asked its version once (`/api/v1/status/buildinfo`); until it
+        answers, and when the answer names no version (a proxy in front of something else),
+        ranges are taken as closed, the Debian package's (2.x) way.
+        """
+        if self.config.kind == "victoriametrics":
+            return False
+        if self._closed is None and time.monotonic() >= self._ask_again_at:
+            # Not asked again for a minute: a source that is down must not cost every SLO a
+            # request more, and a hanging one must not hold every evaluation up.
+            self._ask_again_at = time.monotonic() + 60
+            self._closed = self._ask_range_form()
+        return self._closed is not False
+
+    def _ask_range_form(self) -> bool | None:
+        """True/False from the server's major version; None (ask again later) when it could
+        not be asked, so one unanswered attempt at startup is not taken as the answer."""
+        try:
+            answer = self._get("/api/v1/status/buildinfo", {}, min(self.config.timeout, 5.0))
+        except (requests.RequestException, Unusable):
+            return None
+        closed = closed_ranges_of(answer.body)
+        log.info("%s: %s ranges", self.shown_url, "closed" if closed else "left-open")
+        return closed
 
     def chunks(self, start: int, end: int, step: int) -> list[tuple[int, int]]:
         """Split `[start, end]` so no request asks for more than `max_points` per series."""
@@ -287,6 +317,17 @@ class PrometheusSource:
         except (requests.RequestException, Unusable):
             return False
         return 200 <= answer.status < 300
+
+
+def closed_ranges_of(buildinfo: bytes) -> bool:
+    """Whether a server whose `/api/v1/status/buildinfo` answered `buildinfo` closes ranges at
+    their start: Prometheus before 3.0 does, 3.x does not. No readable version: closed."""
+    try:
+        version = str(json.loads(buildinfo)["data"]["version"])
+        major = int(version.lstrip("v").split(".")[0])
+    except (ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError):
+        return True
+    return major < 3
 
 
 def _describe(error: requests.RequestException) -> str:

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from app.slo.counts import rewrite
 from app.sources.credentials import Credential
 from app.sources.errors import QueryError, SourceUnavailableError
 from app.sources.prometheus import PrometheusSource, SourceConfig
@@ -196,3 +197,39 @@ def test_a_real_prometheus_error_keeps_its_message(
             small.query_range('sum(rate(http_requests_total{service="checkout"}[1m]))', lo, hi, 60)
         )
     assert seen == list(range(start, end + 1, 60))
+
+
+@pytest.mark.parametrize(
+    ("version", "closed"),
+    [("2.42.0", True), ("2.55.1", True), ("3.0.0", False), ("v3.5.0-rc.0", False), (None, True)],
+)
+def test_the_range_form_follows_the_server_s_major_version(
+    scripted: Callable[..., Scripted], version: str | None, closed: bool
+) -> None:
+    """Prometheus 3 leaves a range's start sample out (`(t - w, t]`), 2.x keeps it
+    (`[t - w, t]`): the counting queries are written for the one that answers."""
+    data: dict[str, object] = {} if version is None else {"version": version}
+    server = scripted([(200, {"status": "success", "data": data})])
+    prometheus = source(server.url)
+    assert prometheus.closed_ranges is closed
+    assert prometheus.closed_ranges is closed  # asked once, then remembered
+    assert len(server.requests) == 1
+    window = "[59999ms]" if closed else "[60000ms]"
+    assert window in rewrite("sum(rate(x[{{window}}]))", 60, closed_ranges=closed).query
+
+
+def test_a_source_that_cannot_say_its_version_is_asked_again_later() -> None:
+    refused = source("http://127.0.0.1:9")  # nothing listens on the discard port
+    assert refused.closed_ranges is True  # the Debian package's way until it answers
+    assert refused._closed is None
+
+
+def test_a_real_prometheus_2_closes_its_ranges(
+    prometheus_over: Callable[[str], RunningPrometheus],
+) -> None:
+    running = prometheus_over("steady")
+    assert PrometheusSource(SourceConfig(url=running.url)).closed_ranges is True
+    assert (
+        PrometheusSource(SourceConfig(url=running.url, kind="victoriametrics")).closed_ranges
+        is False
+    )
