@@ -100,7 +100,11 @@ def fill_ledger(database: Path, slo_ids: list[int], end: int, days: int, seed: i
                 row[3] += 1
                 for i, c in enumerate(credited):
                     row[4][i] += c
-        connection.executemany("INSERT INTO slices VALUES (?,?,?,?,?,?,?,?,?,?,?)", slice_rows)
+        connection.executemany(
+            "INSERT INTO slices (slo_id, t, status, total, bad, unattributed, modes,"
+            " events_total, events_bad, value, excluded) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            slice_rows,
+        )
         for name, key, table in (("hourly", "hour", hours), ("fivemin", "bucket", fives)):
             connection.executemany(
                 f"INSERT INTO {name} (slo_id, {key}, total, bad, unattributed, slices, no_data_slices, excluded_slices) VALUES (?,?,?,?,?,?,0,0)",

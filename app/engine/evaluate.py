@@ -14,6 +14,7 @@ from typing import Protocol
 
 from sqlalchemy import Connection
 
+from app.engine.no_data import explained
 from app.slo.definitions import SLODefinition
 from app.slo.evaluation import SliceEvaluator
 from app.slo.ledger import SliceRecord
@@ -82,9 +83,12 @@ def evaluate_range(
             # Between two durable chunks: the checkpoint says where to go on.
             return RangeResult(written, done, stopped=True, no_data=no_data)
         data = source.read(queries, chunk_first, chunk_last, step)
+        evaluated = [
+            evaluator.evaluate(t, {key: data[key].get(t, ()) for key in queries})
+            for t in range(chunk_first, chunk_last + 1, step)
+        ]
         records = []
-        for t in range(chunk_first, chunk_last + 1, step):
-            record = evaluator.evaluate(t, {key: data[key].get(t, ()) for key in queries})
+        for record in explained(source, evaluator.signals, evaluated, last, step):
             if record.no_data is not None:
                 no_data[record.no_data.reason] += 1
             records.append(exclusions(record) if exclusions is not None else record)

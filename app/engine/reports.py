@@ -15,9 +15,11 @@ from app.slo.conventions import Status
 from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.incidents import Incident, burning_spans, make_incident
 from app.slo.ledger import WindowTotals
-from app.slo.report import ReportInput, SLOReport, build_report
+from app.slo.no_data import describe
+from app.slo.report import ReportInput, SLOReport, build_report, rfc3339
 from app.slo.windows import STANDARD_WINDOWS, Window, align_down, period_window, trailing
 from app.store import ledger
+from app.store import no_data as no_data_reads
 from app.store.registry import StoredSLO
 
 
@@ -93,6 +95,14 @@ def build_slo_report(
     period_totals = totals[0]
     burn_windows = {label: totals[i + 1] for i, (label, _) in enumerate(STANDARD_WINDOWS)}
     status, error = slo_status(stored, at, freshness, burn_windows["5m"])
+    no_data = None
+    if status is Status.NO_DATA or burn_windows["1h"].no_data_slices:
+        # Bounded: the period when the SLO has no data now, else the last hour.
+        floor = window.start if status is Status.NO_DATA else end - 3600
+        no_data = no_data_reads.latest_run(connection, stored.id, floor, end)
+    if status is Status.NO_DATA and no_data is not None:
+        reason = describe(no_data.no_data, definition.spec.slice_seconds, definition.sampling)
+        error = f"no data since {rfc3339(no_data.since)}: {reason}"
     incidents = (
         _incidents(connection, stored, definition, window, period_totals, definitions)
         if with_incidents
@@ -108,5 +118,6 @@ def build_slo_report(
         status=status,
         error=error,
         evaluated_through=stored.checkpoint,
+        no_data=no_data,
     )
     return build_report(source, definitions.alerts.budget_policy)

@@ -22,7 +22,9 @@ class SliceStatus(StrEnum):
 class NoDataReason(StrEnum):
     """Why a slice is `no-data`: never good, never bad, and never without a reason."""
 
-    NO_SERIES = "no-series"  # the SLI's query returned no series at the slice end
+    NO_SERIES = "no-series"  # the SLI's query returned no series, and none of its series exist
+    TOO_SPARSE = "too-sparse"  # its series exist, but have no sample of their own in the slice
+    OUT_OF_RANGE = "out-of-range"  # the source holds its series, but nothing from that time
     NOT_FINITE = "not-finite"  # a counted query returned NaN or ±Inf (e.g. a division by zero)
     OVERFLOW = "overflow"  # a count too large to add up over windows
     STALE_GAUGE = "stale-gauge"  # a threshold's gauges have no sample inside the slice
@@ -35,6 +37,21 @@ class NoData:
 
     def describe(self) -> str:
         return f"{self.reason} ({self.signal})"
+
+    def encode(self) -> str:
+        """As the ledger stores it: `reason:signal`."""
+        return f"{self.reason}:{self.signal}"
+
+    @classmethod
+    def decode(cls, text: str | None) -> NoData | None:
+        """The stored form back; None for a slice stored before reasons were kept."""
+        if not text:
+            return None
+        reason, _, signal = text.partition(":")
+        try:
+            return cls(NoDataReason(reason), signal)
+        except ValueError:
+            return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +77,7 @@ class SliceRecord:
     events_bad: float | None = None
     value: float | None = None  # threshold SLIs: the gauge value at `t`
     excluded: bool = False  # inside a budget correction: recorded, but spends nothing
-    # Why a `no-data` slice has no data; known when evaluated, not (yet) kept in the store.
+    # Why a `no-data` slice has no data (None for slices stored before reasons were kept).
     no_data: NoData | None = field(default=None, compare=False)
 
     @property

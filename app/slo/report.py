@@ -26,6 +26,7 @@ from app.slo.conventions import PolicyState, Status
 from app.slo.definitions import SLODefinition
 from app.slo.incidents import Incident
 from app.slo.ledger import WindowTotals
+from app.slo.no_data import NoDataRun, describe
 from app.slo.policy_state import policy_state
 from app.slo.windows import STANDARD_WINDOWS, Window, period_remaining_seconds, period_seconds
 
@@ -89,6 +90,18 @@ class SamplingOut(ReportModel):
     interval_origin: str
 
 
+class NoDataOut(ReportModel):
+    """Why the SLO has (or lately had) no data: the latest stretch of no-data slices with one
+    reason (`no-series`, `too-sparse`, `out-of-range`, `stale-gauge`, `not-finite`,
+    `overflow`; `unknown` for slices stored before reasons were kept)."""
+
+    reason: str
+    signal: str | None
+    message: str
+    since: str  # the first slice end of the stretch
+    last: str  # its last slice end
+
+
 class SLOReport(ReportModel):
     service: str
     slo: str
@@ -112,6 +125,9 @@ class SLOReport(ReportModel):
     policy: PolicyState
     incidents: list[IncidentOut]
     sampling: SamplingOut | None = None
+    no_data: NoDataOut | None = (
+        None  # when the SLO is no-data, or had no-data slices in the last hour
+    )
 
 
 class Report(ReportModel):
@@ -132,6 +148,7 @@ class ReportInput:
     status: Status = Status.OK
     error: str | None = None
     evaluated_through: int | None = None
+    no_data: NoDataRun | None = None
 
 
 def _attribution(
@@ -215,6 +232,20 @@ def build_report(source: ReportInput, budget_policy: BudgetPolicy) -> SLOReport:
         policy=policy_state(remaining, by_seconds, budget_policy),
         incidents=incidents,
         sampling=_sampling(definition),
+        no_data=_no_data(source.no_data, definition),
+    )
+
+
+def _no_data(run: NoDataRun | None, definition: SLODefinition) -> NoDataOut | None:
+    if run is None:
+        return None
+    known = run.no_data
+    return NoDataOut(
+        reason="unknown" if known is None else known.reason.value,
+        signal=None if known is None else known.signal,
+        message=describe(known, definition.spec.slice_seconds, definition.sampling),
+        since=rfc3339(run.since),
+        last=rfc3339(run.last),
     )
 
 

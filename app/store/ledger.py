@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.slo.ledger import ModeSlice, SliceRecord, SliceStatus, WindowTotals
+from app.slo.ledger import ModeSlice, NoData, SliceRecord, SliceStatus, WindowTotals
 from app.slo.windows import Window, align_up
 from app.store import rollup_reads, rollups
 from app.store.database import insert_sql
@@ -101,6 +101,7 @@ def record_from_row(row: Any) -> SliceRecord:
         events_bad=values["events_bad"],
         value=values["value"],
         excluded=bool(values["excluded"]),
+        no_data=NoData.decode(values.get("no_data")),
     )
 
 
@@ -132,6 +133,7 @@ def write_slices(
             record.events_bad,
             record.value,
             record.excluded,
+            None if record.no_data is None else record.no_data.encode(),
         )
         for record in records
     ]
@@ -143,7 +145,7 @@ def write_slices(
 
 _SLICE_COLUMNS = (
     "slo_id", "t", "status", "total", "bad", "unattributed", "modes",
-    "events_total", "events_bad", "value", "excluded",
+    "events_total", "events_bad", "value", "excluded", "no_data",
 )  # fmt: skip
 
 
@@ -164,9 +166,15 @@ def rebuild_hours(connection: Connection, slo_id: int, hours: Iterable[int]) -> 
         rollups.rebuild(connection, slo_id, by_hour)
 
 
+# What rollups are made of: every column but the no-data reason, so that migrations older than
+# that column (0003 rebuilds rollups from slices) read the table as it then was.
+_COUNTED_COLUMNS = tuple(column for column in slices.c if column.name != "no_data")
+
+
 def read_slices(connection: Connection, slo_id: int, window: Window) -> list[SliceRecord]:
+    """The slices of `window`, without their no-data reasons (`no_data` is None)."""
     rows = connection.execute(
-        select(slices)
+        select(*_COUNTED_COLUMNS)
         .where(slices.c.slo_id == slo_id, slices.c.t > window.start, slices.c.t <= window.end)
         .order_by(slices.c.t)
     )

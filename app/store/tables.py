@@ -79,6 +79,7 @@ slices = Table(
     Column("events_bad", Float, nullable=True),
     Column("value", Float, nullable=True),
     Column("excluded", Boolean, nullable=False, default=False),
+    Column("no_data", String(120), nullable=True),  # no-data slices: `reason:signal`
 )
 
 
