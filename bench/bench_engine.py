@@ -8,7 +8,8 @@ shop, on this machine's 2 cores (Prometheus included). Usage:
 
 `--scrape-interval 15 --phase 23` samples the shop every 15 s, 23 s after the minute (default:
 every 60 s, on the minute). `--previous-method` asks windowed rates as written (the engine before
-counts became differences of samples), for comparison.
+counts became differences of samples), `--earlier-counts` the counting formula before the
+restart fix (its `previous` selector three times), for comparison.
 
 Prints a JSON line of figures; bench/RESULTS.md records them.
 """
@@ -40,7 +41,7 @@ from app.testbed.prometheus import PrometheusServer
 from app.testbed.scenarios import demo_history
 from app.testbed.tsdb import build_tsdb
 from bench.bench_api import fill_ledger
-from bench.bench_field import previous_method
+from bench.bench_field import earlier_counts, previous_method
 
 REPO = Path(__file__).resolve().parents[1]
 SERVICES = ("checkout", "catalog", "storefront", "order-status")
@@ -239,14 +240,30 @@ def main() -> None:
     parser.add_argument("--scrape-interval", type=int, default=60)
     parser.add_argument("--phase", type=int, default=0)
     parser.add_argument("--previous-method", action="store_true")
+    parser.add_argument(
+        "--earlier-counts", action="store_true", help="the counting formula before the restart fix"
+    )
     args = parser.parse_args()
     args.slos = args.slos or (1000 if args.which == "tick" else 100)
     root = Path(tempfile.mkdtemp(prefix="faultline-bench-"))
     try:
-        with previous_method() if args.previous_method else contextlib.nullcontext():
+        method = (
+            previous_method()
+            if args.previous_method
+            else earlier_counts()
+            if args.earlier_counts
+            else contextlib.nullcontext()
+        )
+        with method:
             run = bench_tick if args.which == "tick" else bench_backfill
             figures = run(args, root)
-        figures["method"] = "previous" if args.previous_method else "sample differences"
+        figures["method"] = (
+            "previous"
+            if args.previous_method
+            else "earlier sample differences"
+            if args.earlier_counts
+            else "sample differences"
+        )
         print(json.dumps(figures), flush=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from app.engine.service import Engine, EngineConfig
 from app.runtime.loading import load_definitions
-from app.slo import promql, queries
+from app.slo import counts, promql, queries
 from app.slo.windows import STANDARD_WINDOWS
 from app.sources.prometheus import PrometheusSource, SourceConfig
 from app.store.store import Store
@@ -50,7 +50,7 @@ def previous_method() -> Iterator[None]:
     """The engine before this change: windowed rates asked as written, on configured slices."""
     render, make = queries.Signal.render, queries.counter_signal
 
-    def plain(self: queries.Signal, window_seconds: int) -> str:
+    def plain(self: queries.Signal, window_seconds: int, **_: object) -> str:
         return promql.render(self.template, window_seconds)
 
     def as_written(
@@ -65,6 +65,30 @@ def previous_method() -> Iterator[None]:
     finally:
         queries.Signal.render = render  # type: ignore[method-assign]
         queries.counter_signal = make
+
+
+def earlier_increase(selector: str, window_seconds: int, *, closed_ranges: bool = True) -> str:
+    """The sample-difference count before the restart fix: `previous` written three times."""
+    inside = f"[{window_seconds * 1000 - (1 if closed_ranges else 0)}ms]"
+    fresh = f"last_over_time({selector}{inside})"
+    highest = f"max_over_time({selector}{inside})"
+    previous = f"last_over_time({selector}[1h] offset {window_seconds}s)"
+    reset = f"({fresh} < {previous} or resets({selector}{inside}) > 0)"
+    steady = f"(({fresh} - {previous}) unless {reset})"
+    return f"({steady} or ({fresh} + clamp_min({highest} - {previous}, 0)))"
+
+
+@contextmanager
+def earlier_counts() -> Iterator[None]:
+    """Counts with the earlier formula (for side-by-side timings)."""
+    current = counts.sample_increase
+    counts.sample_increase = earlier_increase
+    counts.rewrite.cache_clear()
+    try:
+        yield
+    finally:
+        counts.sample_increase = current
+        counts.rewrite.cache_clear()
 
 
 def epoch(text: str) -> int:

@@ -48,8 +48,8 @@ class EngineMetrics:
         )
         self.no_data_slices = Counter(
             conventions.NO_DATA_SLICES,
-            "Slices evaluated as no-data by the ticks, by reason (no-series, not-finite: NaN "
-            "or Inf, overflow, stale-gauge).",
+            "Slices evaluated as no-data by the ticks, by reason (no-series, too-sparse, "
+            "stale-gauge, out-of-range, not-finite: NaN or Inf, overflow).",
             [conventions.NO_DATA_REASON_LABEL],
             registry=registry,
         )

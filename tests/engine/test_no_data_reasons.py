@@ -16,9 +16,10 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -27,6 +28,9 @@ from app.engine.service import Engine
 from app.runtime.loading import load_definitions
 from app.slo.report import rfc3339
 from app.store.tables import slices
+from app.web.pages.slo_sections import headline
+from app.web.slo_data import gather
+from app.web.urlstate import ViewState
 from tests.api.conftest import TOKEN, serve_engine
 from tests.conftest import RunningPrometheus
 from tests.engine.conftest import REPO
@@ -133,6 +137,15 @@ def test_each_no_data_slice_carries_its_reason_in_the_api_and_the_report(
     finally:
         server.stop()
 
+    # The SLO page says it too.
+    page = gather(engine, "ghost/never-scraped", ViewState())
+    assert page is not None
+    (line,) = [
+        node for node in _nodes(headline(page)) if getattr(node, "id", None) == "detail-no-data"
+    ]
+    assert line.children.startswith("No data since ") and "(no-series)" in line.children
+    assert page.report.no_data is not None and page.report.no_data.message in line.children
+
     sparse = engine.report(COUNTER, in_gap).no_data
     assert sparse is not None and "sampled every 1m" in sparse.message
     # The stretch starts at the first slice of the gap without a sample of its own.
@@ -142,6 +155,14 @@ def test_each_no_data_slice_carries_its_reason_in_the_api_and_the_report(
     assert after.status.value == "ok" and after.no_data is not None
     assert after.no_data.reason == "too-sparse"
     assert engine.report(COUNTER, gap.end + 2 * 3600).no_data is None
+
+
+def _nodes(component: Any) -> Iterator[Any]:
+    yield component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if child is not None and not isinstance(child, str):
+            yield from _nodes(child)
 
 
 def _epoch(text: str) -> float:

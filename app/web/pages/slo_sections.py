@@ -47,6 +47,24 @@ def _sampling_line(report: SLOReport) -> html.Span | None:
     return html.Span(text, className="muted", id="detail-sampling")
 
 
+def _no_data_line(report: SLOReport) -> html.P | None:
+    """Why the SLO has no data now, or had some no-data slices in the last hour."""
+    note = report.no_data
+    if note is None:
+        return None
+    when = (
+        f"No data since {fmt.moment(note.since)}"
+        if report.status.value == "no-data"
+        else f"No data from {fmt.moment(note.since)} to {fmt.moment(note.last)}"
+    )
+    return html.P(
+        f"{when} ({note.reason}): {note.message}",
+        className="muted",
+        id="detail-no-data",
+        **{"data-reason": note.reason},
+    )
+
+
 def headline(data: SLOPageData) -> html.Section:
     """The report's figures, as `GET /api/v1/slos/{service}/{slo}?at=<range end>` answers."""
     report = data.report
@@ -110,6 +128,7 @@ def headline(data: SLOPageData) -> html.Section:
         [
             state,
             html.P(report.error, className="error", id="detail-error") if report.error else None,
+            _no_data_line(report),
             html.P(spec.description, className="lead") if spec.description else None,
             html.P(["Invariant: ", spec.invariant], className="muted") if spec.invariant else None,
             html.Div(stats, className="stats"),
