@@ -1,0 +1,114 @@
+"""What the counting queries cost Prometheus: one tick's counter queries, formula by formula.
+
+The engine benchmark's world (the test bed's shop, one day, scraped every `--scrape-interval`
+seconds at `--phase`) served by a real Prometheus; the 2,000 counter queries of a 1,000-SLO tick
+(`total` and `bad` per SLO, each with a matcher of its own) asked one at a time, in rounds that
+interleave the formulas so a shared machine's load falls on all of them alike:
+
+- `as written`: `sum(rate(S[1m]))`, the engine before counts became differences of samples;
+- `earlier counts`: the sample-difference count before the restart fix (`previous` three times);
+- `counts`: the count as the engine asks it now.
+
+Reports, per formula, the median over rounds of the wall time and of Prometheus' own evaluation
+time (`stats=all`: `evalTotalTime`, summed over the queries), and checks that both counting
+formulas give the same answers. Usage:
+
+    PYTHONPATH=. .venv/bin/python -m bench.bench_formulas [--scrape-interval 15] [--rounds 3]
+
+Prints a JSON line; bench/RESULTS.md records it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+
+from app.slo.counts import sample_increase
+from bench.bench_engine import SERVICES, world
+from bench.bench_field import earlier_increase
+
+FORMULAS: dict[str, Callable[[str], str]] = {
+    "as written": lambda selector: f"rate({selector}[1m])",
+    "earlier counts": lambda selector: earlier_increase(selector, 60),
+    "counts": lambda selector: sample_increase(selector, 60),
+}
+
+
+def selectors(count: int) -> list[str]:
+    """The selectors of `count` synthetic SLOs' `total` and `bad` (as bench_engine writes them)."""
+    found = []
+    for index in range(count):
+        own = f'service="{SERVICES[index % len(SERVICES)]}", code!="{index}"'
+        found += [f"http_requests_total{{{own}}}", f'http_requests_total{{{own}, code=~"5.."}}']
+    return found
+
+
+def ask_all(url: str, queries: list[str], at: int) -> tuple[float, float, list[object]]:
+    """(wall seconds, Prometheus' summed evaluation seconds, answers)."""
+    session = requests.Session()
+    evaluated, answers = 0.0, []
+    began = time.monotonic()
+    for query in queries:
+        params = {"query": query, "start": at, "end": at, "step": 60, "stats": "all"}
+        reply = session.get(f"{url}/api/v1/query_range", params=params, timeout=60)
+        reply.raise_for_status()
+        data = reply.json()["data"]
+        evaluated += data["stats"]["timings"]["evalTotalTime"]
+        answers.append(data["result"])
+    return time.monotonic() - began, evaluated, answers
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scrape-interval", type=int, default=15)
+    parser.add_argument("--phase", type=int, default=23)
+    parser.add_argument("--slos", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="faultline-formulas-"))
+    try:
+        server, _, end = world(args, 1, root)
+        try:
+            walls: dict[str, list[float]] = {name: [] for name in FORMULAS}
+            evals: dict[str, list[float]] = {name: [] for name in FORMULAS}
+            answers: dict[str, list[object]] = {}
+            for _ in range(args.rounds):
+                for name, formula in FORMULAS.items():
+                    queries = [f"sum({formula(selector)})" for selector in selectors(args.slos)]
+                    wall, evaluated, answers[name] = ask_all(server.url, queries, end)
+                    walls[name].append(wall)
+                    evals[name].append(evaluated)
+        finally:
+            server.close()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    print(
+        json.dumps(
+            {
+                "benchmark": "counter queries of one tick",
+                "queries": 2 * args.slos,
+                "scrape_interval": args.scrape_interval,
+                "rounds": args.rounds,
+                "wall_seconds": {n: round(statistics.median(v), 2) for n, v in walls.items()},
+                "prometheus_eval_seconds": {
+                    n: round(statistics.median(v), 2) for n, v in evals.items()
+                },
+                "counts_agree": answers["counts"] == answers["earlier counts"],
+            }
+        ),
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
