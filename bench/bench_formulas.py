@@ -11,9 +11,12 @@ interleave the formulas so a shared machine's load falls on all of them alike:
 
 Reports, per formula, the median over rounds of the wall time and of Prometheus' own evaluation
 time (`stats=all`: `evalTotalTime`, summed over the queries), and checks that both counting
-formulas give the same answers. Usage:
+formulas give the same answers. With `--parts DAYS`, instead: one SLO's `total` over DAYS days in
+10,000-step chunks (as a backfill asks), the whole count against each of its selectors alone,
+to see where Prometheus spends the time. Usage:
 
     PYTHONPATH=. .venv/bin/python -m bench.bench_formulas [--scrape-interval 15] [--rounds 3]
+    PYTHONPATH=. .venv/bin/python -m bench.bench_formulas --parts 7 [--scrape-interval 60]
 
 Prints a JSON line; bench/RESULTS.md records it.
 """
@@ -66,6 +69,48 @@ def ask_all(url: str, queries: list[str], at: int) -> tuple[float, float, list[o
     return time.monotonic() - began, evaluated, answers
 
 
+def parts(selector: str) -> dict[str, str]:
+    """The count and, alone, each range selector it is made of."""
+    inside = "[59999ms]"
+    return {
+        "count": sample_increase(selector, 60),
+        "fresh": f"last_over_time({selector}{inside})",
+        "lowest": f"min_over_time({selector}{inside})",
+        "highest": f"max_over_time({selector}{inside})",
+        "resets": f"resets({selector}{inside})",
+        "previous": f"last_over_time({selector}[1h] offset 1m)",
+        "as written": f"rate({selector}[1m])",
+    }
+
+
+def ask_range(url: str, query: str, start: int, end: int) -> tuple[float, float]:
+    """(wall, Prometheus evaluation) seconds of `query` from start to end in 10,000-step chunks."""
+    session = requests.Session()
+    evaluated, began, low = 0.0, time.monotonic(), start
+    while low <= end:
+        high = min(end, low + 60 * 9_999)
+        params = {"query": query, "start": low, "end": high, "step": 60, "stats": "all"}
+        reply = session.get(f"{url}/api/v1/query_range", params=params, timeout=120)
+        reply.raise_for_status()
+        evaluated += reply.json()["data"]["stats"]["timings"]["evalTotalTime"]
+        low = high + 60
+    return time.monotonic() - began, evaluated
+
+
+def bench_parts(url: str, start: int, end: int, rounds: int) -> dict[str, object]:
+    timings: dict[str, list[tuple[float, float]]] = {}
+    for _ in range(rounds):
+        for name, query in parts(selectors(1)[0]).items():
+            timings.setdefault(name, []).append(ask_range(url, f"sum({query})", start, end))
+    return {
+        name: {
+            "wall": round(statistics.median(t[0] for t in runs), 3),
+            "prometheus_eval": round(statistics.median(t[1] for t in runs), 3),
+        }
+        for name, runs in timings.items()
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -74,11 +119,16 @@ def main() -> None:
     parser.add_argument("--phase", type=int, default=23)
     parser.add_argument("--slos", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--parts", type=int, metavar="DAYS")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="faultline-formulas-"))
     try:
-        server, _, end = world(args, 1, root)
+        server, start, end = world(args, args.parts or 1, root)
         try:
+            if args.parts:
+                figures = bench_parts(server.url, start + 3600, end, args.rounds)
+                print(json.dumps({"scrape_interval": args.scrape_interval, **figures}))
+                return
             walls: dict[str, list[float]] = {name: [] for name in FORMULAS}
             evals: dict[str, list[float]] = {name: [] for name in FORMULAS}
             answers: dict[str, list[object]] = {}
