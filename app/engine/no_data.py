@@ -2,7 +2,7 @@
 
 Asked only when a chunk has such slices (a healthy SLO costs nothing more): one range query per
 signal over the chunk, and, for slices whose series had no sample within the hour, one point at
-the range's last slice end. A query the source refuses leaves the reason as it was.
+the range's last slice end. A question the source does not answer leaves the reason as it was.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from app.slo.ledger import NoDataReason, SliceRecord
 from app.slo.no_data import presence_query, refined
 from app.slo.queries import Signal
-from app.sources.errors import MalformedAnswerError, QueryError
+from app.sources.errors import SourceError
 from app.sources.signals import SignalReader
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,8 @@ def explained(
                 if not held and later is None:
                     later = bool(source.query_range(query, last, last, step).get(last))
                 result[index] = refined(record, signal.role, held, bool(later))
-        except (QueryError, MalformedAnswerError) as error:
+        except SourceError as error:
+            # Best effort: the chunk is written with the reason it has (a deadline or an
+            # outage between the read and this question must not cost the chunk itself).
             log.warning("why %s has no data could not be asked: %s", key, error)
     return result
