@@ -12,16 +12,39 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 
 from app.commands.helpstyle import described
 from app.runtime.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from app.slo.definitions import DefinitionSet
 
-err = Console(stderr=True)
-out = Console(highlight=False, soft_wrap=True)
+    err: Console
+    out: Console
+
+
+def __getattr__(name: str) -> Console:
+    """`err` and `out`, the consoles, made on first use: `faultline report --json` prints
+    without them, and importing rich's console is a good part of a short command's start-up."""
+    if name not in ("err", "out"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _console(name)
+
+
+def _console(name: str) -> Console:
+    """The console `err` or `out` (this module's own code reads them through here)."""
+    if name not in globals():
+        from rich.console import Console  # noqa: PLC0415
+
+        stderr = name == "err"
+        globals()[name] = (
+            Console(stderr=True) if stderr else Console(highlight=False, soft_wrap=True)
+        )
+    console: Console = globals()[name]
+    return console
+
 
 DefinitionsOption = Annotated[
     Path | None,
@@ -73,7 +96,7 @@ def settings_from(
     except ValidationError as error:
         for detail in error.errors(include_url=False):
             field = ".".join(str(part) for part in detail["loc"])
-            err.print(f"[red]invalid setting[/] {field}: {detail['msg']}")
+            _console("err").print(f"[red]invalid setting[/] {field}: {detail['msg']}")
         raise typer.Exit(2) from None
 
 
@@ -90,8 +113,8 @@ def valid_definitions(settings: Settings) -> DefinitionSet:
     )
     if loaded.problems:
         for problem in loaded.problems:
-            out.print(str(problem), markup=False)
-        err.print(
+            _console("out").print(str(problem), markup=False)
+        _console("err").print(
             f"[red]{counted(len(loaded.problems), 'problem')}[/]: fix them first "
             "(faultline validate)"
         )

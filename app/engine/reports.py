@@ -6,6 +6,7 @@ numbers for the same instant.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
@@ -69,12 +70,33 @@ def _incidents(
         )
     ]
     spans = burning_spans(buckets, budget=budget, rule=rule)
+    if rule.bucket % ledger.FIVE == 0:
+        # Spans are then whole five-minute buckets, whose rollups hold their exact bad: a span
+        # that spent too little (most) is dropped before its exact sums are read. The margin
+        # covers summing in another order; the exact sums decide.
+        bads = ledger.five_minute_bad(connection, stored.id, spans)
+        least = rule.min_consumed * (1 - 1e-9)
+        spans = [
+            span
+            for span, bad in zip(spans, bads, strict=True)
+            if consumed_by(bad, period_totals, budget) >= least
+        ]
     exact = ledger.window_totals(connection, stored.id, spans)
     return [
         make_incident(span, totals, period_totals=period_totals, budget=budget)
         for span, totals in zip(spans, exact, strict=True)
         if consumed_by(totals.bad, period_totals, budget) >= rule.min_consumed
     ]
+
+
+def report_windows(definition: SLODefinition, definitions: DefinitionSet, at: int) -> list[Window]:
+    """The windows a report sums, in this order: the period, each standard burn window, and
+    the period widened by one incident bucket each side (see `build_slo_report`)."""
+    end = align_down(at, definition.spec.slice_seconds)
+    window = period_window(definition.spec.period, end)
+    bucket = definitions.alerts.incidents.bucket
+    reach = Window(window.start - bucket, window.end + bucket)
+    return [window, *(trailing(end, seconds) for _, seconds in STANDARD_WINDOWS), reach]
 
 
 def build_slo_report(
@@ -86,31 +108,42 @@ def build_slo_report(
     *,
     freshness: Freshness,
     with_incidents: bool = True,
+    totals: Sequence[WindowTotals] | None = None,
 ) -> SLOReport:
-    """The report of one SLO with its window ending at `at` (aligned down to a slice end)."""
-    end = align_down(at, definition.spec.slice_seconds)
-    window = period_window(definition.spec.period, end)
-    windows = [window, *(trailing(end, seconds) for _, seconds in STANDARD_WINDOWS)]
-    totals = ledger.window_totals(connection, stored.id, windows)
-    period_totals = totals[0]
+    """The report of one SLO with its window ending at `at` (aligned down to a slice end).
+
+    `totals`: the sums of `report_windows`, when the caller read them (for many SLOs at once).
+    """
+    windows = report_windows(definition, definitions, at)
+    if totals is None:
+        totals = ledger.window_totals(connection, stored.id, windows)
+    window, period_totals = windows[0], totals[0]
     burn_windows = {label: totals[i + 1] for i, (label, _) in enumerate(STANDARD_WINDOWS)}
     status, error = slo_status(stored, at, freshness, burn_windows["5m"])
     no_data = None
     if status is Status.NO_DATA or burn_windows["1h"].no_data_slices:
         # Bounded: the period when the SLO has no data now, else the last hour.
-        floor = window.start if status is Status.NO_DATA else end - 3600
-        no_data = no_data_reads.latest_run(connection, stored.id, floor, end)
+        floor = window.start if status is Status.NO_DATA else window.end - 3600
+        no_data = no_data_reads.latest_run(connection, stored.id, floor, window.end)
     if status is Status.NO_DATA and no_data is not None:
         reason = describe(no_data.no_data, definition.spec.slice_seconds, definition.sampling)
         error = f"no data since {rfc3339(no_data.since)}: {reason}"
+    # Every incident span lies within a bucket of the period (its buckets end on multiples of
+    # the bucket, and it starts one bucket before its first end), and bad counts are never
+    # negative: when all the bad in that reach spent less than an incident must, no span can
+    # qualify, and none is looked for (most SLOs, most of the time).
+    rule = definitions.alerts.incidents
+    possible = consumed_by(totals[-1].bad, period_totals, definition.spec.budget) >= (
+        rule.min_consumed
+    )
     incidents = (
         _incidents(connection, stored, definition, window, period_totals, definitions)
-        if with_incidents
+        if with_incidents and possible
         else []
     )
     source = ReportInput(
         definition=definition,
-        at=end,
+        at=window.end,
         period_window=window,
         period_totals=period_totals,
         burn_windows=burn_windows,

@@ -5,19 +5,24 @@ Everything after reading is pure (`app.slo.validate`); this module only finds an
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.runtime.settings import Settings
-from app.slo.definitions import DefinitionSet
+from app.slo.definitions import AlertsConfig, DefinitionSet
 from app.slo.problems import Problem
 from app.slo.validate import build_definition_set
-from app.slo.yamlsource import YamlDocument
-from app.sources.yamlfiles import read_yaml_document
+from app.slo.validate_alerts import load_alerts
+from app.slo.yamlsource import YamlDocument, parse_yaml
+from app.sources.yamlfiles import read_yaml_document, read_yaml_text
 
 CATALOG_FILE = "design_choices.yaml"
 YAML_SUFFIXES = (".yaml", ".yml")
+ALERT_KEYS = frozenset({"policies", "receivers", "routes", "budget_policy", "incidents"})
+# A file can only be an alerts file if one of its lines starts with one of these keys.
+_ALERT_KEY_LINE = re.compile(rf"^({'|'.join(sorted(ALERT_KEYS))})\s*:", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,24 @@ def load(settings: Settings) -> LoadResult:
     )
 
 
+def load_alerts_config(settings: Settings) -> AlertsConfig:
+    """Only the alert files among the definitions and alerts: what a report needs from the YAML
+    (the budget policy and the incident rule), without parsing and validating every SLO.
+
+    As with `load`, what is invalid is left out; `faultline validate` reports it.
+    """
+    documents = []
+    for file in _collect(settings.definitions, settings.alerts, (), []):
+        text, _ = read_yaml_text(file)
+        if file.name == CATALOG_FILE or text is None or not _ALERT_KEY_LINE.search(text):
+            continue
+        document, _ = parse_yaml(text, str(file))
+        if document is not None and _looks_like_alerts(document):
+            documents.append(document)
+    alerts, _ = load_alerts(documents)
+    return alerts
+
+
 def _collect(
     definitions: Path, alerts: Path | None, extra_paths: Iterable[Path], problems: list[Problem]
 ) -> list[Path]:
@@ -127,8 +150,4 @@ def _collect(
 
 def _looks_like_alerts(document: YamlDocument) -> bool:
     data = document.data
-    return (
-        isinstance(data, dict)
-        and "service" not in data
-        and bool({"policies", "receivers", "routes", "budget_policy", "incidents"} & set(data))
-    )
+    return isinstance(data, dict) and "service" not in data and bool(ALERT_KEYS & set(data))

@@ -6,25 +6,29 @@ Migrations run on start (`migrate`), so a new version of Faultline upgrades its 
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.store.errors import StoreError
 from app.store.locks import lock_migrations
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported only to migrate: a read-only open (`faultline report`) checks the schema
+# revision without it, which keeps short commands from paying for its import.
 MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "alembic_version"  # Alembic's default; env.py keeps it
+_REVISION_LINE = re.compile(r"^(down_)?revision\s*(?::[^=\n]*)?=\s*[\"']?(\w+)", re.MULTILINE)
 
 
 _WAL_ATTEMPTS = 100  # 10 s at most
@@ -86,6 +90,8 @@ def open_engine(url: str, application_name: str | None = None) -> Engine:
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config  # noqa: PLC0415 - see MIGRATIONS
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -96,6 +102,8 @@ def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration (idempotent). Under a lock held in the database
     (an advisory lock on PostgreSQL, the write lock on SQLite), so processes starting together
     on a fresh ledger migrate one after the other and the later ones find nothing to do."""
+    from alembic import command  # noqa: PLC0415 - see MIGRATIONS
+
     try:
         with engine.execution_options(**{WRITE: True}).begin() as connection:
             lock_migrations(connection)
@@ -104,12 +112,39 @@ def migrate(engine: Engine) -> None:
         raise StoreError(f"cannot migrate the database at {engine.url!r}: {error}") from error
 
 
+@cache
+def head_revision() -> str | None:
+    """The newest migration's revision, read from the `revision` and `down_revision` lines of
+    the migration files (the one no other file names as its parent); Alembic is asked only when
+    that is not a single revision."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        for down, value in _REVISION_LINE.findall(path.read_text(encoding="utf-8")):
+            (parents if down else revisions).add(value)
+    heads = revisions - parents
+    if len(heads) == 1:
+        return heads.pop()
+    from alembic.script import ScriptDirectory  # noqa: PLC0415 - see MIGRATIONS
+
+    head: str | None = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return head
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The schema revision Alembic recorded in the database; None on a database without one."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    found = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return found[0] if len(found) == 1 else None
+
+
 def check_revision(engine: Engine) -> None:
     """Raise StoreError unless the schema is at the newest migration; writes nothing."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = head_revision()
     try:
         with engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
+            current = current_revision(connection)
     except SQLAlchemyError as error:
         raise StoreError(f"cannot read the ledger at {engine.url!r}: {error}") from error
     if current != head:
@@ -127,6 +162,18 @@ def translated(action: str) -> Iterator[None]:
         yield
     except SQLAlchemyError as error:
         raise StoreError(f"{action}: {error}") from error
+
+
+def dialect_insert(dialect: str) -> Any:
+    """The dialect's INSERT (the one with ON CONFLICT), imported on first use: the PostgreSQL
+    dialect is a large import that a SQLite ledger, and any read, never needs."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql  # noqa: PLC0415
+
+        return postgresql.insert
+    from sqlalchemy.dialects import sqlite  # noqa: PLC0415
+
+    return sqlite.insert
 
 
 @cache

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import json
 import math
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.slo.ledger import ModeSlice, NoData, SliceRecord, SliceStatus, WindowTotals
 from app.slo.windows import Window, align_up
 from app.store import rollup_reads, rollups
-from app.store.database import insert_sql
+from app.store.database import dialect_insert, insert_sql
 from app.store.locks import lock_slo
 from app.store.tables import fivemin, fivemin_modes, hourly, hourly_modes, slices
 
@@ -39,7 +39,7 @@ def upsert(
 @cache
 def _upsert_statement(table: Table, dialect: str, keys: tuple[str, ...]) -> Any:
     """Built once per table: constructing `excluded` columns is costly on hot paths."""
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    statement = dialect_insert(dialect)(table)
     updates = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
     return statement.on_conflict_do_update(index_elements=list(keys), set_=updates)
 
@@ -186,34 +186,99 @@ def window_totals(
 ) -> list[WindowTotals]:
     """Sums over each window: whole hours and five-minute buckets from rollups (summed by the
     database), and at most four slices at each edge from the ledger itself."""
+    return window_totals_many(connection, [slo_id], windows)[slo_id]
+
+
+def window_totals_many(
+    connection: Connection, slo_ids: Sequence[int], windows: Sequence[Window]
+) -> dict[int, list[WindowTotals]]:
+    """`window_totals` of several SLOs over the same windows, in the same five queries."""
     plans = [_plan(window) for window in windows]
     five_ranges = sorted({span for plan in plans for span in plan.fives})
     slice_ranges = sorted({span for plan in plans for span in plan.slices})
-    fives = rollup_reads.bucket_rows(connection, slo_id, rollups.LEVELS[1], five_ranges)
-    edge_records: list[SliceRecord] = []
+    fives = rollup_reads.bucket_rows_many(connection, slo_ids, rollups.LEVELS[1], five_ranges)
+    edges: dict[int, list[SliceRecord]] = {slo_id: [] for slo_id in slo_ids}
     if slice_ranges:
-        edge_records = [
-            record_from_row(row)
-            for row in connection.execute(
-                _edge_statement(len(slice_ranges)),
-                rollup_reads.span_parameters(slo_id, slice_ranges),
-            )
-        ]
+        for row in connection.execute(
+            _edge_statement(len(slice_ranges)),
+            rollup_reads.span_parameters(slo_ids, slice_ranges),
+        ):
+            edges[row.slo_id].append(record_from_row(row))
     hourly_windows = [plan.hours for plan in plans if plan.hours is not None]
-    hour_sums = iter(rollup_reads.summed(connection, slo_id, rollups.LEVELS[0], hourly_windows))
+    hour_sums = rollup_reads.summed_many(connection, slo_ids, rollups.LEVELS[0], hourly_windows)
+    return {
+        slo_id: _assembled(plans, hour_sums[slo_id], fives[slo_id], edges[slo_id])
+        for slo_id in slo_ids
+    }
+
+
+def _assembled(
+    plans: Sequence[_Plan],
+    hour_sums: Sequence[WindowTotals],
+    fives: dict[int, WindowTotals],
+    edge_records: Sequence[SliceRecord],
+) -> list[WindowTotals]:
+    """Each plan's hours, then its five-minute buckets in time order, then its loose slices."""
+    ends = sorted(fives)
+    hours = iter(hour_sums)
     results = []
     for plan in plans:
-        totals = WindowTotals()
-        if plan.hours is not None:
-            totals = totals + next(hour_sums)
-        for end, bucket in fives.items():
-            if any(lo < end <= hi for lo, hi in plan.fives):
-                totals = totals + bucket
-        totals = totals + WindowTotals.of(
-            record for record in edge_records if any(lo < record.t <= hi for lo, hi in plan.slices)
+        parts = [next(hours)] if plan.hours is not None else []
+        for lo, hi in plan.fives:
+            parts += (fives[end] for end in ends[bisect_right(ends, lo) : bisect_right(ends, hi)])
+        parts.append(
+            WindowTotals.of(
+                record
+                for record in edge_records
+                if any(lo < record.t <= hi for lo, hi in plan.slices)
+            )
         )
-        results.append(totals)
+        results.append(_added(parts))
     return results
+
+
+def _added(parts: Sequence[WindowTotals]) -> WindowTotals:
+    """`parts[0] + parts[1] + …` in that order (the same sums), without the objects between."""
+    total = bad = unattributed = 0.0
+    credited: dict[str, float] = {}
+    held: dict[str, int] = {}
+    slices = no_data = excluded = 0
+    for part in parts:
+        total += part.total
+        bad += part.bad
+        unattributed += part.unattributed
+        for mode, amount in part.credited.items():
+            credited[mode] = credited[mode] + amount if mode in credited else amount
+        for mode, count in part.held_slices.items():
+            held[mode] = held[mode] + count if mode in held else count
+        slices += part.slices
+        no_data += part.no_data_slices
+        excluded += part.excluded_slices
+    return WindowTotals(total, bad, unattributed, credited, held, slices, no_data, excluded)
+
+
+def five_minute_bad(connection: Connection, slo_id: int, spans: Sequence[Window]) -> list[float]:
+    """The bad total of each span from the five-minute rollups (spans of whole five-minute
+    buckets: exact, summed in Python's order rather than the database's)."""
+    if not spans:
+        return []
+    ranges = [(span.start, span.end) for span in spans]
+    rows = connection.execute(
+        _five_minute_bad_statement(len(ranges)), rollup_reads.span_parameters([slo_id], ranges)
+    )
+    found = {int(end): float(bad) for end, bad in rows}
+    ends = sorted(found)
+    return [
+        math.fsum(found[end] for end in ends[bisect_right(ends, lo) : bisect_right(ends, hi)])
+        for lo, hi in ranges
+    ]
+
+
+@cache
+def _five_minute_bad_statement(spans: int) -> Any:
+    return select(fivemin.c.bucket, fivemin.c.bad).where(
+        rollup_reads.any_range(fivemin.c.slo_id, fivemin.c.bucket, spans)
+    )
 
 
 @cache

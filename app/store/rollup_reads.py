@@ -31,7 +31,8 @@ from app.store.rollups import LEVELS, NUMBERS, Level
 @cache
 def _sum_statements(level: Level, windows: int) -> tuple[Any, Any]:
     """(numbers, modes) summed over a level's buckets for `windows` ranges (:lo_i, :hi_i] at
-    once, with one conditional sum per range: two queries whatever the number of windows."""
+    once, per SLO of `:slo_ids`, with one conditional sum per range: two queries whatever the
+    number of windows and of SLOs."""
     sums_table, modes_table = level.sums, level.modes
 
     def inside(table: Table, index: int) -> Any:
@@ -44,16 +45,22 @@ def _sum_statements(level: Level, windows: int) -> tuple[Any, Any]:
     def overall(table: Table) -> Any:  # one index range covering every window
         key = level.key_of(table)
         return and_(
-            table.c.slo_id == bindparam("slo_id"),
+            table.c.slo_id.in_(bindparam("slo_ids", expanding=True)),
             key > bindparam("lowest"),
             key <= bindparam("highest"),
         )
 
-    numbers = select(
-        *(conditional(sums_table, name, i) for i in range(windows) for name in NUMBERS)
-    ).where(overall(sums_table))
+    numbers = (
+        select(
+            sums_table.c.slo_id,
+            *(conditional(sums_table, name, i) for i in range(windows) for name in NUMBERS),
+        )
+        .where(overall(sums_table))
+        .group_by(sums_table.c.slo_id)
+    )
     modes = (
         select(
+            modes_table.c.slo_id,
             modes_table.c.mode,
             *(
                 conditional(modes_table, name, i)
@@ -62,7 +69,7 @@ def _sum_statements(level: Level, windows: int) -> tuple[Any, Any]:
             ),
         )
         .where(overall(modes_table))
-        .group_by(modes_table.c.mode)
+        .group_by(modes_table.c.slo_id, modes_table.c.mode)
     )
     return numbers, modes
 
@@ -71,37 +78,51 @@ def summed(
     connection: Connection, slo_id: int, level: Level, windows: Sequence[Window]
 ) -> list[WindowTotals]:
     """The sum of the level's buckets with ends in each window, added up by the database."""
-    if not windows:
-        return []
+    return summed_many(connection, [slo_id], level, windows)[slo_id]
+
+
+def summed_many(
+    connection: Connection, slo_ids: Sequence[int], level: Level, windows: Sequence[Window]
+) -> dict[int, list[WindowTotals]]:
+    """`summed` for several SLOs at once (the same windows for each): still two queries."""
+    if not windows or not slo_ids:
+        return {slo_id: [] for slo_id in slo_ids}
     numbers_statement, modes_statement = _sum_statements(level, len(windows))
-    parameters: dict[str, int] = {
-        "slo_id": slo_id,
+    parameters: dict[str, Any] = {
+        "slo_ids": list(slo_ids),
         "lowest": min(window.start for window in windows),
         "highest": max(window.end for window in windows),
     }
     for index, window in enumerate(windows):
         parameters[f"lo_{index}"], parameters[f"hi_{index}"] = window.start, window.end
-    numbers = connection.execute(numbers_statement, parameters).one()
-    modes = connection.execute(modes_statement, parameters).all()
     width = len(NUMBERS)
-    results = []
-    for index in range(len(windows)):
-        total, bad, unattributed, slices, no_data, excluded = numbers[
-            index * width : (index + 1) * width
+    numbers = {row[0]: row[1:] for row in connection.execute(numbers_statement, parameters)}
+    modes: dict[int, list[Any]] = {}
+    for row in connection.execute(modes_statement, parameters):
+        modes.setdefault(row[0], []).append(row[1:])
+    nothing = (0,) * (width * len(windows))
+    results = {}
+    for slo_id in slo_ids:
+        values, its_modes = numbers.get(slo_id, nothing), modes.get(slo_id, [])
+        results[slo_id] = [
+            _totals(values[index * width : (index + 1) * width], its_modes, index)
+            for index in range(len(windows))
         ]
-        results.append(
-            WindowTotals(
-                total=float(total),
-                bad=float(bad),
-                unattributed=float(unattributed),
-                credited={row[0]: float(row[1 + 2 * index]) for row in modes},
-                held_slices={row[0]: int(row[2 + 2 * index]) for row in modes},
-                slices=int(slices),
-                no_data_slices=int(no_data),
-                excluded_slices=int(excluded),
-            )
-        )
     return results
+
+
+def _totals(numbers: Sequence[Any], modes: Sequence[Any], index: int) -> WindowTotals:
+    total, bad, unattributed, slices, no_data, excluded = numbers
+    return WindowTotals(
+        total=float(total),
+        bad=float(bad),
+        unattributed=float(unattributed),
+        credited={row[0]: float(row[1 + 2 * index]) for row in modes},
+        held_slices={row[0]: int(row[2 + 2 * index]) for row in modes},
+        slices=int(slices),
+        no_data_slices=int(no_data),
+        excluded_slices=int(excluded),
+    )
 
 
 @cache
@@ -118,28 +139,38 @@ def bucket_rows(
     connection: Connection, slo_id: int, level: Level, ranges: Iterable[tuple[int, int]]
 ) -> dict[int, WindowTotals]:
     """Each bucket (by end) of `level` in any of `ranges` = (lo, hi], with its modes."""
+    return bucket_rows_many(connection, [slo_id], level, ranges)[slo_id]
+
+
+def bucket_rows_many(
+    connection: Connection,
+    slo_ids: Sequence[int],
+    level: Level,
+    ranges: Iterable[tuple[int, int]],
+) -> dict[int, dict[int, WindowTotals]]:
+    """`bucket_rows` for several SLOs at once (the same ranges for each): two queries."""
     spans = list(ranges)
-    if not spans:
-        return {}
+    found: dict[int, dict[int, WindowTotals]] = {slo_id: {} for slo_id in slo_ids}
+    if not spans or not slo_ids:
+        return found
     modes_statement, sums_statement = _bucket_statements(level, len(spans))
-    parameters = span_parameters(slo_id, spans)
-    credited: dict[int, dict[str, float]] = {}
-    held: dict[int, dict[str, int]] = {}
+    parameters = span_parameters(slo_ids, spans)
+    credited: dict[tuple[int, int], dict[str, float]] = {}
+    held: dict[tuple[int, int], dict[str, int]] = {}
     for row in connection.execute(modes_statement, parameters):
         values = row._mapping
-        end = values[level.key]
-        credited.setdefault(end, {})[values["mode"]] = values["credited"]
-        held.setdefault(end, {})[values["mode"]] = values["held_slices"]
-    found = {}
+        bucket = (values["slo_id"], values[level.key])
+        credited.setdefault(bucket, {})[values["mode"]] = values["credited"]
+        held.setdefault(bucket, {})[values["mode"]] = values["held_slices"]
     for row in connection.execute(sums_statement, parameters):
         values = row._mapping
-        end = values[level.key]
-        found[end] = WindowTotals(
+        bucket = (values["slo_id"], values[level.key])
+        found[bucket[0]][bucket[1]] = WindowTotals(
             total=values["total"],
             bad=values["bad"],
             unattributed=values["unattributed"],
-            credited=credited.get(end, {}),
-            held_slices=held.get(end, {}),
+            credited=credited.get(bucket, {}),
+            held_slices=held.get(bucket, {}),
             slices=values["slices"],
             no_data_slices=values["no_data_slices"],
             excluded_slices=values["excluded_slices"],
@@ -148,25 +179,25 @@ def bucket_rows(
 
 
 def any_range(owner: Column[Any], key: Column[Any], spans: int) -> Any:
-    """Rows of one SLO (`:slo_id`) with `key` in any of `spans` ranges (`:lo_i`, `:hi_i`].
+    """Rows of the SLOs `:slo_ids` with `key` in any of `spans` ranges (`:lo_i`, `:hi_i`].
 
     The SLO condition is repeated inside every term so that SQLite (OR-by-union) and PostgreSQL
-    (bitmap OR) range-scan the primary key once per span instead of reading all of the SLO's rows.
-    Bound parameters, not literals: callers build each shape once and reuse it (building the
-    expression cost more than running it).
+    (bitmap OR) range-scan the primary key once per span (and SLO) instead of reading all of
+    the SLOs' rows. Bound parameters, not literals: callers build each shape once and reuse it
+    (building the expression cost more than running it).
     """
-    slo_id: BindParameter[int] = bindparam("slo_id")
+    slo_ids: BindParameter[list[int]] = bindparam("slo_ids", expanding=True)
     return or_(
         *[
-            and_(owner == slo_id, key > bindparam(f"lo_{i}"), key <= bindparam(f"hi_{i}"))
+            and_(owner.in_(slo_ids), key > bindparam(f"lo_{i}"), key <= bindparam(f"hi_{i}"))
             for i in range(spans)
         ]
     )
 
 
-def span_parameters(slo_id: int, spans: Sequence[tuple[int, int]]) -> dict[str, int]:
-    """The parameters of `any_range` for these spans."""
-    parameters: dict[str, int] = {"slo_id": slo_id}
+def span_parameters(slo_ids: Sequence[int], spans: Sequence[tuple[int, int]]) -> dict[str, Any]:
+    """The parameters of `any_range` for these SLOs and spans."""
+    parameters: dict[str, Any] = {"slo_ids": list(slo_ids)}
     for index, (lo, hi) in enumerate(spans):
         parameters[f"lo_{index}"], parameters[f"hi_{index}"] = lo, hi
     return parameters

@@ -24,11 +24,10 @@ from sqlalchemy import (
     and_,
     delete,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.slo.ledger import SliceRecord, SliceStatus, WindowTotals
 from app.slo.windows import align_up
-from app.store.database import insert_sql
+from app.store.database import dialect_insert, insert_sql
 from app.store.tables import fivemin, fivemin_modes, hourly, hourly_modes
 
 HOUR = 3600
@@ -143,7 +142,7 @@ def _rows(
 @cache
 def _increment_statement(table: Table, dialect: str, values: tuple[str, ...]) -> Any:
     """INSERT … ON CONFLICT DO UPDATE SET v = v + excluded.v, built once per table."""
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    statement = dialect_insert(dialect)(table)
     keys = [column.name for column in table.primary_key.columns]
     adds = {name: table.c[name] + statement.excluded[name] for name in values}
     return statement.on_conflict_do_update(index_elements=keys, set_=adds)
