@@ -21,9 +21,15 @@ def sqlite_file(database_url: str) -> Path | None:
     from sqlalchemy.engine import make_url  # noqa: PLC0415 - only commands that read a ledger
 
     url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+    database = url.database
+    if url.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
         return None
-    return Path(url.database).resolve()
+    if str(url.query.get("uri", "")).lower() in ("true", "1") and database.startswith("file:"):
+        # A URI filename (`sqlite:///file:/path/ledger.db?mode=ro&uri=true`): its path.
+        database = database.removeprefix("file:")
+        if database.startswith("//"):  # file://host/path or file:///path
+            database = "/" + database[2:].partition("/")[2]
+    return Path(database).resolve()
 
 
 def ledger_place(database_url: str) -> str:

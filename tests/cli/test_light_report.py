@@ -198,3 +198,15 @@ def test_incidents_are_skipped_only_when_none_could_qualify(
                 incident.consumed for incident in expected
             ]
     reader.store.close()
+
+
+def test_a_read_only_uri_names_its_file(tmp_path: Path) -> None:
+    """`report` refuses a missing SQLite file before opening it; a URI filename is a file too."""
+    from app.commands.ledger_place import missing_ledger, sqlite_file  # noqa: PLC0415
+
+    ledger_file = tmp_path / "ledger.db"
+    uri = f"sqlite:///file:{ledger_file}?mode=ro&uri=true"
+    assert sqlite_file(uri) == ledger_file
+    assert missing_ledger(uri) is not None
+    ledger_file.touch()
+    assert missing_ledger(uri) is None
