@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
-from rich.markup import escape
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 CommandFunction = TypeVar("CommandFunction", bound=Callable[..., Any])
@@ -22,7 +21,9 @@ def described(text: str, *, env: str | None = None, default: str | None = None) 
     """Help text ending in `[env: NAME; default: VALUE]`, for options whose default comes from
     the settings (so Typer cannot show it) and that an environment variable also sets."""
     notes = [note for note in (env and f"env: {env}", default and f"default: {default}") if note]
-    return f"{text} {escape('[' + '; '.join(notes) + ']')}" if notes else text
+    # `\[` is rich's markup escape of the bracket (what `rich.markup.escape` writes for a tag
+    # that starts with a letter); spelt out, so options need not import rich to be declared.
+    return f"{text} \\[{'; '.join(notes)}]" if notes else text
 
 
 def _no_type(ctx: Any) -> None:  # called as display_type_rich(ctx=...)

@@ -108,6 +108,7 @@ def test_report_json_loads_no_server_dashboard_or_migration_library(tmp_path: Pa
     assert [item["key"] for item in document["slos"]] == keys
     assert any(item["incidents"] for item in document["slos"]), "the whole read path ran"
     assert not loaded & set(HEAVY), f"report loaded {sorted(loaded & set(HEAVY))}"
+    assert "rich" not in loaded, "JSON is printed without rich's console"
 
 
 @pytest.mark.parametrize("arguments", [("report", "--help"), ("validate", "--help")])
