@@ -68,7 +68,8 @@ def demo(
             updates["prometheus_url"] = world.prometheus.url
             if database_url is None:
                 updates["database_url"] = f"sqlite:///{world.directory / 'faultline.db'}"
-            err.print(world.story.splitlines()[0] + f" ({world.incidents} incidents)", markup=False)
+            # The injected failures, listed: "incidents" on the pages means budget incidents.
+            err.print(world.story, markup=False)
         settings = base.model_copy(update=updates)
         err.print(
             f"\n[bold green]Faultline[/] at [bold]http://{settings.host}:{port}[/]  "

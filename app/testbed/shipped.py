@@ -187,6 +187,18 @@ SHIPPED_SLOS: tuple[SLOTruthSpec, ...] = (
             "<=",
             60,
         ),
+        modes=(
+            ModeTruthSpec(
+                "replay-backlog",
+                when=RateCompare(
+                    match(
+                        "projection_events_total", projector="order-history", outcome="out_of_order"
+                    ),
+                    ">",
+                    0,
+                ),
+            ),
+        ),
     ),
     SLOTruthSpec(
         "order-history/projection-integrity",

@@ -53,6 +53,19 @@ LATENCY_MIDPOINTS = (0.03, 0.075, 0.17, 0.35, 0.7, 2.1, 4.1, 6.0)
 FAST, QUICK, BRIEF, _, SLOW, TIMEOUT, DOUBLE_TIMEOUT, _OVER = range(8)
 
 
+def healthy_latency(baseline: float) -> tuple[float, ...]:
+    """Healthy checkouts' latency with its slow tail (over 0.5 s) scaled like the error
+    baseline: the tail is an unnamed cause too. The scale moves the tail's mass to 0.2–0.5 s."""
+    if baseline == 1.0:
+        return HEALTHY_LATENCY
+    shares = list(HEALTHY_LATENCY)
+    tail = shares[SLOW] + shares[TIMEOUT]
+    shares[SLOW] *= baseline
+    shares[TIMEOUT] *= baseline
+    shares[BRIEF + 1] += tail - shares[SLOW] - shares[TIMEOUT]
+    return tuple(shares)
+
+
 @dataclass
 class StepContext:
     rng: random.Random
@@ -124,7 +137,7 @@ def checkout(ctx: StepContext) -> None:
     healthy = ok - slow_retried
     slow_ratio = sum(i.ratio for i in active if isinstance(i, SlowCheckouts))
     slowed = binomial(rng, healthy, min(1.0, slow_ratio))
-    intervals = split(rng, healthy - slowed, HEALTHY_LATENCY)
+    intervals = split(rng, healthy - slowed, healthy_latency(ctx.baseline))
     slow_split = split(rng, slowed, (1.0, 1.0))
     intervals[SLOW] += slow_split[0]
     intervals[TIMEOUT] += slow_split[1]
