@@ -136,7 +136,8 @@ def launch_world(console: Console, scenario: Scenario, story: str) -> DemoWorld:
     try:
         started = time.monotonic()
         simulation = Simulation(scenario)
-        with console.status(f"generating {days:g} days of the shop's metrics"):
+        unit = "day" if days == 1 else "days"
+        with console.status(f"generating {days:g} {unit} of the shop's metrics"):
             dataset = generate(scenario, simulation)
         with console.status("writing them into a Prometheus TSDB (promtool)"):
             build_tsdb(dataset, directory / "tsdb", work_dir=directory)

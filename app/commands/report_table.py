@@ -1,6 +1,7 @@
 """The table of `faultline report`: worst budget first, and no SLO name ever cut.
 
-Every column but the last is as wide as its widest cell; the last (the top failure mode) wraps.
+Every column but the last is as wide as its widest cell; the last (the top spender: a failure
+mode, or "unattributed" when causes nobody named spent more) wraps.
 When that does not fit the terminal, the same figures are printed as a list instead.
 """
 
@@ -10,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.slo.report import SLOReport
+from app.slo.spenders import describe, top_spender
 
 
 def _percent(value: float | None) -> str:
@@ -42,23 +44,23 @@ def show_table(console: Console, reports: list[SLOReport]) -> None:
         console.print(
             f"\n{item.key}\n  {item.status.value}, {item.policy}, "
             f"consumed {_percent(item.budget.consumed)}; burn rate {rates}\n"
-            f"  top failure mode: {_top_mode(item)}",
+            f"  top spender: {_top_spender(item)}",
             markup=False,
             highlight=False,
         )
 
 
-def _top_mode(item: SLOReport) -> str:
-    top = next((row for row in item.attribution if row.bad > 0), None)
-    return f"{top.failure_mode} ({top.design_choice}) {_percent(top.share)}" if top else "–"
+def _top_spender(item: SLOReport) -> str:
+    """Unattributed spend ranks with the named modes: never a 1.4 % mode ahead of 98.6 %."""
+    return describe(top_spender(item.attribution, item.unattributed))
 
 
-COLUMNS = ("SLO", "status", "policy", "consumed", "1h", "6h", "1d", "top failure mode")
+COLUMNS = ("SLO", "status", "policy", "consumed", "1h", "6h", "1d", "top spender")
 
 
 def _table(reports: list[SLOReport]) -> Table:
     """Worst first. Every column but the last is as wide as its widest cell, so nothing is cut;
-    the failure-mode column wraps. `show_table` uses a list where that does not fit."""
+    the top-spender column wraps. `show_table` uses a list where that does not fit."""
     rows = [
         (
             item.key,
@@ -66,7 +68,7 @@ def _table(reports: list[SLOReport]) -> Table:
             item.policy,
             _percent(item.budget.consumed),
             *(_rate(item.burn_rates.get(window)) for window in ("1h", "6h", "1d")),
-            _top_mode(item),
+            _top_spender(item),
         )
         for item in worst_first(reports)
     ]

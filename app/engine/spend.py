@@ -29,7 +29,8 @@ class _Group:
         previous = self.slos.get(key)
         if previous is not None:  # two modes of one SLO in the same group
             consumed, share = consumed + previous.consumed, share + previous.share
-        self.slos[key] = SLOShare(slo=key, consumed=consumed, share=share)
+            bad += previous.bad or 0.0
+        self.slos[key] = SLOShare(slo=key, consumed=consumed, share=share, bad=bad)
 
 
 def attribution_for(
@@ -49,6 +50,7 @@ def attribution_for(
                     slo=key,
                     consumed=consumed_by(totals.unattributed, totals, budget),
                     share=share_of_bad(totals.unattributed, totals),
+                    bad=totals.unattributed,
                 )
             )
         for mode in definition.spec.failure_modes:

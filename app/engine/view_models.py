@@ -46,6 +46,10 @@ class SLOShare(ViewModel):
     slo: str
     consumed: float = Field(description="Share of that SLO's budget over the range")
     share: float = Field(description="Fraction of that SLO's bad events")
+    bad: float | None = Field(
+        default=None,
+        description="That SLO's bad events it counts (bad slices for a timeslice SLO)",
+    )
 
 
 class AttributionGroup(ViewModel):

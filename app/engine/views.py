@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Literal
 
+from app.alerting import history as alert_history
 from app.alerting import views as alert_views
 from app.engine.service import Engine
 from app.engine.view_models import History, HistoryPoint
@@ -120,6 +121,23 @@ def alert_timeline(engine: Engine, key: str, start: int, end: int) -> list[Alert
     """Transitions of one SLO's alerts with `start < t <= end`, in order."""
     with engine.store.read() as connection:
         return alert_views.alert_timeline(connection, key, start, end)
+
+
+AlertRecord = alert_history.AlertRecord
+DeliveryState = alert_history.DeliveryState
+
+
+def recent_alerts(engine: Engine, start: int, end: int, limit: int = 200) -> list[AlertRecord]:
+    """Alert transitions of every active SLO with `start < t <= end`, newest first, with the
+    delivery state of their notifications."""
+    with engine.store.read() as connection:
+        return alert_history.recent_alerts(connection, start, end, limit)
+
+
+def firing_with_deliveries(engine: Engine) -> list[AlertRecord]:
+    """Every firing alert of an active SLO, oldest first, with its notifications' delivery."""
+    with engine.store.read() as connection:
+        return alert_history.firing_alerts(connection)
 
 
 def recent_jobs(engine: Engine) -> list[BackfillJob]:

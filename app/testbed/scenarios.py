@@ -264,7 +264,10 @@ def demo_history(
         resets=resets,
         gaps=gaps,
     )
-    lines = [f"{minutes // DAY_MINUTES} days from {clock(start)}, with these injected failures:"]
+    days = minutes // DAY_MINUTES
+    lines = [
+        f"{days} day{'' if days == 1 else 's'} from {clock(start)}, with these injected failures:"
+    ]
     for injection in injections:
         when = injection.at if isinstance(injection, FailedCheckouts) else injection.start
         lines.append(f"- {clock(when)}: {injection}")

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 Firing = views.FiringAlert
 TimelineEvent = views.AlertEvent
+Record = views.AlertRecord
 
 
 @dataclass(frozen=True)
@@ -52,3 +53,22 @@ def timeline(
         return [], "alert state could not be read", None
     note = history.note or ("" if history.events else "no alert changed state in this range")
     return history.events, note, history.live_since
+
+
+def recent(engine: Engine, start: int, end: int) -> tuple[list[Record], str]:
+    """(transitions newest first, note): the note says why the list is empty."""
+    try:
+        records = views.recent_alerts(engine, start, end)
+    except (StoreError, SQLAlchemyError) as error:
+        log.warning("recent alerts unavailable: %s", error)
+        return [], "alert state could not be read"
+    return records, "" if records else "no alert changed state in this range"
+
+
+def firing_records(engine: Engine) -> tuple[list[Record], str | None]:
+    """(firing alerts with their deliveries, why none could be read)."""
+    try:
+        return views.firing_with_deliveries(engine), None
+    except (StoreError, SQLAlchemyError) as error:
+        log.warning("firing alerts unavailable: %s", error)
+        return [], "alert state could not be read"

@@ -16,6 +16,7 @@ from app.slo.conventions import PolicyState, Status
 from app.web import format as fmt
 
 SPARK_WIDTH, SPARK_HEIGHT = 120, 28
+SPARK_FLOOR = -0.2  # overspending shows as a dip under the dashed zero line, then the floor
 
 
 def raw(value: float | None) -> str:
@@ -91,11 +92,11 @@ def policy_badge(policy: str) -> html.Span:
 def sparkline_src(values: Sequence[float]) -> str:
     """A line of `values` as an inline SVG image (a data URI): cheap enough for hundreds of rows.
 
-    Every line is drawn on the same scale, from 1 (untouched) down to -1 (spent twice over;
-    anything lower sits on the floor), so rows compare at a glance; the dashed line is 0, where
-    the budget is gone. A single value is a dot.
+    Every line is drawn on the same scale, from 1 (untouched) down to -0.2 (anything lower sits
+    on the floor), so rows compare at a glance and 0–100 % fills most of the height; the dashed
+    line is 0, where the budget is gone. A single value is a dot.
     """
-    low, high = -1.0, 1.0
+    low, high = SPARK_FLOOR, 1.0
 
     def y(value: float) -> float:
         clamped = max(low, min(high, value))
@@ -123,6 +124,16 @@ def sparkline_src(values: Sequence[float]) -> str:
     return "data:image/svg+xml," + compact
 
 
+def sparkline_title(values: Sequence[float]) -> str:
+    """The sparkline's tooltip: where the budget started and ended over the range, its lowest."""
+    if not values:
+        return "no data in this range"
+    return (
+        f"budget left over the range: {fmt.percent(values[0])} → {fmt.percent(values[-1])}"
+        f" (lowest {fmt.percent(min(values))})"
+    )
+
+
 def section(
     title: str, *children: Any, note: str | None = None, classes: str = "card", **attributes: Any
 ) -> html.Section:
@@ -136,7 +147,8 @@ def notice(text: str, level: str = "info", **attributes: Any) -> html.Div:
     return html.Div(text, className=f"notice {level}", role="status", **attributes)
 
 
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": "hover"}
+# No toolbar: it covered the legends; double-click still resets a zoom.
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
 
 
 def graph(graph_id: str, figure: Any) -> dcc.Graph:

@@ -19,13 +19,18 @@ from app.store.errors import StoreError
 from app.web import components as ui
 from app.web import urlstate
 from app.web.markup import RAW_HTML_JS
-from app.web.pages import Context, Page, boards, failure_modes, overview, slo_detail
+from app.web.pages import Context, Page, alerting, boards, failure_modes, overview, slo_detail
 from app.web.process import DashboardState
 from app.web.theme import theme_named
 
 log = logging.getLogger(__name__)
 
-NAV = (("SLOs", "/"), ("Failure modes", "/failure-modes"), ("Boards", "/boards"))
+NAV = (
+    ("SLOs", "/"),
+    ("Failure modes", "/failure-modes"),
+    ("Alerts", "/alerts"),
+    ("Boards", "/boards"),
+)
 
 THEME_JS = """
 function(choice) {
@@ -82,16 +87,22 @@ def shell() -> html.Div:
     )
 
 
+# Pages whose path is fixed, by path.
+FIXED_PAGES: dict[str, Callable[[Context], Page]] = {
+    "": overview.render,
+    "failure-modes": failure_modes.render,
+    "alerts": alerting.render,
+    "boards": boards.render_index,
+}
+
+
 def route(pathname: str, context: Context) -> Page:
     parts = [unquote(part) for part in pathname.strip("/").split("/") if part]
-    if not parts:
-        return overview.render(context)
+    fixed = FIXED_PAGES.get("/".join(parts)) if len(parts) <= 1 else None
+    if fixed is not None:
+        return fixed(context)
     if parts[0] == "slo" and len(parts) == 3:
         return slo_detail.render(context, parts[1], parts[2])
-    if parts == ["failure-modes"]:
-        return failure_modes.render(context)
-    if parts == ["boards"]:
-        return boards.render_index(context)
     if parts[0] == "boards" and len(parts) == 2:
         return boards.render_board(context, parts[1])
     return Page(

@@ -17,6 +17,11 @@ def rate(value: float | None) -> str:
     return MISSING if value is None else f"{value:.2f}"
 
 
+def factor(value: float) -> str:
+    """A burn-rate threshold: `14.4`, `6`, `0.93` (never `0.933333`)."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
 def number(value: float | None) -> str:
     if value is None:
         return MISSING

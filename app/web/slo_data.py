@@ -19,16 +19,13 @@ from app.slo.definitions import SLODefinition
 from app.slo.durations import format_duration
 from app.slo.replay_models import SLOReplayOut
 from app.slo.report import SLOReport
-from app.slo.windows import STANDARD_WINDOWS, Window, period_seconds
+from app.slo.spec import RollingPeriod
+from app.slo.windows import STANDARD_WINDOWS, Window, calendar_bounds, period_seconds
 from app.web import alerts
-from app.web.figures import Spend, Threshold
+from app.web.burn_figure import Threshold
+from app.web.spend_figures import Spend
 from app.web.urlstate import ViewState, whatif_change
 
-CHART_WINDOWS = tuple(
-    (label, seconds)
-    for label, seconds in STANDARD_WINDOWS
-    if label in {"5m", "1h", "6h", "1d", "3d"}
-)
 WINDOW_LABELS = {seconds: label for label, seconds in STANDARD_WINDOWS}
 TOP_SPENDERS = 3
 
@@ -70,6 +67,7 @@ class SLOPageData:
     corrections: list[CorrectionInEffect]
     live_since: int | None = None  # timeline events before it are replayed
     replay: SLOReplayOut | str | None = None  # the Replay panel's answer (or why there is none)
+    period_end: int | None = None  # a calendar period in progress: when its budget resets
 
 
 def _label(seconds: int) -> str:
@@ -88,9 +86,19 @@ def thresholds(engine: Engine, definition: SLODefinition) -> list[Threshold]:
             long_window=_label(tier.long_window),
             short_window=_label(tier.short_window),
             factor=burn_rate_factor(tier.budget_fraction, length, tier.long_window),
+            long_seconds=tier.long_window,
+            short_seconds=tier.short_window,
         )
         for tier in effective_tiers(policy, definition.spec.alerting)
     ]
+
+
+def _calendar_end(definition: SLODefinition, window: Window, state: ViewState) -> int | None:
+    """The end of the calendar period the page shows, when it shows a calendar period."""
+    period = definition.spec.period
+    if state.range != "period" or isinstance(period, RollingPeriod):
+        return None
+    return calendar_bounds(period, window.end).end
 
 
 def gather(engine: Engine, key: str, state: ViewState, base_url: str = "") -> SLOPageData | None:
@@ -106,7 +114,13 @@ def gather(engine: Engine, key: str, state: ViewState, base_url: str = "") -> SL
     report = engine.report(key, at)
     history = views.history_of(engine, definition, stored, window, step)
     burn_step = nice_step(window.seconds, 400, definition.spec.slice_seconds)
-    burn = views.burn_rate_series(engine, definition, stored, window, burn_step, CHART_WINDOWS)
+    tiers = thresholds(engine, definition)
+    windows = sorted(
+        {(t.long_window, t.long_seconds) for t in tiers}
+        | {(t.short_window, t.short_seconds) for t in tiers},
+        key=lambda pair: pair[1],
+    )
+    burn = views.burn_rate_series(engine, definition, stored, window, burn_step, windows)
     attribution = spend.slo_attribution(engine, key, stored, window, "failure_mode")
     unattributed = next((s for s in attribution.unattributed if s.slo == key), None)
     modes = {mode.name: mode for mode in definition.spec.failure_modes}
@@ -157,7 +171,7 @@ def gather(engine: Engine, key: str, state: ViewState, base_url: str = "") -> SL
         remaining=views.burndown(history),
         burn=burn,
         burn_step=burn_step,
-        thresholds=thresholds(engine, definition),
+        thresholds=tiers,
         attribution=attribution,
         unattributed=unattributed.consumed if unattributed else 0.0,
         unattributed_share=unattributed.share if unattributed else 0.0,
@@ -170,4 +184,5 @@ def gather(engine: Engine, key: str, state: ViewState, base_url: str = "") -> SL
         corrections=corrections_of(engine, key, window),
         live_since=live_since,
         replay=replay,
+        period_end=_calendar_end(definition, window, state),
     )

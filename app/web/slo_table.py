@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from app.slo.report import SLOReport
+from app.slo.spenders import top_spender
 from app.web import alerts
 from app.web import format as fmt
 from app.web.components import (
@@ -20,12 +21,24 @@ from app.web.components import (
     raw,
     slo_href,
     sparkline_src,
+    sparkline_title,
 )
 from app.web.markup import Markup, element
 from app.web.sparklines import Sparkline
 
 BURN_WINDOWS = ("5m", "1h", "6h", "1d", "3d")
-HEADERS = ("SLO", "Status", "Policy", "Budget left", *BURN_WINDOWS, "Trend", "Alerts")
+HEADERS = (
+    "SLO",
+    "Status",
+    "Policy",
+    "Budget left",
+    "Top spender",
+    *BURN_WINDOWS,
+    "Trend",
+    "Alerts",
+)
+# One width per column on every table of a page, so a board's groups line up (fixed layout).
+COLUMN_CLASSES = ("slo", "status", "policy", "remaining", "top", *(["burn"] * 5), "spark", "alerts")
 
 
 def number(value: float | None, text: str, classes: str = "num") -> Markup:
@@ -77,6 +90,25 @@ def _alerts(firing: Sequence[alerts.Firing], unavailable: str | None) -> Markup:
     )
 
 
+def _top_spender(report: SLOReport) -> Markup:
+    """What spent most of the period's bad events, unattributed ranked with the named modes."""
+    top = top_spender(report.attribution, report.unattributed)
+    if top is None:
+        return element("span", "nothing spent", class_="muted small")
+    return element(
+        "span",
+        element("span", top.name, class_="top-name"),
+        " ",
+        number(top.share, fmt.percent(top.share, 0), "num muted"),
+        class_="spender-cell unattributed" if top.unattributed else "spender-cell",
+        title=(
+            f"{top.name}: {fmt.percent(top.share)} of the period's bad events, "
+            f"{fmt.percent(top.consumed)} of its budget"
+        ),
+        data_name=top.name,
+    )
+
+
 def _cell(content: object, classes: str, **data: object) -> Markup:
     # Phone layouts label each cell from its class (see faultline.css), not per-cell attributes:
     # with hundreds of rows, every repeated byte shows in the first render.
@@ -114,6 +146,7 @@ def row(report: SLOReport, spark: Sparkline | None, firing: alerts.Alerts, query
             data_value=report.policy,
         ),
         _cell(budget_bar(report.budget.remaining), "remaining"),
+        _cell(_top_spender(report), "top"),
     ]
     for window in BURN_WINDOWS:
         value = report.burn_rates.get(window)
@@ -127,6 +160,7 @@ def row(report: SLOReport, spark: Sparkline | None, firing: alerts.Alerts, query
             width=120,
             height=28,
             alt="remaining budget over the range",
+            title=sparkline_title(spark.values),
             data_points=" ".join(raw(v) for v in spark.values),
             data_resolution=spark.resolution,
         )
@@ -145,6 +179,7 @@ def slo_table(
     query: str,
     table_id: str,
 ) -> Markup:
+    columns = element("colgroup", [element("col", class_=f"col-{name}") for name in COLUMN_CLASSES])
     head = element(
         "thead",
         element(
@@ -158,4 +193,6 @@ def slo_table(
     body = element(
         "tbody", [row(report, sparks.get(report.key), firing, query) for report in reports]
     )
-    return element("table", head, body, id=table_id, class_="slo-table", data_count=len(reports))
+    return element(
+        "table", columns, head, body, id=table_id, class_="slo-table", data_count=len(reports)
+    )

@@ -66,6 +66,14 @@ class ViewState:
             return (f"now-{period_span}" if period_span else None), None
         return f"now-{self.range}", None
 
+    def budget_scope(self) -> str:
+        """What the page's range-bound figures are shares of, in words."""
+        if self.range == "period":
+            return "the period's budget"
+        if self.range == "custom":
+            return "the selected range's budget"
+        return f"the last {self.range}'s budget"
+
     def carried(self) -> str:
         """The query of what follows a person from page to page: the range and the refresh."""
         return ViewState(

@@ -18,6 +18,7 @@ PAGES = {
     "slo-checkout-success": "/slo/checkout/checkout-success",
     "slo-order-status-reads-6h": "/slo/orders/order-status-reads?range=6h",
     "failure-modes": "/failure-modes",
+    "alerts": "/alerts",
     "boards": "/boards",
     "board-payments": "/boards/payments",
     "board-tier-1": "/boards/tier-1",

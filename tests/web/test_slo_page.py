@@ -3,7 +3,9 @@ burn-rate chart agrees with the ledger's own window sums and the alert policy's 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -20,7 +22,6 @@ from tests.web.browsing import (
     figure_of,
     load,
     plotly_data,
-    plotly_layout_shapes,
     set_screen,
     wait_for_graph,
 )
@@ -147,10 +148,31 @@ def test_figures_and_charts_are_the_apis(
     assert stacked["unattributed"] == [point.unattributed for point in history.points]
 
 
-def test_burn_chart_ends_at_the_reports_rates_and_draws_the_policy_factors(
+BURN_JS = """
+const plot = document.getElementById(arguments[0]).querySelector('.js-plotly-plot');
+const full = plot._fullLayout;
+return {
+    traces: plot.data.map((t) => ({name: t.name, y: t.y, yaxis: t.yaxis || 'y',
+        colour: t.line.color, legend: t.showlegend !== false})),
+    ranges: Object.fromEntries(Object.keys(full).filter((k) => /^yaxis[0-9]*$/.test(k))
+        .map((k) => ['y' + k.slice(5), full[k].range])),
+    shapes: (full.shapes || []).map((s) => ({y: s.y0, yref: s.yref})),
+    notes: (full.annotations || []).map((a) => ({text: a.text, yref: a.yref})),
+};
+"""
+TIERS = (  # the default policy: (tier, long window, short window, budget fraction, long seconds)
+    ("page-fast", "1h", "5m", 0.02, 3600),
+    ("page-slow", "6h", "30m", 0.05, 6 * 3600),
+    ("ticket-fast", "1d", "2h", 0.10, 86400),
+    ("ticket-slow", "3d", "6h", 0.10, 3 * 86400),
+)
+
+
+def test_burn_chart_draws_each_tier_against_its_own_windows_on_a_scale_of_the_data(
     live: Live, api: httpx.Client, browser: webdriver.Chrome
 ) -> None:
     set_screen(browser)
+    off_scale = 0
     for key, query, period_days in (
         ("checkout/checkout-success", "?range=6h", 30),
         ("orders/order-status-reads", "?range=1d", 28),
@@ -158,18 +180,120 @@ def test_burn_chart_ends_at_the_reports_rates_and_draws_the_policy_factors(
         load(browser, f"{live.url}/slo/{key}{query}")
         wait_for_graph(browser, "chart-burn")
         report = get(api, f"/api/v1/slos/{key}")
-        lines = {trace["name"]: trace for trace in plotly_data(browser, "chart-burn")}
-        assert set(lines) == {"5m", "1h", "6h", "1d", "3d"}
-        for window, line in lines.items():
-            # The last point is the trailing window ending now: the report's rate, summed anew.
-            assert line["y"][-1] == pytest.approx(report["burn_rates"][window], rel=1e-9), window
-        period = period_days * 86400
-        expected = sorted(
-            burn_rate_factor(fraction, period, long)
-            for fraction, long in ((0.02, 3600), (0.05, 6 * 3600), (0.10, 86400), (0.10, 3 * 86400))
-        )
-        drawn = sorted(shape["y0"] for shape in plotly_layout_shapes(browser, "chart-burn"))
-        assert drawn == pytest.approx(expected)
+        drawn = browser.execute_script(BURN_JS, "chart-burn")
+        panels = sorted({trace["yaxis"] for trace in drawn["traces"]}, key=lambda y: y[1:] or "0")
+        assert len(panels) == len(TIERS)
+        for panel, (tier, long, short, fraction, seconds) in zip(panels, TIERS, strict=True):
+            lines = {t["name"]: t for t in drawn["traces"] if t["yaxis"] == panel}
+            assert set(lines) <= {long, short} and long in lines, (tier, set(lines))
+            for window, line in lines.items():
+                # The last point is the trailing window ending now: the report's rate.
+                assert line["y"][-1] == pytest.approx(report["burn_rates"][window], rel=1e-9)
+            peak = max(v for line in lines.values() for v in line["y"] if v is not None)
+            bottom, top = drawn["ranges"][panel]
+            assert bottom == 0 and peak <= top <= max(1.0, peak * 1.2) + 1e-9, (tier, top, peak)
+            factor = burn_rate_factor(fraction, period_days * 86400, seconds)
+            label = fmt.factor(factor)
+            if factor <= top:
+                assert [s["y"] for s in drawn["shapes"] if s["yref"] == panel] == pytest.approx(
+                    [factor]
+                )
+            else:  # off the scale: a labelled marker at the panel's top, no line
+                assert not [s for s in drawn["shapes"] if s["yref"] == panel]
+                notes = [n["text"] for n in drawn["notes"] if n["yref"] == f"{panel} domain"]
+                assert notes == [f"▲ fires above {label} (off scale)"], (tier, notes)
+                off_scale += 1
+        # A legend of window colours: each window once, always in its own colour.
+        legend = [t["name"] for t in drawn["traces"] if t["legend"]]
+        assert len(legend) == len(set(legend))
+        colours = {(t["name"], t["colour"]) for t in drawn["traces"]}
+        assert len(colours) == len({t["name"] for t in drawn["traces"]})
+    assert off_scale, "a 14.4 threshold over slow burns is drawn off the scale"
+    note = browser.find_element("css selector", "#chart-burn").find_element("xpath", "..").text
+    assert "fires when its long window (solid) and short window (dotted)" in note
+
+
+def test_the_timeslice_thresholds_read_as_rounded_factors(
+    live: Live, browser: webdriver.Chrome
+) -> None:
+    """queue-freshness (28 days): ticket-slow's factor 0.1 × 28 / 3 reads 0.93, not 0.933333."""
+    set_screen(browser)
+    load(browser, f"{live.url}/slo/orders/queue-freshness?range=1d")
+    wait_for_graph(browser, "chart-burn")
+    drawn = browser.execute_script(BURN_JS, "chart-burn")
+    texts = " ".join(note["text"] for note in drawn["notes"])
+    assert "ticket-slow (ticket): 3d and 6h above 0.93" in texts
+    assert "0.933333" not in browser.find_element("id", "chart-burn").get_attribute("innerHTML")
+
+
+SPEND_BARS_JS = """
+const plot = document.getElementById('chart-spend').querySelector('.js-plotly-plot');
+const boxes = [...plot.querySelectorAll('g.trace.bars')].map((g) =>
+    [...g.querySelectorAll('g.point path')].map((p) => {
+        const b = p.getBBox(); return [b.width, b.height]; }));
+return {
+    traces: plot.data.map((t) => ({name: t.name, x: t.x, y: t.y})),
+    boxes: boxes,
+    xaxis: [plot._fullLayout.xaxis.type, plot._fullLayout.xaxis.range],
+    minsize: plot._fullLayout.uniformtext.minsize,
+    pies: plot.querySelectorAll('.sunburstlayer path, .pielayer path').length,
+};
+"""
+
+
+@pytest.mark.parametrize(("key", "query"), CASES[:2])
+def test_the_spend_chart_is_proportional_and_readable(
+    live: Live, api: httpx.Client, browser: webdriver.Chrome, key: str, query: str
+) -> None:
+    set_screen(browser)
+    load(browser, f"{live.url}/slo/{key}{query}")
+    wait_for_graph(browser, "chart-spend")
+    body = get(api, f"/api/v1/slos/{key}/attribution", **range_params(query))
+    drawn = browser.execute_script(SPEND_BARS_JS)
+    assert drawn["pies"] == 0
+    assert drawn["xaxis"][0] == "linear" and drawn["xaxis"][1][0] == 0
+    assert drawn["minsize"] >= 11  # labels below 11 px are hidden, never drawn tiny
+    by_bar: dict[str, float] = {}
+    for trace in drawn["traces"]:
+        by_bar[trace["y"][0]] = by_bar.get(trace["y"][0], 0.0) + trace["x"][0]
+    expected: dict[str, float] = {}
+    for group in body["groups"]:
+        if group["consumed"] > 0:
+            choice = group["design_choice"]
+            expected[choice] = expected.get(choice, 0.0) + group["consumed"]
+    rest = sum(s["consumed"] for s in body["unattributed"] if s["slo"] == key)
+    if rest > 0:
+        expected["unattributed"] = rest
+    assert by_bar == pytest.approx(expected)
+    # Drawn areas are proportional to the budget: one bar thickness, width ∝ value.
+    sizes = [
+        (trace["x"][0], box)
+        for trace, boxes in zip(drawn["traces"], drawn["boxes"], strict=True)
+        for box in boxes
+    ]
+    heights = {round(height) for _, (_, height) in sizes}
+    assert len(heights) == 1, heights
+    per_unit = [width / value for value, (width, _) in sizes if width > 3]
+    assert per_unit and max(per_unit) - min(per_unit) <= 0.02 * max(per_unit) + 1
+
+
+def test_a_calendar_months_even_burn_reaches_zero_when_the_month_ends(
+    live: Live, browser: webdriver.Chrome
+) -> None:
+    """storefront/availability follows the calendar month in Europe/Berlin."""
+    set_screen(browser)
+    load(browser, f"{live.url}/slo/storefront/availability")
+    wait_for_graph(browser, "chart-burndown")
+    ideal = next(
+        t for t in plotly_data(browser, "chart-burndown") if t["name"] == "ideal (even burn)"
+    )
+    now = datetime.fromtimestamp(live.end, ZoneInfo("Europe/Berlin"))
+    month_end = (now.replace(day=28) + timedelta(days=4)).replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+    assert ideal["y"] == [1.0, 0.0]
+    drawn_end = datetime.fromisoformat(ideal["x"][-1]).replace(tzinfo=UTC)
+    assert drawn_end == month_end.astimezone(UTC)
 
 
 def test_top_spenders_quote_the_catalog_and_the_budget_they_would_free(

@@ -6,6 +6,7 @@ grouping and services, ranked.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,9 +14,11 @@ from dash import html
 
 from app.engine import spend
 from app.engine.ranges import RangeError, resolve_range
-from app.engine.view_models import Attribution, AttributionGroup
+from app.engine.view_models import Attribution, AttributionGroup, SLOShare
+from app.slo.spec import Budgeting
+from app.slo.spenders import UNATTRIBUTED
 from app.web import components as ui
-from app.web import controls, figures
+from app.web import controls, figures, spend_figures
 from app.web import format as fmt
 from app.web.markup import Markup, element, raw_html
 from app.web.pages import Context, Page
@@ -24,7 +27,8 @@ from app.web.urlstate import ViewState
 # Many SLOs have no single period: "period" on this page means the default 30 days.
 PERIOD_SPAN = "30d"
 SUM_NOTE = (
-    "A group's figure is the sum, over the SLOs it hit, of the share of each SLO's budget it spent."
+    "Budget figures are shares of each SLO's budget for this range; a row adds them over the "
+    "SLOs it hit, so 100% is one SLO's whole budget. Unattributed spend is ranked with the rest."
 )
 GROUP_TITLES = {
     "failure_mode": "Failure mode",
@@ -59,21 +63,21 @@ def _whatif_link(slo: str, mode: str | None, query: str) -> Markup | None:
     return element("a", "what if fixed?", href=href, class_="whatif-link", data_whatif=mode)
 
 
+def _share_item(share: SLOShare, query: str, mode: str | None = None) -> Markup:
+    return element(
+        "li",
+        _slo_link(share.slo, query),
+        " ",
+        _number(share.consumed, fmt.percent(share.consumed, 2), "num muted"),
+        " ",
+        _whatif_link(share.slo, mode, query),
+        data_slo=share.slo,
+        data_value=ui.raw(share.consumed),
+    )
+
+
 def _slo_list(group: AttributionGroup, query: str, mode: str | None) -> Markup:
-    items = [
-        element(
-            "li",
-            _slo_link(share.slo, query),
-            " ",
-            _number(share.consumed, fmt.percent(share.consumed, 2), "num muted"),
-            " ",
-            _whatif_link(share.slo, mode, query),
-            data_slo=share.slo,
-            data_value=ui.raw(share.consumed),
-        )
-        for share in group.slos
-        if share.consumed > 0
-    ]
+    items = [_share_item(share, query, mode) for share in group.slos if share.consumed > 0]
     return element("ul", items, class_="slo-list")
 
 
@@ -95,10 +99,56 @@ def mode_of(attribution: Attribution, group: AttributionGroup) -> str | None:
     return group.group if attribution.group_by == "failure_mode" else None
 
 
-def ranking(attribution: Attribution, query: str) -> Markup:
+def _bad_cell(shares: list[SLOShare], units: dict[str, int]) -> Markup:
+    """Bad requests and bad time, each summed apart: a minute is not a request.
+
+    `units` maps an SLO to its slice length for timeslice SLOs; events SLOs are absent.
+    """
+    events = math.fsum(s.bad or 0.0 for s in shares if s.slo not in units)
+    seconds = math.fsum((s.bad or 0.0) * units[s.slo] for s in shares if s.slo in units)
+    parts: list[Markup | str] = []
+    if events or not seconds:
+        parts.append(element("span", f"{fmt.number(events)} events", data_events=ui.raw(events)))
+    if seconds:
+        text = f"{fmt.duration(seconds)} bad"
+        parts.append(element("span", text, class_="muted", data_seconds=ui.raw(seconds)))
+    return element("td", [element("div", part) for part in parts], class_="bad small")
+
+
+def _unattributed_row(attribution: Attribution, rank: int, units: dict[str, int]) -> Markup:
+    shares = [share for share in attribution.unattributed if share.consumed > 0]
+    consumed = math.fsum(share.consumed for share in shares)
+    note = element("div", "no failure mode names it: the next ones to write", class_="muted small")
+    return element(
+        "tr",
+        element("td", str(rank), class_="rank"),
+        element("td", element("b", UNATTRIBUTED), note),
+        element("td", _number(consumed, fmt.percent(consumed, 2)), class_="consumed"),
+        _bad_cell(shares, units),
+        element("td", element("ul", [_share_item(share, "") for share in shares])),
+        element("td", ""),
+        class_="unattributed-row",
+        data_group=UNATTRIBUTED,
+    )
+
+
+def ranked_rows(attribution: Attribution) -> list[AttributionGroup | None]:
+    """The groups in rank order with the unattributed spend (None) at its place by consumed."""
+    total = math.fsum(share.consumed for share in attribution.unattributed)
+    rows: list[AttributionGroup | None] = list(attribution.groups)
+    if total <= 0:
+        return rows
+    place = next((i for i, group in enumerate(rows) if group and group.consumed < total), len(rows))
+    rows.insert(place, None)
+    return rows
+
+
+def ranking(attribution: Attribution, query: str, units: dict[str, int]) -> Markup:
     """`GET /api/v1/attribution` as a ranked table (HTML: an organisation has many modes)."""
     rows = [
-        element(
+        _unattributed_row(attribution, rank, units)
+        if group is None
+        else element(
             "tr",
             element("td", str(rank), class_="rank"),
             element(
@@ -109,7 +159,7 @@ def ranking(attribution: Attribution, query: str) -> Markup:
             element(
                 "td", _number(group.consumed, fmt.percent(group.consumed, 2)), class_="consumed"
             ),
-            element("td", _number(group.bad, fmt.number(group.bad)), class_="bad"),
+            _bad_cell(group.slos, units),
             element(
                 "td",
                 _slo_list(group, query, mode_of(attribution, group))
@@ -120,13 +170,13 @@ def ranking(attribution: Attribution, query: str) -> Markup:
             class_="group-row",
             data_group=group.group,
         )
-        for rank, group in enumerate(attribution.groups, start=1)
+        for rank, group in enumerate(ranked_rows(attribution), start=1)
     ]
     titles = (
         "#",
         GROUP_TITLES[attribution.group_by],
-        "Budget consumed",
-        "Bad",
+        "Budget consumed (range)",
+        "Bad (events; time)",
         "SLOs it hit",
         "Catalog",
     )
@@ -173,11 +223,18 @@ def render(ctx: Context) -> Page:
     attribution = spend.org_attribution(engine, window, state.grouping, state.service)
     query = state.carried()
     hours = spend.hour_range(window)
-    spent = [group for group in attribution.groups if group.consumed > 0]
+    units = {
+        d.key: d.spec.slice_seconds
+        for d in engine.definitions.slos
+        if d.spec.effective_budgeting is Budgeting.TIMESLICES
+    }
+    spent = any(group.consumed > 0 for group in attribution.groups) or any(
+        share.consumed > 0 for share in attribution.unattributed
+    )
     chart = (
-        figures.org_ranking(attribution, ctx.theme)
+        spend_figures.org_ranking(attribution, ctx.theme)
         if spent
-        else figures.empty("no named failure mode spent budget in this range", ctx.theme)
+        else figures.empty("no budget was spent in this range", ctx.theme)
     )
     body = [
         bar,
@@ -189,10 +246,11 @@ def render(ctx: Context) -> Page:
         ui.section(
             "Ranking",
             ui.graph("chart-ranking", chart),
+            note="Each bar is split by the SLOs it hit; the hatched bar is unattributed.",
         ),
         ui.section(
             f"By {GROUP_TITLES[attribution.group_by].lower()}",
-            raw_html(ranking(attribution, query), "ranking", className="table-wrap"),
+            raw_html(ranking(attribution, query, units), "ranking", className="table-wrap"),
         ),
         ui.section(
             "Unattributed",

@@ -7,31 +7,31 @@ from typing import Any
 from dash import html
 
 from app.engine.ranges import RangeError
+from app.slo.durations import parse_duration
+from app.web import burn_figure, controls, figures, spend_figures
 from app.web import components as ui
-from app.web import controls, figures
 from app.web import format as fmt
 from app.web.pages import Context, Page, slo_replay
 from app.web.pages import slo_sections as sections
 from app.web.slo_data import SLOPageData, gather
 from app.web.theme import mode_colours
 
-BURN_NOTE = (
-    "Dashed: page tiers; dotted: ticket tiers. A tier fires when both its windows exceed it."
-)
-
 
 def _burn_note(data: SLOPageData) -> str:
-    hidden = [label for label, seconds in (("5m", 300), ("1h", 3600)) if seconds % data.burn_step]
+    drawn = {line.label for line in data.burn}
+    wanted = {t.long_window for t in data.thresholds} | {t.short_window for t in data.thresholds}
+    hidden = sorted(wanted - drawn, key=parse_duration)
     if not hidden:
-        return BURN_NOTE
-    return f"{BURN_NOTE} {' and '.join(hidden)}: choose a shorter range."
+        return burn_figure.NOTE
+    return f"{burn_figure.NOTE} Not drawn at this range: {', '.join(hidden)}; choose a shorter one."
 
 
 def charts(data: SLOPageData, ctx: Context) -> list[Any]:
     theme = ctx.theme
+    scope = ctx.state.budget_scope()
     colours = mode_colours([mode.name for mode in data.definition.spec.failure_modes])
     if data.history.points:
-        burndown = figures.burndown(data.history, data.remaining, theme)
+        burndown = figures.burndown(data.history, data.remaining, theme, data.period_end)
         sli = figures.sli(data.history, theme)
     else:
         burndown = sli = figures.empty("no data in this range", theme)
@@ -40,27 +40,27 @@ def charts(data: SLOPageData, ctx: Context) -> list[Any]:
         ui.section(
             "Budget left vs. even burn",
             ui.graph("chart-burndown", burndown),
-            note="Share of this range's budget left; the dashed line spends it evenly.",
+            note=f"Share of {scope} left; the dashed line spends it evenly.",
         ),
         ui.section(
             "Burn rate by window",
-            ui.graph("chart-burn", figures.burn_rates(data.burn, data.thresholds, theme)),
+            ui.graph("chart-burn", burn_figure.burn_panels(data.burn, data.thresholds, theme)),
             note=_burn_note(data),
         ),
         ui.section("SLI vs. objective", ui.graph("chart-sli", sli), note=f"Per {bucket} bucket."),
         ui.section(
             "Budget consumed by failure mode",
             ui.graph("chart-consumed", figures.consumed_by_mode(data.history, colours, theme)),
-            note=f"Per {bucket} bucket, as a share of the range's budget; grey is unattributed.",
+            note=f"Per {bucket} bucket, as a share of {scope}; grey is unattributed.",
         ),
     ]
 
 
-def _sunburst(data: SLOPageData, ctx: Context) -> Any:
+def _spend_bars(data: SLOPageData, ctx: Context) -> Any:
     if not data.spends and data.unattributed <= 0:
         return figures.empty("no budget spent in this range", ctx.theme)
     colours = mode_colours([mode.name for mode in data.definition.spec.failure_modes])
-    return figures.spend_sunburst(data.spends, data.unattributed, colours, ctx.theme)
+    return spend_figures.attribution_bars(data.spends, data.unattributed, colours, ctx.theme)
 
 
 def render(ctx: Context, service: str, name: str) -> Page:
@@ -86,6 +86,7 @@ def render(ctx: Context, service: str, name: str) -> Page:
         "(from the catalog) and the step that verifies it."
     )
     definition = data.definition
+    scope = ctx.state.budget_scope()
     yaml = html.Pre(html.Code(definition.text or "(not available)"), className="yaml")
     body: list[Any] = [
         bar,
@@ -97,11 +98,12 @@ def render(ctx: Context, service: str, name: str) -> Page:
                 ui.section(
                     "Who spent the budget",
                     sections.attribution_table(data),
-                    note="Over the selected range.",
+                    note=f"Over the selected range, as shares of {scope}.",
                 ),
                 ui.section(
                     "Design choice → failure mode → dependency",
-                    ui.graph("chart-sunburst", _sunburst(data, ctx)),
+                    ui.graph("chart-spend", _spend_bars(data, ctx)),
+                    note=f"Bar length: share of {scope}; grey is unattributed.",
                 ),
             ],
             className="grid",

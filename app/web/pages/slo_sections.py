@@ -70,9 +70,13 @@ def headline(data: SLOPageData) -> html.Section:
     report = data.report
     budget = report.budget
     stats: list[Any] = [
-        _stat("Budget left", ui.budget_bar(budget.remaining, id="detail-remaining"), wide=True),
         _stat(
-            "Consumed",
+            "Budget left (period)",
+            ui.budget_bar(budget.remaining, id="detail-remaining"),
+            wide=True,
+        ),
+        _stat(
+            "Consumed (period)",
             ui.figure(budget.consumed, fmt.percent(budget.consumed), id="detail-consumed"),
         ),
         _stat("SLI", ui.figure(report.sli, _sli_text(report), id="detail-sli")),
@@ -168,6 +172,8 @@ def attribution_table(data: SLOPageData) -> html.Div:
                 **{"data-mode": group.group},
             )
         )
+    rest = next((s for s in data.attribution.unattributed if s.slo == key), None)
+    rest_bad = (rest.bad or 0.0) if rest else 0.0
     unattributed = [
         html.Td("no failure mode names it", className="muted"),
         html.Td(
@@ -177,10 +183,10 @@ def attribution_table(data: SLOPageData) -> html.Div:
             ui.figure(data.unattributed_share, fmt.percent(data.unattributed_share)),
             className="share",
         ),
-        html.Td(""),
+        html.Td(ui.figure(rest_bad, fmt.number(rest_bad)), className="bad"),
     ]
     rows.append(_mode_row("unattributed", UNATTRIBUTED, unattributed, id="mode-unattributed"))
-    titles = ("Failure mode", "Design choice", "Budget consumed", "Share of bad", "Bad")
+    titles = ("Failure mode", "Design choice", "Budget consumed (range)", "Share of bad", "Bad")
     head = html.Thead(html.Tr([html.Th(title) for title in titles]))
     table = html.Table([head, html.Tbody(rows)], id="attribution-table", className="data-table")
     return html.Div(table, className="table-wrap")

@@ -1,0 +1,148 @@
+"""Screenshots of every dashboard page at 1440 px and 390 px wide, light and dark, for
+docs/dashboards.md.
+
+It runs `faultline demo` as a newcomer would (generated history in a local Prometheus, fed live),
+waits until the first evaluation has backfilled every SLO, and saves each page, whole, with the
+Debian headless Chromium into docs/img/<page>-<width>-<theme>.png. With `pngquant` installed the
+files are quantised to keep the repository small. Run from the repository root:
+
+    .venv/bin/python scripts/screenshots.py [--days 30] [--out docs/img]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from app.testbed.prometheus import free_port  # noqa: E402
+from tests.web.browsing import load, set_screen  # noqa: E402
+from tests.web.harness import chromium  # noqa: E402
+
+PAGES = {
+    "slos": "/",
+    "failure-modes": "/failure-modes",
+    "alerts": "/alerts",
+    "slo-checkout-success": "/slo/checkout/checkout-success",
+    "slo-replica-lag": "/slo/orders/replica-lag",
+    "boards": "/boards/payments",
+}
+WIDTHS = (1440, 390)
+MAX_HEIGHT = 4000  # a page taller than this is cut: the top tells the story
+FAULTLINE = str(Path(sys.executable).with_name("faultline"))
+
+
+def evaluated(client: httpx.Client, slack: int) -> bool:
+    """Every SLO has been evaluated to within `slack` seconds of now."""
+    try:
+        listing = client.get("/api/v1/slos", params={"limit": 500}).json()
+    except (httpx.TransportError, ValueError):
+        return False
+    now = time.time()
+    slos = listing.get("items", [])
+    return bool(slos) and all(
+        item.get("evaluated_through")
+        and now - datetime.fromisoformat(item["evaluated_through"]).timestamp() < slack
+        for item in slos
+    )
+
+
+def wait_until_evaluated(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    with httpx.Client(base_url=url, timeout=10) as client:
+        while not evaluated(client, slack=600):
+            if process.poll() is not None:
+                raise SystemExit(f"the demo stopped (exit {process.returncode})")
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the demo did not finish backfilling in {timeout:.0f}s")
+            time.sleep(2)
+
+
+def shoot(url: str, out: Path) -> list[Path]:
+    driver = chromium(1440, 900)
+    saved = []
+    try:
+        for dark in (False, True):
+            for width in WIDTHS:
+                for name, path in PAGES.items():
+                    set_screen(driver, width=width, dark=dark)
+                    load(driver, url + path, timeout=120)
+                    time.sleep(1.0)  # let Plotly finish laying out
+                    height = int(driver.execute_script("return document.body.scrollHeight"))
+                    driver.execute_cdp_cmd(
+                        "Emulation.setDeviceMetricsOverride",
+                        {
+                            "width": width,
+                            "height": min(height, MAX_HEIGHT),
+                            "deviceScaleFactor": 1,
+                            "mobile": width < 600,
+                        },
+                    )
+                    time.sleep(0.5)
+                    target = out / f"{name}-{width}-{'dark' if dark else 'light'}.png"
+                    driver.save_screenshot(str(target))
+                    saved.append(target)
+                    print(f"saved {target.relative_to(REPO)}", flush=True)
+    finally:
+        driver.quit()
+    return saved
+
+
+def shrink(paths: list[Path]) -> None:
+    quantiser = shutil.which("pngquant")
+    if quantiser is None:
+        print("pngquant not installed: PNGs are kept as Chromium wrote them")
+        return
+    for path in paths:
+        subprocess.run(  # noqa: S603 - pngquant, found on PATH
+            [quantiser, "--force", "--skip-if-larger", "--output", str(path), "64", str(path)],
+            check=False,
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "img")
+    parser.add_argument("--timeout", type=float, default=900)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(  # noqa: S603 - our own faultline
+            [FAULTLINE, "demo", "--port", str(port), "--days", str(args.days)],
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            cwd=REPO,
+        )
+        try:
+            wait_until_evaluated(url, process, args.timeout)
+            shrink(shoot(url, args.out))
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            if process.returncode not in (0, -signal.SIGINT):
+                log.seek(0)
+                print(log.read().decode(errors="replace")[-3000:])
+    print(f"done at {datetime.now(UTC):%H:%M} UTC")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Small things that made charts hard to read: sparklines that used 12 of their 28 px and had no
+tooltip, trend cells out of line with their row, a toolbar over the legend, columns of different
+widths on one board, "1 days"."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+import pytest
+from selenium import webdriver
+
+from app.testbed.scenarios import demo_history
+from app.web import format as fmt
+from app.web.components import SPARK_HEIGHT, sparkline_src, sparkline_title
+from tests.conftest import TEST_START
+from tests.web.browsing import load, set_screen, wait_for_graph
+from tests.web.conftest import Live
+
+
+def _line_ys(src: str) -> tuple[float, list[float]]:
+    svg = unquote(src.removeprefix("data:image/svg+xml,"))
+    zero = float(re.search(r"<line[^>]* y1='([0-9.]+)'", svg).group(1))  # type: ignore[union-attr]
+    points = re.search(r"points='([^']+)'", svg).group(1)  # type: ignore[union-attr]
+    return zero, [float(pair.split(",")[1]) for pair in points.split()]
+
+
+def test_sparklines_give_most_of_their_height_to_0_to_100_percent() -> None:
+    zero, (full, *_rest, empty) = _line_ys(sparkline_src([1.0, 0.5, 0.0]))
+    assert empty == zero
+    assert zero - full >= 0.7 * SPARK_HEIGHT  # 20 of 28 px; it was 12
+    _, overspent = _line_ys(sparkline_src([1.0, -3.0]))
+    assert overspent[-1] <= SPARK_HEIGHT  # overspending sits on the floor, inside the image
+
+
+def test_sparklines_say_what_they_show() -> None:
+    assert sparkline_title([1.0, 0.4, 0.43]) == (
+        "budget left over the range: 100.0% → 43.0% (lowest 40.0%)"
+    )
+
+
+def test_one_day_is_not_1_days() -> None:
+    assert demo_history(TEST_START, 1440).story.startswith("1 day from ")
+    assert fmt.factor(0.9333333) == "0.93" and fmt.factor(14.4) == "14.4" and fmt.factor(6) == "6"
+
+
+ROW_JS = """
+return [...document.querySelectorAll(arguments[0] + ' tr.slo-row')].map((tr) => {
+    const cells = [...tr.children].map((td) => td.getBoundingClientRect());
+    return [Math.min(...cells.map((c) => c.bottom)), Math.max(...cells.map((c) => c.bottom))];
+});
+"""
+WIDTHS_JS = """
+return [...document.querySelectorAll('.board-group table')].map((table) =>
+    [...table.querySelectorAll('thead th')].map((th) => Math.round(th.getBoundingClientRect().width)));
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.prometheus
+@pytest.mark.slow
+def test_tables_line_up_and_no_toolbar_covers_a_legend(
+    live: Live, browser: webdriver.Chrome
+) -> None:
+    set_screen(browser, width=1440)
+    load(browser, live.url + "/")
+    for low, high in browser.execute_script(ROW_JS, "#overview-table"):
+        assert high - low <= 1, "every cell of a row ends on the row's border"
+    titles = browser.execute_script(
+        "return [...document.querySelectorAll('img.spark')].map((i) => i.title)"
+    )
+    assert titles and all(t.startswith("budget left over the range: ") for t in titles)
+
+    load(browser, live.url + "/boards/payments")
+    widths = browser.execute_script(WIDTHS_JS)
+    assert len(widths) > 1, "the payments board has a group per service"
+    assert all(row == widths[0] for row in widths), widths
+
+    load(browser, live.url + "/slo/checkout/checkout-success")
+    wait_for_graph(browser, "chart-burn")
+    assert browser.execute_script("return document.querySelectorAll('.modebar').length") == 0
