@@ -93,7 +93,7 @@ def shoot(url: str, out: Path) -> list[Path]:
                     target = out / f"{name}-{width}-{'dark' if dark else 'light'}.png"
                     driver.save_screenshot(str(target))
                     saved.append(target)
-                    print(f"saved {target.relative_to(REPO)}", flush=True)
+                    print(f"saved {target}", flush=True)
     finally:
         driver.quit()
     return saved
