@@ -69,6 +69,20 @@ def wait_until_evaluated(url: str, process: subprocess.Popen[bytes], timeout: fl
             time.sleep(2)
 
 
+def wait_for_alerts(url: str, timeout: float) -> None:
+    """Give the live flare-ups up to `timeout` seconds to fire an alert, so /alerts has some."""
+    deadline = time.monotonic() + timeout
+    with httpx.Client(base_url=url, timeout=10) as client:
+        while time.monotonic() < deadline:
+            try:
+                if client.get("/api/v1/alerts").json():
+                    return
+            except (httpx.TransportError, ValueError):
+                pass
+            time.sleep(5)
+    print("no alert fired in time: the alerts page will say so")
+
+
 def shoot(url: str, out: Path) -> list[Path]:
     driver = chromium(1440, 900)
     saved = []
@@ -116,6 +130,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "img")
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--alerts-timeout", type=float, default=900)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -130,6 +145,7 @@ def main() -> None:
         )
         try:
             wait_until_evaluated(url, process, args.timeout)
+            wait_for_alerts(url, args.alerts_timeout)
             shrink(shoot(url, args.out))
         finally:
             process.send_signal(signal.SIGINT)

@@ -20,6 +20,7 @@ from app.web import format as fmt
 from app.web.theme import WINDOW_COLOURS, Theme, layout
 
 PANEL_HEIGHT = 120
+TOP, BOTTOM = 64, 28  # margins: the legend above the panels, dates below
 HEADROOM = 1.2  # the axis top over the highest point drawn
 FLOOR = 1.0  # at least up to 1, the rate that spends the budget exactly over the period
 NOTE = (
@@ -70,6 +71,9 @@ def burn_panels(
         vertical_spacing=0.12 if len(tiers) > 1 else 0.0,
         subplot_titles=titles or None,
     )
+    for annotation in figure.layout.annotations:  # so far only the panels' titles
+        annotation.font = {"size": 11, "color": theme.muted}
+        annotation.xanchor, annotation.x = "left", 0
     in_legend: set[str] = set()
     for row, tier in enumerate(tiers, start=1):
         pair = [(tier.long_window, "solid", 1.8), (tier.short_window, "dot", 1.4)]
@@ -98,19 +102,35 @@ def burn_panels(
         top = axis_top(_peak(drawn))
         figure.update_yaxes(range=[0, top], row=row, col=1, gridcolor=theme.grid)
         _threshold(figure, tier, row, top, theme)
-    for annotation in figure.layout.annotations:
-        annotation.font = {"size": 11, "color": theme.muted}
-        annotation.xanchor, annotation.x = "left", 0  # titles on the left, clear of the legend
+        if not drawn:
+            _note(figure, row, f"{tier.long_window} not drawn at this range: choose a shorter one")
+    height = TOP + BOTTOM + PANEL_HEIGHT * max(len(tiers), 1)
+    plot_height = height - TOP - BOTTOM
     figure.update_layout(
         layout(
             theme,
-            height=60 + PANEL_HEIGHT * max(len(tiers), 1),
-            margin={"l": 44, "r": 12, "t": 56, "b": 28},
-            legend={"y": 1.0, "yanchor": "bottom", "title": {"text": "window "}},
+            height=height,
+            margin={"l": 44, "r": 12, "t": TOP, "b": BOTTOM},
+            # Above the first panel's title, which sits on the plot area's top edge.
+            legend={"y": 1 + 20 / plot_height, "yanchor": "bottom", "title": {"text": "window "}},
         )
     )
-    figure.update_xaxes(gridcolor=theme.grid, type="date")
+    times = [t for line in series for t in line.times]
+    span = [_time(min(times)), _time(max(times))] if times else None
+    figure.update_xaxes(gridcolor=theme.grid, type="date", range=span)
     return figure
+
+
+def _note(figure: go.Figure, row: int, text: str) -> None:
+    figure.add_annotation(
+        text=text,
+        x=0.5,
+        y=0.5,
+        xref="x domain" if row == 1 else f"x{row} domain",
+        yref="y domain" if row == 1 else f"y{row} domain",
+        showarrow=False,
+        font={"size": 11},
+    )
 
 
 def _threshold(figure: go.Figure, tier: Threshold, row: int, top: float, theme: Theme) -> None:

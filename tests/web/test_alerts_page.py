@@ -28,7 +28,7 @@ return [...document.querySelectorAll(arguments[0] + ' tr.alert-row')].map((tr) =
         .map((b) => [b.dataset.receiver, b.dataset.state, b.title]),
 }));
 """
-WEEK = 7 * 86400
+PERIOD = 30 * 86400
 
 
 def deliveries(live: Live) -> dict[int, list[list[str]]]:
@@ -99,7 +99,7 @@ def test_the_alerts_page_lists_firing_and_recent_alerts_with_delivery(
                 alert_events.c.summary,
             )
             .join(slos, slos.c.id == alert_events.c.slo_id)
-            .where(alert_events.c.t > live.end - WEEK, alert_events.c.t <= live.end)
+            .where(alert_events.c.t > live.end - PERIOD, alert_events.c.t <= live.end)
             .order_by(alert_events.c.t.desc(), alert_events.c.id.desc())
         ).all()
     assert firing and len(events) >= len(firing), "the server stops mid-incident"

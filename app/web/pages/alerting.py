@@ -14,8 +14,8 @@ from app.web import format as fmt
 from app.web.markup import Markup, element, raw_html
 from app.web.pages import Context, Page
 
-# "period" on this page: SLOs have different periods, so the last 7 days of transitions.
-PERIOD_SPAN = "7d"
+# "period" on this page: SLOs have different periods, so the last 30 days of transitions.
+PERIOD_SPAN = "30d"
 DELIVERY_CLASS = {"delivered": "ok", "pending": "warn", "failed": "bad"}
 TITLES = ("When", "SLO", "Tier", "State", "What burns (attribution)", "Delivery")
 
