@@ -39,8 +39,11 @@ def test_sparklines_say_what_they_show() -> None:
     )
 
 
-def test_one_day_is_not_1_days() -> None:
-    assert demo_history(TEST_START, 1440).story.startswith("1 day from ")
+def test_one_day_is_not_1_days_and_the_demo_lists_its_injected_failures() -> None:
+    story = demo_history(TEST_START, 1440).story
+    assert story.startswith("1 day from ") and "with these injected failures:" in story
+    listed = [line for line in story.splitlines() if line.startswith("- ")]
+    assert len(listed) == len(demo_history(TEST_START, 1440).scenario.injections) == 17
     assert fmt.factor(0.9333333) == "0.93" and fmt.factor(14.4) == "14.4" and fmt.factor(6) == "6"
 
 
@@ -79,3 +82,26 @@ def test_tables_line_up_and_no_toolbar_covers_a_legend(
     load(browser, live.url + "/slo/checkout/checkout-success")
     wait_for_graph(browser, "chart-burn")
     assert browser.execute_script("return document.querySelectorAll('.modebar').length") == 0
+
+
+@pytest.mark.browser
+@pytest.mark.prometheus
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("query", "scope"), [("?range=6h", "the last 6h's budget"), ("", "the period's budget")]
+)
+def test_every_figure_says_what_it_is_a_share_of(
+    live: Live, browser: webdriver.Chrome, query: str, scope: str
+) -> None:
+    set_screen(browser)
+    load(browser, f"{live.url}/slo/checkout/checkout-success{query}")
+    text = browser.find_element("id", "page").text
+    for phrase in (
+        "BUDGET LEFT (PERIOD)",
+        "CONSUMED (PERIOD)",
+        f"Share of {scope} left",
+        f"as a share of {scope}; grey is unattributed",
+        f"Over the selected range, as shares of {scope}.",
+        f"Bar length: share of {scope}",
+    ):
+        assert phrase in text, phrase

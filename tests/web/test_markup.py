@@ -37,6 +37,6 @@ def test_sparkline_is_an_svg_image_on_a_fixed_scale() -> None:
     points = svg.find("{http://www.w3.org/2000/svg}polyline")
     assert points is not None
     ys = [float(pair.split(",")[1]) for pair in points.attrib["points"].split()]
-    assert ys == [2.0, 8.0, 26.0]  # 1 at the top, -1 (and anything lower) at the floor
+    assert ys == [2.0, 12.0, 26.0]  # 1 at the top, -0.2 (and anything lower) at the floor
     dot = sparkline_src([0.5])
     assert "circle" in unquote(dot)
