@@ -58,7 +58,9 @@ def burn_panels(
     series: Sequence[BurnSeries], thresholds: Sequence[Threshold], theme: Theme
 ) -> go.Figure:
     by_label = {line.label: line for line in series}
-    tiers = list(thresholds)
+    # A tier none of whose windows fit the range's step has no panel; the page's note names
+    # the windows left out.
+    tiers = [t for t in thresholds if t.long_window in by_label or t.short_window in by_label]
     titles = [
         f"{t.tier} ({t.severity}): {t.long_window} and {t.short_window} "
         f"above {fmt.factor(t.factor)}"
@@ -102,8 +104,6 @@ def burn_panels(
         top = axis_top(_peak(drawn))
         figure.update_yaxes(range=[0, top], row=row, col=1, gridcolor=theme.grid)
         _threshold(figure, tier, row, top, theme)
-        if not drawn:
-            _note(figure, row, f"{tier.long_window} not drawn at this range: choose a shorter one")
     height = TOP + BOTTOM + PANEL_HEIGHT * max(len(tiers), 1)
     plot_height = height - TOP - BOTTOM
     figure.update_layout(
@@ -119,18 +119,6 @@ def burn_panels(
     span = [_time(min(times)), _time(max(times))] if times else None
     figure.update_xaxes(gridcolor=theme.grid, type="date", range=span)
     return figure
-
-
-def _note(figure: go.Figure, row: int, text: str) -> None:
-    figure.add_annotation(
-        text=text,
-        x=0.5,
-        y=0.5,
-        xref="x domain" if row == 1 else f"x{row} domain",
-        yref="y domain" if row == 1 else f"y{row} domain",
-        showarrow=False,
-        font={"size": 11},
-    )
 
 
 def _threshold(figure: go.Figure, tier: Threshold, row: int, top: float, theme: Theme) -> None:

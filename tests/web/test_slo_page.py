@@ -213,6 +213,20 @@ def test_burn_chart_draws_each_tier_against_its_own_windows_on_a_scale_of_the_da
     assert "fires when its long window (solid) and short window (dotted)" in note
 
 
+def test_over_a_long_range_no_burn_panel_is_left_empty(
+    live: Live, browser: webdriver.Chrome
+) -> None:
+    """30 days in 2h steps cannot draw 5m or 1h: page-fast gets no empty panel, the note says."""
+    set_screen(browser)
+    load(browser, f"{live.url}/slo/checkout/checkout-success?range=custom&start=now-30d")
+    wait_for_graph(browser, "chart-burn")
+    drawn = browser.execute_script(BURN_JS, "chart-burn")
+    assert set(drawn["ranges"]) == {trace["yaxis"] for trace in drawn["traces"]}
+    assert "page-fast" not in " ".join(note["text"] for note in drawn["notes"])
+    note = browser.find_element("css selector", "#chart-burn").find_element("xpath", "..").text
+    assert "Not drawn at this range: 5m" in note
+
+
 def test_the_timeslice_thresholds_read_as_rounded_factors(
     live: Live, browser: webdriver.Chrome
 ) -> None:

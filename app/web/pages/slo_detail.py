@@ -44,7 +44,12 @@ def charts(data: SLOPageData, ctx: Context) -> list[Any]:
         ),
         ui.section(
             "Burn rate by window",
-            ui.graph("chart-burn", burn_figure.burn_panels(data.burn, data.thresholds, theme)),
+            ui.graph(
+                "chart-burn",
+                burn_figure.burn_panels(data.burn, data.thresholds, theme)
+                if data.burn
+                else figures.empty("no burn-rate window fits this range", theme),
+            ),
             note=_burn_note(data),
         ),
         ui.section("SLI vs. objective", ui.graph("chart-sli", sli), note=f"Per {bucket} bucket."),
