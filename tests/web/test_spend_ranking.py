@@ -4,16 +4,20 @@ added together. Each figure is checked against the API's answer for the same ran
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
 import httpx
 import pytest
 from selenium import webdriver
+from typer.testing import CliRunner
 
+from app.cli import cli
 from tests.web.browsing import load, set_screen, wait_for_graph
 from tests.web.conftest import Live
 from tests.web.expect import range_params
+from tests.web.harness import REPO
 
 pytestmark = [pytest.mark.browser, pytest.mark.prometheus, pytest.mark.slow]
 
@@ -143,3 +147,36 @@ def test_the_overview_names_each_slos_top_spender_unattributed_included(
         assert shown[item["key"]] == expected, item["key"]
         unattributed_tops += expected == "unattributed"
     assert unattributed_tops, "some SLO's budget was spent mostly by unnamed causes"
+
+
+def test_faultline_report_calls_unattributed_the_top_spender_when_it_spent_most(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI's table over the same ledger: never a small named mode ahead of unexplained spend."""
+    monkeypatch.setenv("COLUMNS", "220")  # rich fits the table to the terminal
+    base = [
+        "report",
+        "--at",
+        str(live.end),
+        "--database-url",
+        live.engine.store.url,
+        "--definitions",
+        str(REPO / "slo_definitions"),
+    ]
+    reports = json.loads(CliRunner().invoke(cli, [*base, "--json"]).stdout)["slos"]
+    table = CliRunner().invoke(cli, base).stdout
+    lines = {line.split("│")[1].strip(): line for line in table.splitlines() if "│" in line}
+    unexplained = 0
+    for item in reports:
+        spent = [
+            (row["bad"], f"{row['failure_mode']} ({row['design_choice']}) {row['share']:.1%}")
+            for row in item["attribution"]
+            if row["bad"] > 0
+        ]
+        rest = item["unattributed"]
+        if rest["bad"] > 0:
+            spent.append((rest["bad"], f"unattributed {rest['share']:.1%}"))
+        expected = max(spent, key=lambda pair: pair[0])[1] if spent else "–"
+        assert expected in lines[item["key"]], (item["key"], expected)
+        unexplained += expected.startswith("unattributed")
+    assert unexplained, "some SLO spent mostly on causes nobody named"
