@@ -13,7 +13,7 @@ from app.engine.corrections import CorrectionInEffect, corrections_of
 from app.engine.ranges import nice_step, resolve_range
 from app.engine.service import Engine
 from app.engine.view_models import Attribution, History
-from app.engine.views import BurnSeries
+from app.engine.views import BurnSeries, RegisteredSLO
 from app.slo.burn_alerts import burn_rate_factor, effective_tiers
 from app.slo.definitions import SLODefinition
 from app.slo.durations import format_duration
@@ -101,6 +101,23 @@ def _calendar_end(definition: SLODefinition, window: Window, state: ViewState) -
     return calendar_bounds(period, window.end).end
 
 
+def _tier_burns(
+    engine: Engine,
+    definition: SLODefinition,
+    stored: RegisteredSLO,
+    window: Window,
+    step: int,
+    tiers: list[Threshold],
+) -> list[BurnSeries]:
+    """Burn rates over every window an alert tier of this SLO judges (long and short)."""
+    windows = sorted(
+        {(t.long_window, t.long_seconds) for t in tiers}
+        | {(t.short_window, t.short_seconds) for t in tiers},
+        key=lambda pair: pair[1],
+    )
+    return views.burn_rate_series(engine, definition, stored, window, step, windows)
+
+
 def gather(engine: Engine, key: str, state: ViewState, base_url: str = "") -> SLOPageData | None:
     """None when the SLO is not loaded or not registered. Raises RangeError for a bad range."""
     found = views.lookup(engine, key)
@@ -115,12 +132,7 @@ def gather(engine: Engine, key: str, state: ViewState, base_url: str = "") -> SL
     history = views.history_of(engine, definition, stored, window, step)
     burn_step = nice_step(window.seconds, 400, definition.spec.slice_seconds)
     tiers = thresholds(engine, definition)
-    windows = sorted(
-        {(t.long_window, t.long_seconds) for t in tiers}
-        | {(t.short_window, t.short_seconds) for t in tiers},
-        key=lambda pair: pair[1],
-    )
-    burn = views.burn_rate_series(engine, definition, stored, window, burn_step, windows)
+    burn = _tier_burns(engine, definition, stored, window, burn_step, tiers)
     attribution = spend.slo_attribution(engine, key, stored, window, "failure_mode")
     unattributed = next((s for s in attribution.unattributed if s.slo == key), None)
     modes = {mode.name: mode for mode in definition.spec.failure_modes}
