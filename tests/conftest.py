@@ -42,6 +42,7 @@ TEST_SCENARIOS: dict[str, dict[str, int]] = {
     "overlapping": {"minutes": 360},
     "low_traffic": {"minutes": 180},
     "demo_history": {"minutes": 2 * 1440},
+    "backtest_week": {"minutes": 9 * 1440},
 }
 
 
