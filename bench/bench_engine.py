@@ -8,8 +8,13 @@ shop, on this machine's 2 cores (Prometheus included). Usage:
 
 `--scrape-interval 15 --phase 23` samples the shop every 15 s, 23 s after the minute (default:
 every 60 s, on the minute). `--previous-method` asks windowed rates as written (the engine before
-counts became differences of samples), `--earlier-counts` the counting formula before the
-restart fix (its `previous` selector three times), for comparison.
+counts became differences of samples), for comparison. `--per-slice` runs the per-slice path of
+before (bench/per_slice.py) instead of the column-wise one; `tick --compare` runs ticks with both,
+alternating, in one run.
+
+`backfill` also asks the backfill's range queries again, through the same client, over the same
+chunks and threads, without evaluating or writing anything: the raw query time, and the ratio of
+the backfill to it.
 
 Prints a JSON line of figures; bench/RESULTS.md records them.
 """
@@ -27,21 +32,25 @@ import shutil
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
 from app.engine.service import Engine, EngineConfig
 from app.runtime.loading import load_definitions
+from app.slo.chunk import ChunkEvaluator
 from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.spec import SLOSpec
 from app.sources.prometheus import PrometheusSource, SourceConfig
+from app.sources.shared_reads import SharedReads
 from app.store.store import Store
 from app.testbed.dataset import generate
 from app.testbed.prometheus import PrometheusServer
 from app.testbed.scenarios import demo_history
 from app.testbed.tsdb import build_tsdb
 from bench.bench_api import fill_ledger
-from bench.bench_field import earlier_counts, previous_method
+from bench.bench_field import previous_method
+from bench.per_slice import per_slice_path
 
 REPO = Path(__file__).resolve().parents[1]
 SERVICES = ("checkout", "catalog", "storefront", "order-status")
@@ -146,34 +155,48 @@ def bench_tick(args: argparse.Namespace, root: Path) -> dict[str, object]:
         # Warm-up: an hour of history for every SLO (or, with --history-days, a ledger written
         # straight into SQLite so status snapshots sum a full period), then measure the
         # steady-state tick that evaluates one new slice per SLO (what runs every minute).
+        # With --compare, four measured ticks alternate the paths (column-wise, per-slice,
+        # per-slice, column-wise), one minute apart; otherwise one.
+        measured = 4 if args.compare else 1
+        first_tick = end - 60 * measured
         engine = engine_for(
-            server.url, database, definitions, end - 60, 3600, counter, args.concurrency
+            server.url, database, definitions, first_tick - 60, 3600, counter, args.concurrency
         )
         if args.history_days:
             if engine.store.dialect != "sqlite":
                 raise SystemExit("--history-days writes the ledger with SQLite only")
             ids = sorted(slo.id for slo in engine.stored_slos().values())
             began = time.monotonic()
-            fill_ledger(root / "ledger.db", ids, end - 60, args.history_days)
+            fill_ledger(root / "ledger.db", ids, first_tick - 60, args.history_days)
             print(f"# ledger filled in {time.monotonic() - began:.0f}s", flush=True)
         warm = time.monotonic()
-        engine.tick(now=end - 60)
+        engine.tick(now=first_tick - 60)
         warm_seconds = time.monotonic() - warm
-        counter.count, counter.seconds = 0, 0.0
-        profile = cProfile.Profile() if args.profile else None
-        began = time.monotonic()
-        if profile:
-            profile.enable()
-        result = engine.tick(now=end)
-        if profile:
-            profile.disable()
-        seconds = time.monotonic() - began
-        assert not result.errors and result.unavailable is None, result
+        paths = ["column-wise", "per-slice", "per-slice", "column-wise"][:measured]
+        if args.per_slice and not args.compare:
+            paths = ["per-slice"]
+        times: dict[str, list[float]] = {}
+        for index, path in enumerate(paths):
+            counter.count, counter.seconds = 0, 0.0
+            profile = cProfile.Profile() if args.profile else None
+            with per_slice_path() if path == "per-slice" else contextlib.nullcontext():
+                began = time.monotonic()
+                if profile:
+                    profile.enable()
+                result = engine.tick(now=first_tick + 60 * index)
+                if profile:
+                    profile.disable()
+                seconds = time.monotonic() - began
+            assert not result.errors and result.unavailable is None, result
+            assert all(count == 1 for count in result.evaluated.values()), result.evaluated
+            times.setdefault(path, []).append(round(seconds, 2))
+            print(f"# tick {index + 1}: {path} {seconds:.2f}s", flush=True)
         figures: dict[str, object] = {
             "benchmark": "tick",
             "slos": args.slos,
             "failure_modes_per_slo": 3,
-            "tick_seconds": round(seconds, 2),
+            "tick_seconds": round(seconds, 2) if not args.compare else None,
+            "tick_seconds_by_path": times,
             "prometheus_queries": counter.count,
             "query_seconds_summed": round(counter.seconds, 2),
             "ledger_days_before_tick": args.history_days or round(1 / 24, 3),
@@ -201,27 +224,65 @@ def bench_backfill(args: argparse.Namespace, root: Path) -> dict[str, object]:
         engine = engine_for(
             server.url, database, definitions, end, end - start, counter, args.concurrency
         )
+        profile = cProfile.Profile() if args.profile else None
         began = time.monotonic()
+        if profile:
+            profile.enable()
         result = engine.tick(now=end)
+        if profile:
+            profile.disable()
         seconds = time.monotonic() - began
         assert not result.errors and result.unavailable is None, result
         slices = sum(result.evaluated.values())
+        rss = peak_rss_mb()
+        queries, query_seconds = counter.count, counter.seconds
+        raw = [raw_queries(engine, end, args.concurrency) for _ in range(args.raw_runs)]
+        raw_seconds = sum(raw) / len(raw)
         engine.store.close()
+        if profile:
+            out = io.StringIO()
+            pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(30)
+            print(out.getvalue())
         return {
             "benchmark": "backfill",
             "slos": args.slos,
             "days": args.days,
             "slices": slices,
             "seconds": round(seconds, 1),
+            "raw_query_seconds": round(raw_seconds, 1),
+            "raw_query_runs": [round(value, 1) for value in raw],
+            "ratio": round(seconds / raw_seconds, 2),
             "slices_per_second": round(slices / seconds),
-            "prometheus_queries": counter.count,
-            "query_seconds_summed": round(counter.seconds, 1),
-            "peak_rss_mb": round(peak_rss_mb(), 1),
+            "prometheus_queries": queries,
+            "query_seconds_summed": round(query_seconds, 1),
+            "peak_rss_mb": round(rss, 1),
             "database": "sqlite" if database.startswith("sqlite") else "postgresql",
             "scrape_interval": args.scrape_interval,
         }
     finally:
         server.close()
+
+
+def raw_queries(engine: Engine, end: int, concurrency: int) -> float:
+    """Seconds to ask the backfill's range queries again, as the backfill asks them (same
+    client, chunks, shared reads and threads), evaluating and writing nothing."""
+    reads = SharedReads(engine.source)
+
+    def ask(definition: SLODefinition) -> None:
+        step = definition.spec.slice_seconds
+        due = engine.due(definition, end)
+        signals = ChunkEvaluator(definition.spec).signals
+        queries = {
+            key: signal.render(step, closed_ranges=reads.closed_ranges)
+            for key, signal in signals.items()
+        }
+        for first, last in reads.chunks(engine.initial_start(definition, due), due, step):
+            reads.read(queries, first, last, step)
+
+    began = time.monotonic()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(ask, engine.definitions.slos))
+    return time.monotonic() - began
 
 
 def main() -> None:
@@ -240,30 +301,22 @@ def main() -> None:
     parser.add_argument("--scrape-interval", type=int, default=60)
     parser.add_argument("--phase", type=int, default=0)
     parser.add_argument("--previous-method", action="store_true")
-    parser.add_argument(
-        "--earlier-counts", action="store_true", help="the counting formula before the restart fix"
-    )
+    parser.add_argument("--per-slice", action="store_true", help="the per-slice path of before")
+    parser.add_argument("--compare", action="store_true", help="tick: both paths, alternating")
+    parser.add_argument("--raw-runs", type=int, default=1, help="backfill: raw query passes")
     args = parser.parse_args()
     args.slos = args.slos or (1000 if args.which == "tick" else 100)
     root = Path(tempfile.mkdtemp(prefix="faultline-bench-"))
     try:
-        method = (
-            previous_method()
-            if args.previous_method
-            else earlier_counts()
-            if args.earlier_counts
-            else contextlib.nullcontext()
-        )
-        with method:
+        with contextlib.ExitStack() as stack:
+            if args.previous_method:
+                stack.enter_context(previous_method())
+            if args.per_slice:
+                stack.enter_context(per_slice_path())
             run = bench_tick if args.which == "tick" else bench_backfill
             figures = run(args, root)
-        figures["method"] = (
-            "previous"
-            if args.previous_method
-            else "earlier sample differences"
-            if args.earlier_counts
-            else "sample differences"
-        )
+        figures["method"] = "previous" if args.previous_method else "sample differences"
+        figures["path"] = "per-slice" if args.per_slice else "column-wise"
         print(json.dumps(figures), flush=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -1,31 +1,33 @@
 """Evaluate one SLO over a range of slices: read Prometheus chunk by chunk, write the ledger.
 
-Each chunk is read, evaluated and written (slices, rollups, checkpoint) in one transaction before
-the next is asked for, so an interruption loses at most the chunk in flight and a rerun continues
-where the ledger ends.
+Each chunk is read, evaluated column-wise (`app.slo.chunk`) and written (slices, rollups,
+checkpoint) in one transaction, so an interruption loses at most the chunk in flight and a
+rerun continues where the ledger ends.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
 from sqlalchemy import Connection
 
-from app.engine.no_data import explained
+from app.slo.chunk import ChunkEvaluator
 from app.slo.definitions import SLODefinition
-from app.slo.evaluation import SliceEvaluator
-from app.slo.ledger import SliceRecord
-from app.sources.signals import SignalReader
-from app.store import jobs, ledger, registry
+from app.slo.exclusions import ExcludedSlices
+from app.sources.signals import Matrix, SignalReader
+from app.store import jobs, registry
+from app.store.chunk_writes import write_chunk
 from app.store.store import Store
 
 # Called after each chunk is durable: (slices written, last slice end of the chunk).
 ChunkCallback = Callable[[int, int], None]
-# Marks records inside budget corrections; identity when there are none.
-Exclusions = Callable[[SliceRecord], SliceRecord]
+# The slices budget corrections exclude.
+Exclusions = ExcludedSlices
 # Asked between two durable chunks: true to stop there (shutdown, the tick's deadline).
 StopWhen = Callable[[], bool]
 # Checked first in each chunk's write transaction; raises (rolling it back) when this process
@@ -70,7 +72,7 @@ def evaluate_range(
     """Evaluate slice ends `first..last` (aligned); the adapter's errors propagate."""
     spec = definition.spec
     step = spec.slice_seconds
-    evaluator = SliceEvaluator(spec)
+    evaluator = ChunkEvaluator(spec)
     closed = source.closed_ranges
     queries = {
         key: signal.render(step, closed_ranges=closed) for key, signal in evaluator.signals.items()
@@ -78,29 +80,46 @@ def evaluate_range(
     written = 0
     done: int | None = None
     no_data: Counter[str] = Counter()
-    for chunk_first, chunk_last in source.chunks(first, last, step):
+    chunks = source.chunks(first, last, step)
+    for chunk_first, chunk_last, data in _read_ahead(source, queries, chunks, step):
         if stop is not None and stop():
             # Between two durable chunks: the checkpoint says where to go on.
             return RangeResult(written, done, stopped=True, no_data=no_data)
-        data = source.read(queries, chunk_first, chunk_last, step)
-        evaluated = [
-            evaluator.evaluate(t, {key: data[key].get(t, ()) for key in queries})
-            for t in range(chunk_first, chunk_last + 1, step)
-        ]
-        records = []
-        for record in explained(source, evaluator.signals, evaluated, last, step):
-            if record.no_data is not None:
-                no_data[record.no_data.reason] += 1
-            records.append(exclusions(record) if exclusions is not None else record)
+        size = (chunk_last - chunk_first) // step + 1
+        grid = {key: matrix.on_grid(chunk_first, step, size) for key, matrix in data.items()}
+        excluded = None
+        if exclusions is not None:
+            excluded = np.array(exclusions.mask(chunk_first, chunk_last), dtype=bool)
+        outcome = evaluator.evaluate(chunk_first, size, grid, excluded)
+        no_data.update(outcome.no_data_counts())
         with store.begin() as connection:
             if fence is not None:
                 fence(connection)
-            ledger.write_slices(connection, slo_id, records, step)
+            write_chunk(connection, slo_id, outcome)
             registry.advance_checkpoint(connection, slo_id, chunk_first, chunk_last, step)
             if job_id is not None:
                 jobs.set_cursor(connection, job_id, chunk_last)
-        written += len(records)
+        written += size
         done = chunk_last
         if on_chunk is not None:
-            on_chunk(len(records), chunk_last)
+            on_chunk(size, chunk_last)
     return RangeResult(written, done, no_data=no_data)
+
+
+def _read_ahead(
+    source: SignalReader, queries: dict[str, str], chunks: list[tuple[int, int]], step: int
+) -> Iterator[tuple[int, int, dict[str, Matrix]]]:
+    """Each chunk with its answers; the next chunk is asked for (in one helper thread) while the
+    caller evaluates and writes this one, so fetching overlaps writing. One chunk ahead at most;
+    an error is raised where the chunk's answers are taken."""
+    if len(chunks) <= 1:  # a tick's one chunk: no thread
+        for chunk_first, chunk_last in chunks:
+            yield chunk_first, chunk_last, source.read(queries, chunk_first, chunk_last, step)
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as pool:
+        ahead = pool.submit(source.read, queries, *chunks[0], step)
+        for index, (chunk_first, chunk_last) in enumerate(chunks):
+            data = ahead.result()
+            if index + 1 < len(chunks):
+                ahead = pool.submit(source.read, queries, *chunks[index + 1], step)
+            yield chunk_first, chunk_last, data

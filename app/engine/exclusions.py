@@ -38,7 +38,7 @@ def exclusion_marker(store: Store, key: str, window: Window, slice_seconds: int)
     """Marks records of SLO `key` in `window` as its corrections say (all False without any)."""
     with store.read() as connection:
         corrections = [stored.correction for stored in corrections_for(connection, key)]
-    return excluded_slices(corrections, key, window, slice_seconds).mark
+    return excluded_slices(corrections, key, window, slice_seconds)
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,8 @@ def _counted(answer: GridAnswer, signal: Signal, slice_seconds: int) -> _Counted
     problem = np.zeros(answer.slices, dtype=np.int8)
     problem[has & too_large] = _code(NoDataReason.OVERFLOW)
     problem[has & not_finite] = _code(NoDataReason.NOT_FINITE)  # checked first: it wins
-    count = np.where(has & (problem == 0), np.maximum(amount, 0.0), 0.0)
+    # `+ 0.0` turns −0.0 into 0.0, as `max(0.0, −0.0)` does in the reference.
+    count = np.where(has & (problem == 0), np.maximum(amount, 0.0) + 0.0, 0.0)
     return _Counted(count, has, problem)
 
 

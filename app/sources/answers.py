@@ -17,7 +17,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from app.sources.signals import Series
+import numpy as np
+from numpy.typing import NDArray
+
+from app.sources.signals import Matrix
 
 # Prometheus' error types that blame the query itself; retrying would give the same answer.
 QUERY_FAULTS = frozenset({"bad_data", "execution", "not_acceptable"})
@@ -49,7 +52,7 @@ class Unusable(Exception):  # noqa: N818 - carries a Verdict, translated by the 
         self.verdict = verdict
 
 
-def read_answer(answer: Answer) -> Series:
+def read_answer(answer: Answer) -> Matrix:
     """The series of a successful answer; raises Unusable with what any other answer means."""
     envelope = _envelope(answer)
     if envelope is None:
@@ -89,8 +92,9 @@ def _api_error(status: int, envelope: dict[str, Any]) -> Verdict:
     return Verdict("transient", f"HTTP {status}: {message}", error_type)
 
 
-def parse_matrix(data: Any) -> Series:
-    """Values per instant from a range query's `data`; raises Unusable(malformed) on any deviation.
+def parse_matrix(data: Any) -> Matrix:
+    """Each series' sample times and values as arrays, from a range query's `data`; raises
+    Unusable(malformed) on any deviation.
 
     NaN and ±Inf are valid sample values and are handed on: the pure core decides what they mean.
     """
@@ -99,15 +103,34 @@ def parse_matrix(data: Any) -> Series:
     result = data.get("result")
     if data.get("resultType") != "matrix" or not isinstance(result, list):
         raise _malformed(f"expected a matrix result, got {_excerpt(json.dumps(data))}")
-    values: Series = {}
+    found = []
     for series in result:
         samples = series.get("values") if isinstance(series, dict) else None
         if not isinstance(samples, list):
             raise _malformed(f"a series without a list of values: {_excerpt(json.dumps(series))}")
-        for sample in samples:
-            t, value = _sample(sample)
-            values.setdefault(t, []).append(value)
-    return values
+        found.append(_columns(samples))
+    return Matrix(tuple(found))
+
+
+def _columns(samples: list[Any]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """(times, values) of one series' `[[time, "value"], …]`, converted by numpy in one go; any
+    sample out of shape is found and named by the slow path."""
+    if samples and set(map(type, samples)) == {list} and set(map(len, samples)) == {2}:
+        values = [sample[1] for sample in samples]
+        if set(map(type, values)) == {str}:
+            try:
+                times = np.array([sample[0] for sample in samples], dtype=np.float64)
+                numbers = np.array(values, dtype=np.float64)
+            except (TypeError, ValueError):
+                pass
+            else:
+                if np.isfinite(times).all():
+                    return np.rint(times).astype(np.int64), numbers
+    checked = [_sample(sample) for sample in samples]  # raises on the first sample out of shape
+    return (
+        np.array([t for t, _ in checked], dtype=np.int64),
+        np.array([value for _, value in checked], dtype=np.float64),
+    )
 
 
 def _sample(sample: Any) -> tuple[int, float]:

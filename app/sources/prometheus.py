@@ -43,7 +43,7 @@ from app.sources.errors import (
     SourceUnavailableError,
 )
 from app.sources.retry import RetryPolicy
-from app.sources.signals import Series
+from app.sources.signals import Matrix, Series
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +174,12 @@ class PrometheusSource:
     def query_range(
         self, query: str, start: int, end: int, step: int, *, deadline: float | None = None
     ) -> Series:
+        """`query_matrix` as values per instant."""
+        return self.query_matrix(query, start, end, step, deadline=deadline).by_time()
+
+    def query_matrix(
+        self, query: str, start: int, end: int, step: int, *, deadline: float | None = None
+    ) -> Matrix:
         """Evaluate `query` at `start, start+step, …, end` (one request; caller chunks).
 
         Each attempt ends within `timeout`; `deadline` (a `time.monotonic()` instant, e.g. the
@@ -213,7 +219,7 @@ class PrometheusSource:
             raise QueryCancelledError("the caller's deadline passed before an answer")
         raise self._error(last, query, attempts=attempts)
 
-    def _attempt(self, params: Mapping[str, str], seconds: float) -> Series | Verdict:
+    def _attempt(self, params: Mapping[str, str], seconds: float) -> Matrix | Verdict:
         """One request within `seconds`: the series, or what went wrong (observed either way)."""
         if self._cancel.is_set():
             raise QueryCancelledError("the source is shutting down")
@@ -298,13 +304,13 @@ class PrometheusSource:
 
     def read(
         self, queries: Mapping[str, str], start: int, end: int, step: int
-    ) -> dict[str, Series]:
+    ) -> dict[str, Matrix]:
         """Run several queries over the same instants; the first failure raises.
 
         Sequential on purpose: the engine runs SLOs in parallel, and one SLO's queries share
         their instants, not their threads. The range must fit one chunk (see `chunks`).
         """
-        return {key: self.query_range(query, start, end, step) for key, query in queries.items()}
+        return {key: self.query_matrix(query, start, end, step) for key, query in queries.items()}
 
     def ping(self) -> bool:
         """Whether the query API answers right now (no retries, same deadline).

@@ -6,7 +6,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 
-from app.sources.signals import Series, SignalSource
+from app.sources.signals import Matrix, Series, SignalSource
 
 
 class SharedReads:
@@ -24,7 +24,7 @@ class SharedReads:
     def __init__(self, source: SignalSource, deadline: float | None = None) -> None:
         self.source = source
         self.deadline = deadline  # the tick's end (time.monotonic()): no query runs past it
-        self._answers: OrderedDict[tuple[str, int, int, int], Series] = OrderedDict()
+        self._answers: OrderedDict[tuple[str, int, int, int], Matrix] = OrderedDict()
         self._points = 0
         self._pending: dict[tuple[str, int, int, int], threading.Lock] = {}
         self._guard = threading.Lock()
@@ -39,6 +39,9 @@ class SharedReads:
         return self.source.chunks(start, end, step)
 
     def query_range(self, query: str, start: int, end: int, step: int) -> Series:
+        return self.query_matrix(query, start, end, step).by_time()
+
+    def query_matrix(self, query: str, start: int, end: int, step: int) -> Matrix:
         key = (query, start, end, step)
         with self._guard:
             lock = self._pending.setdefault(key, threading.Lock())
@@ -49,18 +52,18 @@ class SharedReads:
                     self._answers.move_to_end(key)
                     self.shared += 1
                     return answer
-            answer = self.source.query_range(query, start, end, step, deadline=self.deadline)
+            answer = self.source.query_matrix(query, start, end, step, deadline=self.deadline)
             with self._guard:
                 self.asked += 1
                 self._answers[key] = answer
-                self._points += len(answer)
+                self._points += answer.points
                 # Least recently used answers go first; one is asked again if still needed.
                 while self._points > self.MAX_POINTS and len(self._answers) > 1:
                     _, dropped = self._answers.popitem(last=False)
-                    self._points -= len(dropped)
+                    self._points -= dropped.points
             return answer
 
     def read(
         self, queries: Mapping[str, str], start: int, end: int, step: int
-    ) -> dict[str, Series]:
-        return {key: self.query_range(query, start, end, step) for key, query in queries.items()}
+    ) -> dict[str, Matrix]:
+        return {key: self.query_matrix(query, start, end, step) for key, query in queries.items()}

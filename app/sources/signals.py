@@ -8,10 +8,47 @@ implement the same methods. The engine and the backfill depend on this, never on
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Protocol
+
+import numpy as np
+
+from app.slo.grid import Floats, GridAnswer, Ints
 
 # Values of one query: slice end → one value per returned series.
 Series = dict[int, list[float]]
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """One range query's answer as it came: per series, its sample times and values (arrays)."""
+
+    series: tuple[tuple[Ints, Floats], ...] = ()
+
+    @property
+    def points(self) -> int:
+        return sum(int(times.shape[0]) for times, _ in self.series)
+
+    def on_grid(self, first: int, step: int, slices: int) -> GridAnswer:
+        """The answer on the slice ends `first, first + step, …` (the evaluator's view)."""
+        return GridAnswer.of_points(list(self.series), first, step, slices)
+
+    def by_time(self) -> Series:
+        """Values per instant (for callers that look at a few points)."""
+        values: Series = {}
+        for times, samples in self.series:
+            for t, value in zip(times.tolist(), samples.tolist(), strict=True):
+                values.setdefault(t, []).append(value)
+        return values
+
+    @classmethod
+    def of(cls, series: list[tuple[list[int], list[float]]]) -> Matrix:
+        return cls(
+            tuple(
+                (np.asarray(times, dtype=np.int64), np.asarray(values, dtype=np.float64))
+                for times, values in series
+            )
+        )
 
 
 class SignalReader(Protocol):
@@ -33,9 +70,13 @@ class SignalReader(Protocol):
         """Evaluate one query at every step of one chunk."""
         ...
 
+    def query_matrix(self, query: str, start: int, end: int, step: int) -> Matrix:
+        """`query_range`, answered as arrays."""
+        ...
+
     def read(
         self, queries: Mapping[str, str], start: int, end: int, step: int
-    ) -> dict[str, Series]:
+    ) -> dict[str, Matrix]:
         """Several queries over the same instants of one chunk; the first failure raises."""
         ...
 
@@ -47,6 +88,12 @@ class SignalSource(SignalReader, Protocol):
         self, query: str, start: int, end: int, step: int, *, deadline: float | None = None
     ) -> Series:
         """One query; `deadline` (a `time.monotonic()` instant) caps it, retries included."""
+        ...
+
+    def query_matrix(
+        self, query: str, start: int, end: int, step: int, *, deadline: float | None = None
+    ) -> Matrix:
+        """`query_range`, answered as arrays."""
         ...
 
     def cancel(self) -> None:

@@ -139,7 +139,7 @@ def write_slices(
     ]
     # Straight to the driver: this is the hottest write of a backfill, and SQLAlchemy's
     # per-row parameter processing would cost more than the database's own work.
-    connection.exec_driver_sql(_slice_upsert_sql(connection.dialect.paramstyle), rows)
+    connection.exec_driver_sql(slice_upsert_sql(connection.dialect.paramstyle), rows)
     rollups.apply_writes(connection, slo_id, records, previous, slice_seconds)
 
 
@@ -150,7 +150,7 @@ _SLICE_COLUMNS = (
 
 
 @cache
-def _slice_upsert_sql(paramstyle: str) -> str:
+def slice_upsert_sql(paramstyle: str) -> str:
     """INSERT … ON CONFLICT (slo_id, t) DO UPDATE, in the driver's parameter style (the
     statement itself is the same on SQLite and PostgreSQL)."""
     updates = ", ".join(f"{name} = excluded.{name}" for name in _SLICE_COLUMNS[2:])

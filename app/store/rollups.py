@@ -15,8 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import repeat
 from typing import Any
 
+import numpy as np
 from sqlalchemy import (
     Column,
     Connection,
@@ -25,8 +27,10 @@ from sqlalchemy import (
     delete,
 )
 
+from app.slo.chunk_outcome import BucketSums
 from app.slo.ledger import SliceRecord, SliceStatus, WindowTotals
 from app.slo.windows import align_up
+from app.store.copy_upsert import copy_rows
 from app.store.database import dialect_insert, insert_sql
 from app.store.tables import fivemin, fivemin_modes, hourly, hourly_modes
 
@@ -111,12 +115,51 @@ class Sums:
 
 
 def _replace(connection: Connection, slo_id: int, level: Level, sums: dict[int, Sums]) -> None:
-    ends = sorted(sums)
-    for table in (level.sums, level.modes):
-        connection.execute(
-            delete(table).where(and_(table.c.slo_id == slo_id, level.key_of(table).in_(ends)))
-        )
     number_rows, mode_rows = _rows(slo_id, sums)
+    _replace_rows(connection, slo_id, level, sorted(sums), number_rows, mode_rows)
+
+
+def replace_sums(connection: Connection, slo_id: int, level: Level, sums: BucketSums) -> None:
+    """Replace whole buckets by their sums, computed from a chunk's columns; they are every
+    bucket of the level from the first to the last (those of a chunk's whole hours are)."""
+    ends = sums.ends.tolist()
+    if not ends:
+        return
+    numbers = [sums.total, sums.bad, sums.unattributed]
+    counts = [sums.slices, sums.no_data_slices, sums.excluded_slices]
+    number_rows = list(
+        zip(
+            [slo_id] * len(ends), ends, *(column.tolist() for column in numbers),
+            *(column.astype(int).tolist() for column in counts), strict=True,
+        )
+    )  # fmt: skip
+    counted = np.flatnonzero(sums.slices > 0)
+    mode_rows: list[tuple[Any, ...]] = []
+    for mode in sorted(sums.credited):
+        credited = sums.credited[mode][counted].tolist()
+        held = sums.held[mode][counted].astype(int).tolist()
+        mode_rows += zip(
+            repeat(slo_id), sums.ends[counted].tolist(), repeat(mode), credited, held, strict=False
+        )
+    _replace_rows(connection, slo_id, level, ends, number_rows, mode_rows, every_bucket=True)
+
+
+def _replace_rows(
+    connection: Connection,
+    slo_id: int,
+    level: Level,
+    ends: list[int],
+    number_rows: list[tuple[Any, ...]],
+    mode_rows: list[tuple[Any, ...]],
+    *,
+    every_bucket: bool = False,
+) -> None:
+    """Delete the buckets `ends` and insert their rows. `every_bucket`: the ends are every
+    bucket from the first to the last, deleted as a range (no list of thousands of ends)."""
+    for table in (level.sums, level.modes):
+        key = level.key_of(table)
+        chosen = key.between(ends[0], ends[-1]) if every_bucket else key.in_(ends)
+        connection.execute(delete(table).where(and_(table.c.slo_id == slo_id, chosen)))
     # Straight to the driver, as for slices: a backfill writes a rollup row per five minutes
     # and per mode, and SQLAlchemy's per-row parameter processing cost more than the inserts.
     paramstyle = connection.dialect.paramstyle
@@ -124,7 +167,9 @@ def _replace(connection: Connection, slo_id: int, level: Level, sums: dict[int, 
         (level.sums, level.sum_columns, number_rows),
         (level.modes, level.mode_columns, mode_rows),
     ):
-        if rows:
+        if rows and connection.dialect.name == "postgresql":
+            copy_rows(connection, table.name, columns, rows)
+        elif rows:
             connection.exec_driver_sql(insert_sql(table.name, columns, paramstyle), rows)
 
 

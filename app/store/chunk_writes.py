@@ -1,0 +1,158 @@
+"""Writing an evaluated chunk (`ChunkOutcome`): slice rows in bulk, rollups from the columns.
+
+Rows go to the driver in one batch (`executemany` on SQLite; on PostgreSQL a `COPY` into a
+staging table and one upsert from it). Whole hours of the chunk get their hourly and five-minute
+rollups from array sums; the slices of hours the chunk covers only in part (its edges, a tick's
+one new slice) take the exact new-minus-old path of `app.store.rollups.apply_writes`, with the
+old values read for those slices only. Writing the same chunk twice leaves the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection
+
+from app.slo.chunk_outcome import ChunkOutcome, bucket_spans, bucket_sums
+from app.slo.ledger import SliceRecord, SliceStatus
+from app.slo.windows import Window
+from app.store import ledger, rollups
+from app.store.locks import lock_slo
+from app.store.rollups import FIVE_MINUTES, HOUR, LEVELS
+
+_SLICE_COLUMNS = (
+    "slo_id", "t", "status", "total", "bad", "unattributed", "modes",
+    "events_total", "events_bad", "value", "excluded",
+)  # fmt: skip
+
+
+def write_chunk(connection: Connection, slo_id: int, outcome: ChunkOutcome) -> None:
+    """Upsert the chunk's slices and bring the rollups up to date, in the caller's write
+    transaction; the SLO's lock is taken before any old value is read."""
+    if outcome.size == 0:
+        return
+    lock_slo(connection, slo_id)
+    whole_hours = _in_whole_hours(outcome)
+    edges = np.flatnonzero(~whole_hours)
+    previous: list[SliceRecord] = []
+    written: list[SliceRecord] = []
+    if edges.size:
+        runs = np.split(edges, np.flatnonzero(np.diff(edges) != 1) + 1)
+        ends = outcome.ends
+        for run in runs:
+            window = Window(int(ends[run[0]]) - 1, int(ends[run[-1]]))
+            previous += ledger.read_slices(connection, slo_id, window)
+            written += outcome.records(range(int(run[0]), int(run[-1]) + 1))
+    _upsert_slices(connection, slo_id, outcome)
+    if edges.size:
+        rollups.apply_writes(connection, slo_id, written, previous, outcome.step)
+    if whole_hours.any():
+        for level in LEVELS:
+            _, starts = bucket_spans(outcome, level.size)
+            sums = bucket_sums(outcome, level.size, whole_hours[starts])
+            rollups.replace_sums(connection, slo_id, level, sums)
+
+
+def _in_whole_hours(outcome: ChunkOutcome) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Per slice: whether the chunk holds every slice of its hour (then its five minutes are
+    whole too). Only for slices that divide five minutes; otherwise none (the exact path)."""
+    step = outcome.step
+    if FIVE_MINUTES % step:
+        return np.zeros(outcome.size, dtype=bool)
+    _, starts = bucket_spans(outcome, HOUR)
+    counts = np.diff(np.r_[starts, outcome.size])
+    return np.repeat(counts == HOUR // step, counts)
+
+
+def _upsert_slices(connection: Connection, slo_id: int, outcome: ChunkOutcome) -> None:
+    ok = outcome.ok
+    missing = np.flatnonzero(~ok).tolist()
+
+    def column(values: np.ndarray[Any, Any] | None) -> list[Any]:
+        if values is None:
+            return [None] * outcome.size
+        listed: list[Any] = values.tolist()
+        for index in missing:
+            listed[index] = None
+        return listed
+
+    statuses = np.where(ok, SliceStatus.OK.value, SliceStatus.NO_DATA.value).tolist()
+    rows = list(
+        zip(
+            [slo_id] * outcome.size,
+            outcome.ends.tolist(),
+            statuses,
+            outcome.total.tolist(),
+            outcome.bad.tolist(),
+            outcome.unattributed.tolist(),
+            mode_texts(outcome),
+            column(outcome.events_total),
+            column(outcome.events_bad),
+            column(outcome.value),
+            outcome.excluded.tolist(),
+            strict=True,
+        )
+    )
+    if connection.dialect.name == "postgresql":
+        from app.store.copy_upsert import copy_upsert  # noqa: PLC0415 - PostgreSQL only
+
+        copy_upsert(connection, "slices", _SLICE_COLUMNS, ("slo_id", "t"), rows)
+        return
+    connection.exec_driver_sql(ledger.slice_upsert_sql(connection.dialect.paramstyle), rows)
+
+
+def mode_texts(outcome: ChunkOutcome) -> list[str]:
+    """Each slice's `modes` column, the text `ledger._encode_modes` writes: `{}` for no-data
+    slices, one shared text for slices where no mode has anything, the rest one by one."""
+    size = outcome.size
+    texts = ["{}"] * size
+    if not outcome.modes:
+        return texts
+    quiet = outcome.ok.copy()
+    for mode in outcome.modes:
+        quiet &= mode.credited == 0
+        if mode.raw_bad is not None:
+            quiet &= mode.raw_bad == 0
+        if mode.held is not None:
+            quiet &= ~mode.held
+    constant = _quiet_text(
+        tuple(
+            (mode.name, mode.raw_bad is not None, mode.held is not None) for mode in outcome.modes
+        )
+    )
+    for index in np.flatnonzero(quiet).tolist():
+        texts[index] = constant
+    busy = np.flatnonzero(outcome.ok & ~quiet).tolist()
+    if busy:
+        columns = [
+            (
+                _name(mode.name),
+                mode.credited.tolist(),
+                None if mode.raw_bad is None else mode.raw_bad.tolist(),
+                None if mode.held is None else mode.held.tolist(),
+            )
+            for mode in outcome.modes
+        ]
+        for index in busy:
+            parts = []
+            for name, credited, raw, held in columns:
+                raw_text = "null" if raw is None else repr(float(raw[index]))
+                held_text = "null" if held is None else ("1" if held[index] else "0")
+                parts.append(f"{name}:[{float(credited[index])!r},{raw_text},{held_text}]")
+            texts[index] = "{" + ",".join(parts) + "}"
+    return texts
+
+
+_name = cache(json.dumps)
+
+
+@cache
+def _quiet_text(modes: tuple[tuple[str, bool, bool], ...]) -> str:
+    parts = [
+        f"{_name(name)}:[0.0,{'0.0' if has_bad else 'null'},{'0' if has_when else 'null'}]"
+        for name, has_bad, has_when in modes
+    ]
+    return "{" + ",".join(parts) + "}"

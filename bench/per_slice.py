@@ -1,0 +1,77 @@
+"""The per-slice production path of before (one `SliceEvaluator.evaluate` per slice, answers
+read as dicts per timestamp, `ledger.write_slices` with per-slice rollup sums), kept for the
+benchmarks only: `--per-slice` swaps it in so both paths can be measured side by side in one run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+from app.engine import evaluate, service
+from app.engine.evaluate import RangeResult
+from app.slo.definitions import SLODefinition
+from app.slo.evaluation import SliceEvaluator
+from app.sources.signals import SignalReader
+from app.store import jobs, ledger, registry
+from app.store.store import Store
+
+
+def evaluate_range_per_slice(
+    store: Store,
+    source: SignalReader,
+    definition: SLODefinition,
+    slo_id: int,
+    first: int,
+    last: int,
+    *,
+    on_chunk: Any = None,
+    exclusions: Any = None,
+    job_id: int | None = None,
+    stop: Any = None,
+    fence: Any = None,
+) -> RangeResult:
+    spec = definition.spec
+    step = spec.slice_seconds
+    evaluator = SliceEvaluator(spec)
+    closed = source.closed_ranges
+    queries = {k: s.render(step, closed_ranges=closed) for k, s in evaluator.signals.items()}
+    written, done, no_data = 0, None, Counter[str]()
+    for chunk_first, chunk_last in source.chunks(first, last, step):
+        if stop is not None and stop():
+            return RangeResult(written, done, stopped=True, no_data=no_data)
+        data = {
+            k: m.by_time() for k, m in source.read(queries, chunk_first, chunk_last, step).items()
+        }
+        records = []
+        for t in range(chunk_first, chunk_last + 1, step):
+            record = evaluator.evaluate(t, {key: data[key].get(t, ()) for key in queries})
+            if record.no_data is not None:
+                no_data[record.no_data.reason] += 1
+            records.append(exclusions.mark(record) if exclusions is not None else record)
+        with store.begin() as connection:
+            if fence is not None:
+                fence(connection)
+            ledger.write_slices(connection, slo_id, records, step)
+            registry.advance_checkpoint(connection, slo_id, chunk_first, chunk_last, step)
+            if job_id is not None:
+                jobs.set_cursor(connection, job_id, chunk_last)
+        written += len(records)
+        done = chunk_last
+        if on_chunk is not None:
+            on_chunk(len(records), chunk_last)
+    return RangeResult(written, done, no_data=no_data)
+
+
+@contextlib.contextmanager
+def per_slice_path() -> Iterator[None]:
+    """Ticks and backfills evaluate slice by slice while inside."""
+    column_wise = service.evaluate_range
+    service.evaluate_range = evaluate_range_per_slice  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        service.evaluate_range = column_wise
+        assert evaluate.evaluate_range is column_wise
