@@ -41,15 +41,21 @@ class _Counted:
 
 
 def _counted(answer: GridAnswer, signal: Signal, slice_seconds: int) -> _Counted:
-    present = answer.present
-    has: Flags = np.asarray(present.any(axis=0), dtype=bool)
-    with np.errstate(all="ignore"):
-        finite = np.isfinite(answer.values)
+    """(Called under `np.errstate(all="ignore")`: NaN and overflow are what it looks for.)"""
+    present, values = answer.present, answer.values
+    if values.shape[0] == 1:  # the usual `sum(...)`: one series, no reductions
+        has: Flags = present[0]
+        finite = np.isfinite(values[0])
+        not_finite = has & ~finite
+        amount = np.where(finite, values[0], 0.0)  # 0.0 where absent already
+    else:
+        has = np.asarray(present.any(axis=0), dtype=bool)
+        finite = np.isfinite(values)
         not_finite = (present & ~finite).any(axis=0)
-        amount = np.where(present & finite, answer.values, 0.0).sum(axis=0)
-        if signal.unit == "rate":
-            amount = amount * slice_seconds
-        too_large = ~(np.abs(amount) <= LARGEST_COUNT)
+        amount = np.where(present & finite, values, 0.0).sum(axis=0)
+    if signal.unit == "rate":
+        amount = amount * slice_seconds
+    too_large = ~(np.abs(amount) <= LARGEST_COUNT)
     problem = np.zeros(answer.slices, dtype=np.int8)
     problem[has & too_large] = _code(NoDataReason.OVERFLOW)
     problem[has & not_finite] = _code(NoDataReason.NOT_FINITE)  # checked first: it wins
@@ -105,6 +111,16 @@ class ChunkEvaluator:
     ) -> ChunkOutcome:
         """The outcome of the `slices` slices ending at `first, first + step, …`; `answers`
         holds each signal's answer on that grid (a signal missing from it: no series)."""
+        with np.errstate(all="ignore"):  # NaN, ±Inf and overflow are judged, not warned about
+            return self._evaluate(first, slices, answers, excluded)
+
+    def _evaluate(
+        self,
+        first: int,
+        slices: int,
+        answers: dict[str, GridAnswer],
+        excluded: Flags | None,
+    ) -> ChunkOutcome:
         spec, step = self.spec, self.spec.slice_seconds
         verdicts = _Verdicts(slices, self.names)
 
