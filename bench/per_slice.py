@@ -1,6 +1,6 @@
 """The per-slice production path of before (one `SliceEvaluator.evaluate` per slice, answers
-read as dicts per timestamp, `ledger.write_slices` with per-slice rollup sums), kept for the
-benchmarks only: `--per-slice` swaps it in so both paths can be measured side by side in one run.
+read as dicts per timestamp, `ledger.write_slices` with per-slice rollup sums, status reports
+summed inside the write transaction), kept for the benchmarks only: `--per-slice` swaps it in so both paths can be measured side by side in one run.
 """
 
 from __future__ import annotations
@@ -68,10 +68,33 @@ def evaluate_range_per_slice(
 @contextlib.contextmanager
 def per_slice_path() -> Iterator[None]:
     """Ticks and backfills evaluate slice by slice while inside."""
-    column_wise = service.evaluate_range
+    column_wise, snapshot = service.evaluate_range, service.Engine._snapshot
     service.evaluate_range = evaluate_range_per_slice  # type: ignore[assignment]
+    service.Engine._snapshot = snapshot_in_one_write  # type: ignore[method-assign]
     try:
         yield
     finally:
         service.evaluate_range = column_wise
+        service.Engine._snapshot = snapshot  # type: ignore[method-assign]
         assert evaluate.evaluate_range is column_wise
+
+
+def snapshot_in_one_write(
+    engine: service.Engine, definition: SLODefinition, moment: int, succeeded_at: int | None = None
+) -> None:
+    """The status snapshot of before: the report summed inside the write transaction."""
+    with engine.store.begin() as connection:
+        stored = service.registry.get_slo(connection, definition.key)
+        if stored is None:
+            return
+        if succeeded_at is not None:
+            service.registry.record_success(connection, stored.id, succeeded_at)
+            stored = service.replace(
+                stored, last_error=None, last_error_kind=None, last_error_at=None,
+                last_success_at=succeeded_at,
+            )  # fmt: skip
+        report = service.build_slo_report(
+            connection, stored, definition, engine.definitions, moment,
+            freshness=engine.config.freshness, with_incidents=False,
+        )  # fmt: skip
+        service.status.save_status(connection, stored.id, report, moment)

@@ -314,14 +314,18 @@ class Engine:
     def _snapshot(
         self, definition: SLODefinition, moment: int, succeeded_at: int | None = None
     ) -> None:
-        """Write the SLO's status snapshot, and its last success when given, in one transaction."""
+        """Write the SLO's status snapshot, and its last success when given.
+
+        The report is read in a read transaction and only its row written in a write one: on
+        SQLite writers queue on one lock, and summing a 30-day period while holding it made
+        every other SLO's chunk writes wait. A ledger write by another process in between
+        leaves the snapshot one write behind until the next tick refreshes it."""
         try:
-            with self.store.begin() as connection:
+            with self.store.snapshot() as connection:
                 stored = registry.get_slo(connection, definition.key)
                 if stored is None:
                     return
                 if succeeded_at is not None:
-                    registry.record_success(connection, stored.id, succeeded_at)
                     stored = replace(
                         stored,
                         last_error=None,
@@ -338,6 +342,9 @@ class Engine:
                     freshness=self.config.freshness,
                     with_incidents=False,
                 )
+            with self.store.begin() as connection:
+                if succeeded_at is not None:
+                    registry.record_success(connection, stored.id, succeeded_at)
                 status.save_status(connection, stored.id, report, moment)
         except StoreError:
             log.exception("could not refresh the status of %s", definition.key)
