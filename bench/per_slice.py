@@ -1,6 +1,7 @@
 """The per-slice production path of before (one `SliceEvaluator.evaluate` per slice, answers
 read as dicts per timestamp, `ledger.write_slices` with per-slice rollup sums, status reports
-summed inside the write transaction), kept for the benchmarks only: `--per-slice` swaps it in so both paths can be measured side by side in one run.
+summed inside the write transaction, queries parsed again at every evaluation), kept for the
+benchmarks only: `--per-slice` swaps it in so both paths can be measured side by side in one run.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from app.engine import evaluate, service
 from app.engine.evaluate import RangeResult
+from app.slo import promql
 from app.slo.definitions import SLODefinition
 from app.slo.evaluation import SliceEvaluator
 from app.sources.signals import SignalReader
@@ -69,13 +71,18 @@ def evaluate_range_per_slice(
 def per_slice_path() -> Iterator[None]:
     """Ticks and backfills evaluate slice by slice while inside."""
     column_wise, snapshot = service.evaluate_range, service.Engine._snapshot
+    names, selectors = promql.function_names, promql._instant_selectors
     service.evaluate_range = evaluate_range_per_slice  # type: ignore[assignment]
     service.Engine._snapshot = snapshot_in_one_write  # type: ignore[method-assign]
+    # Queries were parsed again whenever an SLO was evaluated.
+    promql.function_names = names.__wrapped__  # type: ignore[assignment]
+    promql._instant_selectors = selectors.__wrapped__  # type: ignore[assignment]
     try:
         yield
     finally:
         service.evaluate_range = column_wise
         service.Engine._snapshot = snapshot  # type: ignore[method-assign]
+        promql.function_names, promql._instant_selectors = names, selectors
         assert evaluate.evaluate_range is column_wise
 
 

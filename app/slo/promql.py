@@ -7,6 +7,7 @@ passes here is one Prometheus will accept, and a query that fails gets the parse
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any, Literal
 
 import promql_parser
@@ -44,10 +45,11 @@ def nodes(expr: Any) -> Iterator[Any]:
         yield from nodes(argument)
 
 
-def function_names(query: str) -> set[str]:
+@lru_cache(maxsize=8192)  # pure; asked for each counter signal whenever an SLO is evaluated
+def function_names(query: str) -> frozenset[str]:
     """Every function a query calls (its `{{window}}` rendered as 1m)."""
     expr = promql_parser.parse(render(query, 60))
-    return {node.func.name for node in nodes(expr) if type(node).__name__ == "Call"}
+    return frozenset(node.func.name for node in nodes(expr) if type(node).__name__ == "Call")
 
 
 def detect_unit(query: str) -> Literal["rate", "count"] | None:
@@ -76,9 +78,14 @@ def has_bool_comparison(query: str) -> bool:
 
 def instant_selectors(query: str) -> list[str]:
     """The instant-vector selectors a query reads (not those inside range selectors)."""
+    return list(_instant_selectors(query))
+
+
+@lru_cache(maxsize=8192)  # pure; a threshold SLO's freshness query is built on every evaluation
+def _instant_selectors(query: str) -> tuple[str, ...]:
     expr = promql_parser.parse(render(query, 60))
     found = [str(node) for node in nodes(expr) if type(node).__name__ == "VectorSelector"]
-    return list(dict.fromkeys(found))
+    return tuple(dict.fromkeys(found))
 
 
 def freshness_query(query: str, slice_seconds: int) -> str | None:
