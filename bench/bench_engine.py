@@ -8,7 +8,8 @@ shop, on this machine's 2 cores (Prometheus included). Usage:
 
 `--scrape-interval 15 --phase 23` samples the shop every 15 s, 23 s after the minute (default:
 every 60 s, on the minute). `--previous-method` asks windowed rates as written (the engine before
-counts became differences of samples), for comparison. `--per-slice` runs the per-slice path of
+counts became differences of samples), `--earlier-counts` the counting formula before the
+restart fix (its `previous` selector three times), for comparison. `--per-slice` runs the per-slice path of
 before (bench/per_slice.py) instead of the column-wise one; `tick --compare` runs ticks with both,
 alternating, in one run.
 
@@ -49,7 +50,7 @@ from app.testbed.prometheus import PrometheusServer
 from app.testbed.scenarios import demo_history
 from app.testbed.tsdb import build_tsdb
 from bench.bench_api import fill_ledger
-from bench.bench_field import previous_method
+from bench.bench_field import earlier_counts, previous_method
 from bench.per_slice import per_slice_path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -301,6 +302,9 @@ def main() -> None:
     parser.add_argument("--scrape-interval", type=int, default=60)
     parser.add_argument("--phase", type=int, default=0)
     parser.add_argument("--previous-method", action="store_true")
+    parser.add_argument(
+        "--earlier-counts", action="store_true", help="the counting formula before the restart fix"
+    )
     parser.add_argument("--per-slice", action="store_true", help="the per-slice path of before")
     parser.add_argument("--compare", action="store_true", help="tick: both paths, alternating")
     parser.add_argument("--raw-runs", type=int, default=1, help="backfill: raw query passes")
@@ -311,11 +315,19 @@ def main() -> None:
         with contextlib.ExitStack() as stack:
             if args.previous_method:
                 stack.enter_context(previous_method())
+            elif args.earlier_counts:
+                stack.enter_context(earlier_counts())
             if args.per_slice:
                 stack.enter_context(per_slice_path())
             run = bench_tick if args.which == "tick" else bench_backfill
             figures = run(args, root)
-        figures["method"] = "previous" if args.previous_method else "sample differences"
+        figures["method"] = (
+            "previous"
+            if args.previous_method
+            else "earlier sample differences"
+            if args.earlier_counts
+            else "sample differences"
+        )
         figures["path"] = "per-slice" if args.per_slice else "column-wise"
         print(json.dumps(figures), flush=True)
     finally:

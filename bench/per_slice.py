@@ -13,6 +13,7 @@ from typing import Any
 
 from app.engine import evaluate, service
 from app.engine.evaluate import RangeResult
+from app.engine.no_data import explained
 from app.slo import promql
 from app.slo.definitions import SLODefinition
 from app.slo.evaluation import SliceEvaluator
@@ -47,9 +48,12 @@ def evaluate_range_per_slice(
         data = {
             k: m.by_time() for k, m in source.read(queries, chunk_first, chunk_last, step).items()
         }
+        evaluated = [
+            evaluator.evaluate(t, {key: data[key].get(t, ()) for key in queries})
+            for t in range(chunk_first, chunk_last + 1, step)
+        ]
         records = []
-        for t in range(chunk_first, chunk_last + 1, step):
-            record = evaluator.evaluate(t, {key: data[key].get(t, ()) for key in queries})
+        for record in explained(source, evaluator.signals, evaluated, last, step):
             if record.no_data is not None:
                 no_data[record.no_data.reason] += 1
             records.append(exclusions.mark(record) if exclusions is not None else record)

@@ -16,6 +16,7 @@ from typing import Protocol
 import numpy as np
 from sqlalchemy import Connection
 
+from app.engine.no_data import explained
 from app.slo.chunk import ChunkEvaluator
 from app.slo.definitions import SLODefinition
 from app.slo.exclusions import ExcludedSlices
@@ -91,6 +92,11 @@ def evaluate_range(
         if exclusions is not None:
             excluded = np.array(exclusions.mask(chunk_first, chunk_last), dtype=bool)
         outcome = evaluator.evaluate(chunk_first, size, grid, excluded)
+        unexplained = outcome.unexplained()
+        if unexplained.size:  # only chunks with `no-series` slices ask the source why
+            records = outcome.records()
+            refined = explained(source, evaluator.signals, records, last, step)
+            outcome.set_no_data(unexplained, [refined[int(i)].no_data for i in unexplained])
         no_data.update(outcome.no_data_counts())
         with store.begin() as connection:
             if fence is not None:

@@ -71,6 +71,26 @@ class ChunkOutcome:
             return None
         return NoData(REASONS[code - 1], self.signal_names[int(self.signal[index])])
 
+    def unexplained(self) -> NDArray[np.intp]:
+        """Indices of the `no-series` slices (whose reason the source may make precise)."""
+        return np.flatnonzero(self.reason == REASONS.index(NoDataReason.NO_SERIES) + 1)
+
+    def set_no_data(self, indices: NDArray[np.intp], reasons: list[NoData | None]) -> None:
+        """Replace the no-data reasons of slices `indices` (they stay no-data)."""
+        names = list(self.signal_names)
+        for index, no_data in zip(indices.tolist(), reasons, strict=True):
+            if no_data is not None and no_data.signal in names:
+                self.reason[index] = REASONS.index(no_data.reason) + 1
+                self.signal[index] = names.index(no_data.signal)
+
+    def no_data_texts(self) -> list[str | None]:
+        """Each slice's stored reason, `reason:signal` (None where the slice has data)."""
+        texts: list[str | None] = [None] * self.size
+        for index in np.flatnonzero(~self.ok).tolist():
+            found = self.no_data(index)
+            texts[index] = None if found is None else found.encode()
+        return texts
+
     def records(self, indices: range | None = None) -> list[SliceRecord]:
         """The ledger records, as the per-slice evaluator builds them."""
         chosen = range(self.size) if indices is None else indices

@@ -25,7 +25,7 @@ from app.store.rollups import FIVE_MINUTES, HOUR, LEVELS
 
 _SLICE_COLUMNS = (
     "slo_id", "t", "status", "total", "bad", "unattributed", "modes",
-    "events_total", "events_bad", "value", "excluded",
+    "events_total", "events_bad", "value", "excluded", "no_data",
 )  # fmt: skip
 
 
@@ -93,6 +93,7 @@ def _upsert_slices(connection: Connection, slo_id: int, outcome: ChunkOutcome) -
             column(outcome.events_bad),
             column(outcome.value),
             outcome.excluded.tolist(),
+            outcome.no_data_texts(),
             strict=True,
         )
     )
