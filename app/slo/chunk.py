@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from app.slo.chunk_outcome import ChunkOutcome, ModeColumns
+from app.slo.chunk_outcome import REASONS, ChunkOutcome, ModeColumns
 from app.slo.evaluation import LARGEST_COUNT
 from app.slo.grid import Flags, Floats, GridAnswer
 from app.slo.ledger import NoDataReason
@@ -26,7 +26,6 @@ from app.slo.spec import Budgeting, SLOSpec, ThresholdOp
 
 _AnswerOf = Callable[[str], GridAnswer]
 
-REASONS = list(NoDataReason)  # a reason's code is its index + 1; 0 is "has data"
 _SIGNAL_NAMES_FIXED = ("total", "good", "bad", "threshold", "failure modes")
 
 

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from app.slo.grid import Flags, Floats
 from app.slo.ledger import ModeSlice, NoData, NoDataReason, SliceRecord, SliceStatus
 
-REASONS = list(NoDataReason)
+REASONS = list(NoDataReason)  # a reason's code is its index + 1; 0 is "has data"
 
 
 @dataclass(frozen=True)

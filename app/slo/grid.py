@@ -65,11 +65,6 @@ class GridAnswer:
     def slices(self) -> int:
         return int(self.values.shape[1])
 
-    def readings(self, index: int) -> list[float]:
-        """The values of the series present at slice `index` (the per-slice evaluator's view)."""
-        here = self.present[:, index]
-        return [float(value) for value in self.values[here, index]]
-
     def any_series(self) -> Flags:
         """Per slice: whether any series has a point."""
         return np.asarray(self.present.any(axis=0), dtype=bool)
