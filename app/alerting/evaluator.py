@@ -108,7 +108,7 @@ class AlertEvaluator:
             with self.store.read() as connection:
                 stored = registry.list_slos(connection, active_only=False)
             for slo in stored:
-                definition = definitions.get(slo.key) if slo.active else None
+                definition = _as_registered(definitions.get(slo.key), slo) if slo.active else None
                 try:
                     if definition is None:
                         self._retire_all(slo, definitions, result)
@@ -299,3 +299,12 @@ def _already_judged(known: dict[str, states.StoredAlert], rules: list[AlertRule]
 
 def _epoch(text: str) -> int:
     return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+
+
+def _as_registered(loaded: SLODefinition | None, slo: StoredSLO) -> SLODefinition:
+    """The definition alerts are judged by: as registered (definitions by generation), so a
+    leader whose files are older or newer than the current set judges each SLO by the
+    definition its ledger was evaluated with, and never retires an SLO it does not hold."""
+    if loaded is not None and slo.declared_hash in (None, loaded.declared_hash):
+        return loaded
+    return registry.definition_of(slo)

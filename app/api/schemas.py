@@ -118,6 +118,9 @@ class ClusterMember(Schema):
     holder: str = Field(description="host:pid:suffix of the process")
     joined_ago: float
     renewed_ago: float = Field(description="Seconds since its last lease renewal")
+    definitions_generation: int | None = Field(
+        description="The generation of the definitions set its files hold (None: not known yet)"
+    )
     slos: list[ClusterSLO]
 
 
@@ -135,3 +138,20 @@ class ClusterView(Schema):
     leader: ClusterLeader | None
     members: list[ClusterMember]
     unheld: list[str] = Field(description="Active SLOs no live member holds right now")
+    definitions: ClusterDefinitions
+
+
+class ClusterDefinitions(Schema):
+    generation: int | None = Field(description="The current definitions generation")
+    registered_by: str | None = Field(description="The process that registered it")
+    registered_at: int | None
+    this_process_generation: int | None = Field(
+        description="The generation of this process's files"
+    )
+    superseded: bool = Field(
+        description="This process holds an older set: it registers nothing, and evaluates only "
+        "the SLOs registered as its files declare them"
+    )
+    withheld: list[str] = Field(
+        description="SLOs this process does not evaluate: registered with another definition"
+    )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from app.engine.role import EVALUATOR, LEADER
 from app.engine.service import Engine
-from app.store import leases, registry, slo_leases
+from app.store import generations, leases, registry, slo_leases
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class Member:
     holder: str
     joined_ago: float
     renewed_ago: float  # seconds since its last renewal; past the lease period it is gone
+    definitions_generation: int | None
     slos: list[HeldSLO] = field(default_factory=list)
 
 
@@ -34,6 +35,16 @@ class LeaderLease:
 
 
 @dataclass(frozen=True)
+class Definitions:
+    generation: int | None  # current
+    registered_by: str | None
+    registered_at: int | None
+    this_process_generation: int | None
+    superseded: bool  # this process holds an older set
+    withheld: list[str]  # SLOs this process leaves to others (registered otherwise)
+
+
+@dataclass(frozen=True)
 class Cluster:
     mode: str  # "shared" (PostgreSQL) or "single-evaluator" (SQLite)
     this_process: str
@@ -41,6 +52,7 @@ class Cluster:
     leader: LeaderLease | None
     members: list[Member]
     unheld: list[str]  # active SLOs no live member holds (between a death and its takeover)
+    definitions: Definitions
 
 
 def cluster(engine: Engine) -> Cluster:
@@ -52,6 +64,7 @@ def cluster(engine: Engine) -> Cluster:
         keys = {slo.id: slo.key for slo in registry.list_slos(connection)}
         members = slo_leases.live_members(connection, now) if shared else []
         held = slo_leases.slo_leases(connection) if shared else []
+        current = generations.current(connection)
     by_holder: dict[str, list[HeldSLO]] = {member.holder: [] for member in members}
     for lease in held:
         key = keys.get(slo_leases.slo_id_of(lease.name))
@@ -79,9 +92,18 @@ def cluster(engine: Engine) -> Cluster:
                 member.holder,
                 round(now - member.acquired_at, 1),
                 round(now - (member.expires_at - ttl), 1),
+                member.generation or None,
                 sorted(by_holder[member.holder], key=lambda slo: slo.key),
             )
             for member in members
         ],
         unheld=sorted(set(keys.values()) - taken) if shared else [],
+        definitions=Definitions(
+            generation=current.generation if current else None,
+            registered_by=current.holder if current else None,
+            registered_at=current.registered_at if current else None,
+            this_process_generation=engine.definitions_generation,
+            superseded=engine.superseded_by is not None,
+            withheld=list(engine.withheld),
+        ),
     )

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 from app.engine.evaluate import Fence, Shares, evaluate_range
 from app.engine.exclusions import exclusion_marker, sync_declared
+from app.engine.registration import evaluable, register
 from app.engine.reports import Freshness, build_slo_report
 from app.engine.sampling import learn_sampling, unknown
 from app.engine.ticks import TickResult
@@ -87,6 +88,11 @@ class Engine:
         # Shared evaluation (PostgreSQL, set by the scheduler): ticks evaluate only the SLOs
         # this process holds, each chunk write fenced by its lease's generation.
         self.sharing: Shares | None = None
+        # Definitions by generation: the generation of the loaded set, the newer one that
+        # superseded it (then it is not registered), and the SLOs left to other processes.
+        self.definitions_generation: int | None = None
+        self.superseded_by: int | None = None
+        self.withheld: list[str] = []
 
     def stop(self) -> None:
         """Shutdown: stop after the durable chunks, and abandon the queries in flight."""
@@ -99,16 +105,30 @@ class Engine:
     def definitions(self) -> DefinitionSet:
         return self._definitions
 
-    def sync(self) -> SyncResult:
+    def sync(self, *, force: bool = False) -> SyncResult:
         """Register the current definitions in the store (new, changed, removed SLOs) and make
-        the stored budget corrections match the YAML declarations."""
+        the stored budget corrections match the YAML declarations; not if a newer set was
+        registered by another process (`app.store.generations`), unless `force`d."""
         # No query here (startup, reloads): intervals still unknown are learned by the next
         # tick, before it evaluates anything, within its deadline.
         self._definitions = self._sampled(ask=False)
-        with self.store.begin() as connection:
-            result = registry.sync_definitions(
-                connection, self._definitions.slos, int(self.clock())
-            )
+        now = int(self.clock())
+        registration = register(self.store, self._definitions.slos, self.holder, now, force=force)
+        decision, result = registration.decision, registration.result
+        self.definitions_generation = decision.own
+        if decision.superseded:
+            if self.superseded_by != decision.generation:
+                log.warning(
+                    "these definitions (generation %d) were superseded by generation %d, "
+                    "registered by another process: not registered again; SLOs declared "
+                    "otherwise here are left to the processes that hold generation %d",
+                    decision.own,
+                    decision.generation,
+                    decision.generation,
+                )
+            self.superseded_by = decision.generation
+            return result
+        self.superseded_by = None
         for key in result.history_reset:
             log.info("definition of %s changed its queries: history will be recomputed", key)
         synced = sync_declared(self.store, self._definitions, self.lock_for, int(self.clock()))
@@ -120,7 +140,7 @@ class Engine:
         """Swap in new definitions (after they validated) and register them."""
         with self._tick_lock:
             self._declared = definitions
-            return self.sync()
+            return self.sync(force=True)  # an operator's reload: these are the newest
 
     def _sampled(self, deadline: float | None = None, *, ask: bool = True) -> DefinitionSet:
         """The declared definitions on the slices their series' sample intervals allow.
@@ -163,6 +183,21 @@ class Engine:
         with self.store.read() as connection:
             return {slo.key: slo for slo in registry.list_slos(connection)}
 
+    def evaluable(self, stored: dict[str, StoredSLO]) -> list[SLODefinition]:
+        """The loaded definitions registered as declared here; the others (another
+        generation's) are left alone, logged once."""
+        held, withheld = evaluable(self._definitions.slos, stored)
+        if withheld != self.withheld:
+            if withheld:
+                log.warning(
+                    "not evaluating %d SLO(s) registered with another definition than these "
+                    "files declare (another generation's): %s",
+                    len(withheld),
+                    ", ".join(withheld),
+                )
+            self.withheld = withheld
+        return held
+
     def tick(self, now: float | None = None, *, deadline: float | None = None) -> TickResult:
         """Evaluate every active SLO up to its due slice, then refresh status snapshots.
 
@@ -172,15 +207,15 @@ class Engine:
         with self._tick_lock:
             wall = self.clock() if now is None else now
             ends = None if deadline is None else time.monotonic() + deadline
+            if self.superseded_by is not None and not self.stopping.is_set():
+                self.sync()  # current again once no other process holds the newer set
             if unknown(self._definitions) and not self.stopping.is_set():
                 self._relearn(ends)
             result = TickResult(started=time.monotonic())
             stored = self.stored_slos()
             held = None if self.sharing is None else self.sharing.held()
             definitions = [
-                d
-                for d in self._definitions.slos
-                if d.key in stored and (held is None or stored[d.key].id in held)
+                d for d in self.evaluable(stored) if held is None or stored[d.key].id in held
             ]
             abort = threading.Event()
             reads = SharedReads(self.source, ends)

@@ -48,8 +48,16 @@ class SharedEvaluation:
             ttl = self.engine.config.lease_seconds
             try:
                 with self.engine.store.begin() as connection:
-                    slo_leases.join(connection, self.engine.holder, now, ttl)
-                    ids = [slo.id for slo in registry.list_slos(connection)]
+                    slo_leases.join(
+                        connection,
+                        self.engine.holder,
+                        now,
+                        ttl,
+                        self.engine.definitions_generation,
+                    )
+                    stored = {slo.key: slo for slo in registry.list_slos(connection)}
+                    # Only the SLOs registered as this process's files declare them.
+                    ids = [stored[d.key].id for d in self.engine.evaluable(stored)]
                     share = slo_leases.claim_share(connection, self.engine.holder, ids, now, ttl)
             except StoreError as error:
                 if not self._failing:

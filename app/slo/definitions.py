@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -61,6 +61,16 @@ class SLODefinition:
         if self.sampling is not None:  # what the engine learned is part of what it stores
             payload["sampling"] = [self.sampling.interval, self.sampling.origin.value]
         return _digest(payload)
+
+    @cached_property
+    def declared_hash(self) -> str:
+        """The definition as its files declare it: `content_hash` without what the engine
+        learned at run time (the sample interval and the slice it leads to), so processes that
+        load the same files agree on it whatever each has learned so far."""
+        if self.sampling is None:
+            return self.content_hash
+        spec = self.spec.model_copy(update={"slice_seconds": self.sampling.configured_slice})
+        return replace(self, spec=spec, sampling=None).content_hash
 
     @cached_property
     def history_hash(self) -> str:

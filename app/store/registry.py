@@ -34,6 +34,8 @@ class StoredSLO:
     last_error_at: int | None
     last_success_at: int | None
     definition: dict[str, Any]
+    declared_hash: str | None = None  # as declared in its files (None: registered before 0006)
+    definitions_generation: int | None = None  # the definitions generation that registered it
 
 
 @dataclass
@@ -62,6 +64,8 @@ def _stored(row: Any) -> StoredSLO:
         last_error_at=row.last_error_at,
         last_success_at=row.last_success_at,
         definition=json.loads(row.definition),
+        declared_hash=row.declared_hash,
+        definitions_generation=row.definitions_generation,
     )
 
 
@@ -99,7 +103,10 @@ def _sampling_of(data: dict[str, Any] | None) -> Sampling | None:
 
 
 def sync_definitions(
-    connection: Connection, definitions: Sequence[SLODefinition], now: int
+    connection: Connection,
+    definitions: Sequence[SLODefinition],
+    now: int,
+    generation: int | None = None,
 ) -> SyncResult:
     """Make the registry match the loaded definitions.
 
@@ -122,6 +129,8 @@ def sync_definitions(
             "source_file": definition.source,
             "slice_seconds": definition.spec.slice_seconds,
             "updated_at": now,
+            "declared_hash": definition.declared_hash,
+            "definitions_generation": generation,
         }
         row = existing.get(definition.key)
         if row is None:
@@ -145,6 +154,8 @@ def sync_definitions(
                 result.history_reset.append(definition.key)
             elif row.content_hash != definition.content_hash or not row.active:
                 result.updated.append(definition.key)
+            elif row.declared_hash != definition.declared_hash:
+                pass  # registered before declared hashes were kept: record it
             else:
                 continue
             connection.execute(update(slos).where(slos.c.id == slo_id).values(**values))

@@ -48,18 +48,24 @@ class Share:
     members: int  # live members, this one included
 
 
-def join(connection: Connection, holder: str, now: float, ttl: float) -> None:
-    """Say this process is alive until `now + ttl`; forget members long gone."""
+def join(
+    connection: Connection, holder: str, now: float, ttl: float, definitions: int | None = None
+) -> None:
+    """Say this process is alive until `now + ttl`, holding the definitions of generation
+    `definitions` (kept as the member lease's `generation`); forget members long gone."""
+    generation = definitions or 0
     connection.execute(
         postgresql.insert(leases)
         .values(
             name=MEMBER_PREFIX + holder,
             holder=holder,
-            generation=1,
+            generation=generation,
             expires_at=now + ttl,
             acquired_at=now,
         )
-        .on_conflict_do_update(index_elements=["name"], set_={"expires_at": now + ttl})
+        .on_conflict_do_update(
+            index_elements=["name"], set_={"expires_at": now + ttl, "generation": generation}
+        )
     )
     connection.execute(
         delete(leases).where(
@@ -75,6 +81,27 @@ def live_members(connection: Connection, now: float) -> list[Lease]:
         .order_by(leases.c.acquired_at, leases.c.name)
     )
     return [Lease(r.name, r.holder, r.generation, r.expires_at, r.acquired_at) for r in rows]
+
+
+def others_live(connection: Connection, holder: str, now: float) -> bool:
+    """Whether another process evaluates on this ledger now (never on SQLite: one evaluator)."""
+    if connection.dialect.name != "postgresql":
+        return False
+    return any(member.holder != holder for member in live_members(connection, now))
+
+
+def revoke(connection: Connection, slo_ids: list[int]) -> None:
+    """Take these SLOs from whoever holds them (their definition changes): the generation grows,
+    so a chunk of the old definition in flight is refused (`verify`) once this commits; taken
+    under each SLO's lock, so one already writing finishes first."""
+    for slo_id in sorted(slo_ids):
+        lock_slo(connection, slo_id)
+    if slo_ids:
+        connection.execute(
+            update(leases)
+            .where(leases.c.name.in_([slo_name(slo_id) for slo_id in slo_ids]))
+            .values(holder="", generation=leases.c.generation + 1, expires_at=0)
+        )
 
 
 def slo_leases(connection: Connection) -> list[Lease]:

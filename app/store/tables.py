@@ -50,6 +50,10 @@ slos = Table(
     Column("last_error_at", BigInteger, nullable=True),  # wall clock
     Column("last_success_at", BigInteger, nullable=True),  # wall clock
     Column("updated_at", BigInteger, nullable=False),
+    # The definition as declared in its files (`SLODefinition.declared_hash`, without what was
+    # learned at run time) and the definitions generation that registered it.
+    Column("declared_hash", String(32), nullable=True),
+    Column("definitions_generation", Integer, nullable=True),
 )
 
 failure_modes = Table(
@@ -161,6 +165,18 @@ leases = Table(
     Column("generation", BigInteger, nullable=False),
     Column("expires_at", Float, nullable=False),
     Column("acquired_at", Float, nullable=False),
+)
+
+# Which set of definitions is current in a shared ledger (`app.store.generations`): one row per
+# set ever registered, numbered in the order sets were first seen; the highest is current.
+# `set_hash` digests the declared hashes of the set's SLOs.
+definition_generations = Table(
+    "definition_generations",
+    metadata,
+    Column("generation", Integer, primary_key=True, autoincrement=False),
+    Column("set_hash", String(32), nullable=False, unique=True),
+    Column("registered_at", BigInteger, nullable=False),
+    Column("holder", String(200), nullable=False),
 )
 
 # Alerting (app.alerting). One row per SLO and alert tier ("no-data" is a tier of its own): where
