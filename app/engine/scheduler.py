@@ -64,6 +64,7 @@ class EngineScheduler:
         self.backfill_seconds = backfill_seconds
         self._stop = threading.Event()
         self._running = 0  # ticks and backfill runs in progress
+        self._backfilling = threading.Lock()  # one backfill run at a time (interval, takeover)
         self._idle = threading.Condition()
         self._scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(2), "lease": ThreadPoolExecutor(1)},
@@ -101,13 +102,22 @@ class EngineScheduler:
 
     def _renew(self) -> None:
         was_evaluator = self.role.held
-        took_over = self.role.renew() and not was_evaluator and self.sharing is None
+        leads = self.role.renew() and not was_evaluator
+        took_over = leads and self.sharing is None
         if self.sharing is not None and self.sharing.renew():
             took_over = True
-        if took_over and not self._stop.is_set():
+        if self._stop.is_set():
+            return
+        if took_over:
             # Take over now, in a one-off run: moving the tick job itself would shift its phase
             # off the slice boundaries. It waits for a tick in progress (the engine's lock).
             self._scheduler.add_job(self._counted(self._tick), id="takeover", replace_existing=True)
+        if leads:  # a dead leader's backfill resumes now, not at the next backfill interval
+            self._scheduler.add_job(
+                self._counted(lambda: self._backfills(takeover=True)),
+                id="backfill-takeover",
+                replace_existing=True,
+            )
 
     def shutdown(self, grace: float = SHUTDOWN_GRACE) -> bool:
         """Stop scheduling, abandon queries in flight, and wait up to `grace` seconds for the
@@ -174,14 +184,22 @@ class EngineScheduler:
             result.seconds,
         )
 
-    def _backfills(self) -> None:
-        if not self.role.held:
+    def _backfills(self, *, takeover: bool = False) -> None:
+        """Run the queued backfills (the leader). On taking the lead, jobs still claimed by the
+        previous leader are waited for and taken over as soon as their claims expire."""
+        if not self.role.held or not self._backfilling.acquire(blocking=False):
             return
+        try:
+            self._run_backfills(wait=takeover)
+        finally:
+            self._backfilling.release()
+
+    def _run_backfills(self, *, wait: bool) -> None:
         queue = backfill.pending(self.engine)
         if not queue:
             return
         try:
-            backfill.run(self.engine, queue, stop=self._stop)
+            backfill.run(self.engine, queue, stop=self._stop, wait=wait)
         except (SourceUnavailableError, StoreError) as error:
             log.warning("backfill paused: %s", error)
         except Exception:  # the next run must still happen; the job stays resumable

@@ -17,6 +17,7 @@ from app.engine.evaluate import Fence
 from app.engine.service import Engine
 from app.store import registry, slo_leases
 from app.store.errors import StoreError
+from app.store.locks import lock_registry
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class SharedEvaluation:
                         ttl,
                         self.engine.definitions_generation,
                     )
+                    lock_registry(connection, shared=True)  # no registration in between
                     stored = {slo.key: slo for slo in registry.list_slos(connection)}
                     # Only the SLOs registered as this process's files declare them.
                     ids = [stored[d.key].id for d in self.engine.evaluable(stored)]

@@ -11,11 +11,15 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 _XACT_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:scope || current_schema()), :key)")
+_XACT_LOCK_SHARED = text(
+    "SELECT pg_advisory_xact_lock_shared(hashtext(:scope || current_schema()), :key)"
+)
 
 
-def _xact_lock(connection: Connection, scope: str, key: int) -> None:
+def _xact_lock(connection: Connection, scope: str, key: int, *, shared: bool = False) -> None:
     if connection.dialect.name == "postgresql":
-        connection.execute(_XACT_LOCK, {"scope": scope, "key": key})
+        statement = _XACT_LOCK_SHARED if shared else _XACT_LOCK
+        connection.execute(statement, {"scope": scope, "key": key})
 
 
 def lock_slo(connection: Connection, slo_id: int) -> None:
@@ -24,9 +28,11 @@ def lock_slo(connection: Connection, slo_id: int) -> None:
     _xact_lock(connection, "faultline.slo:", slo_id)
 
 
-def lock_registry(connection: Connection) -> None:
-    """Serialise registrations of definitions (two processes starting on a fresh ledger)."""
-    _xact_lock(connection, "faultline.registry:", 0)
+def lock_registry(connection: Connection, *, shared: bool = False) -> None:
+    """Serialise registrations of definitions (two processes starting on a fresh ledger).
+    `shared`: for a reader that acts on what is registered (claiming SLOs by definition), so
+    that no registration commits between its read and its act."""
+    _xact_lock(connection, "faultline.registry:", 0, shared=shared)
 
 
 def lock_migrations(connection: Connection) -> None:

@@ -9,15 +9,22 @@ test_concurrent_writers).
 from __future__ import annotations
 
 import signal
+import threading
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from app.store import registry, slo_leases
+from app.store import jobs, registry, slo_leases
 from app.store.leases import Lease
 from app.store.store import Store
+from app.store.tables import definition_generations
+from tests.engine.conftest import REPO, make_engine
+from tests.engine.ledger_rows import ledger_rows, row_differences
 from tests.engine.test_concurrent_writers import (
     Live,
     Serve,
@@ -185,3 +192,208 @@ def test_a_paused_serve_writes_nothing_over_its_successor(
         for serve in serves:
             serve.stop()
     _assert_like_a_clean_run(ledger, live, history_start, tmp_path, command=False)
+
+
+def _rfc3339(moment: int) -> str:
+    return datetime.fromtimestamp(moment, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _cluster(serve: Serve) -> dict:  # type: ignore[type-arg]
+    return httpx.get(f"http://127.0.0.1:{serve.port}/api/v1/cluster", timeout=5).json()  # type: ignore[no-any-return]
+
+
+def _jobs(url: str) -> list[jobs.Job]:
+    store = Store(url).open(migrate=False)
+    try:
+        with store.read() as connection:
+            return jobs.unfinished_jobs(connection)
+    finally:
+        store.close()
+
+
+def _assert_rows_like_a_clean_run(url: str, live: Live, first: int, tmp_path: Path) -> None:
+    """Row for row: slices and rollups (both levels, with their failure-mode rows) through the
+    scenario's end, against one process evaluating the same range in one tick."""
+    reference = f"sqlite:///{tmp_path}/rows-reference.db"
+    engine = make_engine(live.url, reference, first - 60, live.end)
+    try:
+        result = engine.tick(now=live.end)
+        assert not result.errors and result.unavailable is None
+    finally:
+        engine.store.close()
+    ours, clean = ledger_rows(url, live.end), ledger_rows(reference, live.end)
+    assert sum(len(rows) for tables in clean.values() for rows in tables.values()) > 1000
+    assert ours == clean, row_differences(ours, clean)
+
+
+def test_a_leader_killed_mid_backfill_is_taken_over_and_the_ledger_equals_a_clean_run(
+    live: Live, ledger: str, tmp_path: Path
+) -> None:
+    """The leader runs the queued backfills: killed -9 in the middle of one, a survivor takes
+    the lead and the job over within one lease period, from the job's cursor."""
+    environment = _environment(
+        live,
+        ledger,
+        FAULTLINE_LEASE_SECONDS=str(int(LEASE)),
+        FAULTLINE_PROMETHEUS_MAX_POINTS="10",  # many chunks: the kill lands inside a job
+        FAULTLINE_API_TOKEN="ha-test-token",
+    )
+    serves = [Serve(environment, tmp_path / f"serve-{n}.log") for n in range(3)]
+    first = live.start - HISTORY
+    try:
+        for serve in serves:
+            serve.evaluator()
+        _wait_shared(ledger, {serve.process.pid for serve in serves})
+        queued = httpx.post(
+            f"http://127.0.0.1:{serves[1].port}/api/v1/backfills",
+            json={"start": _rfc3339(first - 60), "end": _rfc3339(live.end)},
+            headers={"Authorization": "Bearer ha-test-token"},
+            timeout=10,
+        )
+        assert queued.status_code == 202, queued.text
+        job_id, holder, cursor = _running_job(ledger)
+        leader = next(s for s in serves if s.process.pid == int(holder.split(":")[1]))
+        leader.stop(signal.SIGKILL)
+        killed = time.monotonic()
+        taken_after = _job_taken_over(ledger, job_id, holder, cursor) - killed
+        print(f"backfill taken over {taken_after:.1f}s after the kill (lease {LEASE:g}s)")
+        assert taken_after <= LEASE + 2, f"backfill takeover took {taken_after:.1f}s"
+        survivors = {serve.process.pid for serve in serves if serve is not leader}
+        _wait_shared(ledger, survivors, timeout=3 * LEASE + 5)
+        history_start = _wait_evaluated(ledger, live.end, timeout=240)
+    finally:
+        for serve in serves:
+            serve.stop()
+    assert history_start == first
+    _assert_rows_like_a_clean_run(ledger, live, history_start, tmp_path)
+
+
+def _running_job(url: str, timeout: float = 60) -> tuple[int, str, int]:
+    """A backfill job claimed with its cursor moved: its id, holder and cursor."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for job in _jobs(url):
+            if job.holder and job.cursor is not None:
+                return job.id, job.holder, job.cursor
+        time.sleep(0.1)
+    raise AssertionError("no backfill job ran")
+
+
+def _job_taken_over(url: str, job_id: int, dead: str, cursor: int, timeout: float = 60) -> float:
+    """When job `job_id` moved on under another holder, or finished (monotonic time)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = next((job for job in _jobs(url) if job.id == job_id), None)
+        if job is None or (job.holder not in (None, dead) and (job.cursor or 0) > cursor):
+            return time.monotonic()
+        time.sleep(0.1)
+    raise AssertionError("the dead leader's backfill was not taken over")
+
+
+def _definitions(tmp_path: Path, name: str, objective: str) -> Path:
+    """A copy of the shipped definitions with the payments SLO's objective set."""
+    target = tmp_path / name
+    target.mkdir()
+    for file in (REPO / "slo_definitions").iterdir():
+        text = file.read_text()
+        if file.name == "payments.yaml":
+            text = text.replace("objective: 99.5", f"objective: {objective}")
+        (target / file.name).write_text(text)
+    return target
+
+
+def _registered(url: str) -> tuple[tuple[str | None, int | None], int, str]:
+    """The payments SLO's registered (declared hash, generation), how many definitions
+    generations are recorded, and who holds its lease."""
+    store = Store(url).open(migrate=False)
+    try:
+        with store.read() as connection:
+            stored = {slo.key: slo for slo in registry.list_slos(connection)}
+            count = len(connection.execute(select(definition_generations)).all())
+            held = {lease.name: lease for lease in slo_leases.slo_leases(connection)}
+    finally:
+        store.close()
+    slo = stored.get(PAYMENTS)
+    if slo is None:
+        return (None, None), count, ""
+    lease = held.get(slo_leases.slo_name(slo.id))
+    holder = lease.holder if lease is not None and lease.expires_at > time.time() else ""
+    return (slo.declared_hash, slo.definitions_generation), count, holder
+
+
+def _wait_for(check: Callable[[], bool], what: str, timeout: float = 4 * LEASE + 5) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.3)
+
+
+def test_a_rolling_definition_change_converges_without_flip_flop(
+    live: Live, ledger: str, tmp_path: Path
+) -> None:
+    """Three serves get the payments SLO's new objective one by one (one of them restarted
+    with the old files in between): the registry goes from the old definition to the new one
+    once and never back, and from the new registration on only processes holding the new
+    definition hold that SLO."""
+    base = _environment(live, ledger, FAULTLINE_LEASE_SECONDS=str(int(LEASE)))
+    old = base | {"FAULTLINE_DEFINITIONS": str(_definitions(tmp_path, "old", "99.5"))}
+    new = base | {"FAULTLINE_DEFINITIONS": str(_definitions(tmp_path, "new", "99.4"))}
+    serves = [Serve(old, tmp_path / f"old-{n}.log") for n in range(3)]
+    history: list[tuple[str | None, int | None]] = []  # the registered definition, as it moves
+    holders: list[str] = []  # who held the payments SLO once the new definition was in
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            registered, _, holder = _registered(ledger)
+            if registered[0] is not None and (not history or history[-1] != registered):
+                history.append(registered)
+            if len(history) > 1 and holder:
+                holders.append(holder)
+            time.sleep(0.1)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    new_holders: set[str] = set()
+    try:
+        for serve in serves:
+            serve.evaluator()
+        _wait_shared(ledger, {serve.process.pid for serve in serves})
+        watcher.start()
+        serves[0].stop()  # rolling: one process at a time gets the new files
+        serves[0] = Serve(new, tmp_path / "new-0.log")
+        serves[0].evaluator()
+        new_holders.add(_cluster(serves[0])["this_process"])
+        _wait_for(lambda: len(history) == 2, "the new definition was not registered")
+        # The processes still on the old files leave the changed SLO alone, and say so.
+        _wait_for(
+            lambda: all(_cluster(s)["definitions"]["withheld"] == [PAYMENTS] for s in serves[1:]),
+            "old processes still evaluate the changed SLO",
+        )
+        view = _cluster(serves[0])
+        assert view["definitions"]["generation"] == 2 and not view["definitions"]["superseded"]
+        # A process restarted with the old files meanwhile registers nothing back.
+        serves[1].stop(signal.SIGKILL)
+        serves[1] = Serve(old, tmp_path / "old-again-1.log")
+        serves[1].evaluator()
+        view = _cluster(serves[1])["definitions"]
+        assert view["superseded"] and view["this_process_generation"] == 1, view
+        for n in (1, 2):
+            serves[n].stop()
+            serves[n] = Serve(new, tmp_path / f"new-{n}.log")
+            serves[n].evaluator()
+            new_holders.add(_cluster(serves[n])["this_process"])
+        _wait_shared(ledger, {serve.process.pid for serve in serves})
+        _wait_evaluated(ledger, live.end)
+        assert all(_cluster(s)["definitions"]["withheld"] == [] for s in serves)
+    finally:
+        done.set()
+        for serve in serves:
+            serve.stop()
+    watcher.join(timeout=5)
+    assert [generation for _, generation in history] == [1, 2], history  # never back
+    assert _registered(ledger)[:2] == (history[-1], 2)
+    assert holders and set(holders) <= new_holders, (set(holders), new_holders)
+    said = (tmp_path / "old-again-1.log").read_text(errors="replace")
+    assert "superseded by generation 2" in said
+    said = (tmp_path / "old-2.log").read_text(errors="replace")
+    assert "not evaluating 1 SLO(s) registered with another definition" in said
