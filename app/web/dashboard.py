@@ -15,11 +15,21 @@ from urllib.parse import unquote
 
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
+from app.engine.cluster import cluster
 from app.store.errors import StoreError
 from app.web import components as ui
 from app.web import urlstate
 from app.web.markup import RAW_HTML_JS
-from app.web.pages import Context, Page, alerting, boards, failure_modes, overview, slo_detail
+from app.web.pages import (
+    Context,
+    Page,
+    alerting,
+    boards,
+    failure_modes,
+    operations,
+    overview,
+    slo_detail,
+)
 from app.web.process import DashboardState
 from app.web.theme import theme_named
 
@@ -82,6 +92,7 @@ def shell() -> html.Div:
                 ],
                 className="main",
             ),
+            html.Footer(id="cluster-footer", className="cluster-footer"),
         ],
         id="app-root",
     )
@@ -93,6 +104,7 @@ FIXED_PAGES: dict[str, Callable[[Context], Page]] = {
     "failure-modes": failure_modes.render,
     "alerts": alerting.render,
     "boards": boards.render_index,
+    "operations": operations.render,
 }
 
 
@@ -144,6 +156,7 @@ def create_dash(state: Callable[[], DashboardState]) -> Dash:
         Output("page", "children"),
         Output("page-title", "children"),
         Output("nav", "children"),
+        Output("cluster-footer", "children"),
         Input("url", "pathname"),
         Input("url", "search"),
         Input("refresh-timer", "n_intervals"),
@@ -191,12 +204,12 @@ def _browser_callbacks(dash_app: Dash) -> None:
 
 def _renderer(
     state: Callable[[], DashboardState],
-) -> Callable[[str | None, str | None, int | None, str | None], tuple[Any, str, Any]]:
+) -> Callable[[str | None, str | None, int | None, str | None], tuple[Any, str, Any, Any]]:
     """The page callback: draws the page the URL names from the process state."""
 
     def render(
         pathname: str | None, search: str | None, _ticks: int | None, theme: str | None
-    ) -> tuple[Any, str, Any]:
+    ) -> tuple[Any, str, Any, Any]:
         path = pathname or "/"
         view = urlstate.parse(search)
         app_state = state()
@@ -206,7 +219,9 @@ def _renderer(
         )
         try:
             page = route(path, context)
+            membership = operations.footer(cluster(app_state.engine))
         except StoreError as error:
+            membership = None
             log.warning("dashboard %s: store unavailable: %s", path, error)
             page = Page(
                 "Unavailable",
@@ -224,6 +239,7 @@ def _renderer(
             ),
             page.title,
             nav(path, view),
+            membership,
         )
 
     return render
