@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from selenium.webdriver.common.by import By
 from sqlalchemy import select
 
 from app.store import jobs, registry, slo_leases
@@ -34,6 +35,9 @@ from tests.engine.test_concurrent_writers import (
     live,
 )
 from tests.fixtures.databases import postgres_answers, postgres_schema, schema_url
+from tests.web.browsing import load
+from tests.web.conftest import SCREENSHOTS, require_chromium
+from tests.web.harness import chromium
 
 __all__ = ["live"]  # the shared Prometheus fixture
 
@@ -121,6 +125,33 @@ def _check_membership(serves: list[Serve]) -> None:
     assert ready["checks"]["slo_leases"].endswith("held among 3 member(s)")
 
 
+def _assert_membership_page(serve: Serve, url: str) -> None:
+    """The dashboards' operations page and footer, in headless Chromium, show the members the
+    ledger's leases name, each with the SLOs it holds."""
+    require_chromium()
+    driver = chromium()
+    try:
+        load(driver, f"http://127.0.0.1:{serve.port}/operations")
+        rows = driver.execute_script(
+            "return [...document.querySelectorAll('#members tbody tr')].map(r =>"
+            " [r.dataset.holder, Number(r.dataset.held)])"
+        )
+        footer = driver.find_element(By.ID, "cluster-summary").text
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(SCREENSHOTS / "operations.png"))
+    finally:
+        driver.quit()
+    held, checkpoints = _leases(url)
+    now = time.time()
+    truth: dict[str, int] = {}
+    for lease in held:
+        if lease.expires_at > now:
+            truth[lease.holder] = truth.get(lease.holder, 0) + 1
+    assert dict(rows) == truth, (rows, truth)
+    assert sum(truth.values()) == len(checkpoints)
+    assert footer.startswith("3 evaluating member(s) · leader "), footer
+
+
 def _environment3(live: Live, url: str) -> dict[str, str]:
     # Tiny chunks over a longer history: the first tick is long, so a kill or a pause lands
     # in it.
@@ -175,6 +206,7 @@ def test_a_paused_serve_writes_nothing_over_its_successor(
             serve.evaluator()
         shares = _wait_shared(ledger, {serve.process.pid for serve in serves})
         _assert_membership_visible(serves)
+        _assert_membership_page(serves[1], ledger)
         shares = _wait_shared(ledger, {serve.process.pid for serve in serves})
         paused = serves[0]
         before = {x.name: x.generation for x in shares[paused.process.pid]}
