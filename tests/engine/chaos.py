@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -186,8 +187,8 @@ def run_chaos(
             outcome.kills.append(round(killed - began, 1))
             restarts[n] += 1
             serves[n] = Serve(env, work / f"serve-{n}-{restarts[n]}.log")
-            held = _wait(lambda: _all_held(ledger, victim), 120, "SLOs held again")
-            outcome.recovered_s.append(round(time.monotonic() - killed, 1) if held else 0.0)
+            _wait(partial(_all_held, ledger, victim), 120, "SLOs held again")
+            outcome.recovered_s.append(round(time.monotonic() - killed, 1))
         last = time.monotonic()
         _wait(lambda: _settled(ledger, scenario.end), settle_timeout, "ledger, backfill, outbox")
         outcome.settled_s = round(time.monotonic() - last, 1)
