@@ -45,6 +45,7 @@ FAULTLINE = str(Path(sys.executable).with_name("faultline"))
 POSTGRES_DSN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
 DAY = 1440
 SLICE = 60
+FIRST_TIMEOUT = 2400  # seconds for the first full evaluation (a shared, loaded machine)
 
 
 def write_definitions(count: int, target: Path) -> None:
@@ -121,7 +122,7 @@ def run(processes: int, count: int, environment: dict[str, str], root: Path) -> 
             points = checkpoints(url)
             return len(points) == count and min(points.values()) >= end
 
-        first = wait_until(lambda: evaluated_through(target), 900)
+        first = wait_until(lambda: evaluated_through(target), FIRST_TIMEOUT)
         # A steady tick: from the next slice boundary until every SLO holds that slice.
         boundary = align_down(int(time.time()), SLICE) + SLICE
         time.sleep(max(0.0, boundary - time.time()))
@@ -206,6 +207,9 @@ def main() -> None:
                 "FAULTLINE_EVALUATION_DELAY": "0",
                 "FAULTLINE_INITIAL_BACKFILL": str(30 * SLICE),
                 "FAULTLINE_LEASE_SECONDS": str(args.lease),
+                # The test bed scrapes every minute: said, not learned (3,000 learning queries
+                # per process at start are the sampling feature's cost, not this benchmark's).
+                "FAULTLINE_PROMETHEUS_SCRAPE_INTERVAL": "60",
             }
             for processes in args.processes:
                 print(json.dumps(run(processes, args.slos, environment, root)), flush=True)

@@ -92,3 +92,15 @@ def test_the_interval_is_learned_from_a_counter_or_the_threshold_gauge() -> None
         sli={"threshold": {"query": 'max(queue_age{queue="orders"})', "op": "<=", "value": 300}},
     )
     assert interval_selector(gauge) == 'queue_age{queue="orders"}'
+
+
+def test_the_declared_hash_leaves_out_what_was_learned() -> None:
+    """Processes that learned different intervals agree on the declared definition (definitions
+    by generation compare it); any edit of the files changes it."""
+    declared = definition()
+    slow = with_sampling(declared, sampling_for(declared, 120, None))
+    fast = with_sampling(declared, sampling_for(declared, 15, None))
+    assert slow.content_hash != fast.content_hash != declared.content_hash
+    assert slow.declared_hash == fast.declared_hash == declared.declared_hash
+    assert definition(objective=99.5).declared_hash != declared.declared_hash
+    assert definition(slice="2m").declared_hash != slow.declared_hash
