@@ -7,7 +7,7 @@ is refused by its lease's generation) and register the set.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from app.slo.definitions import SLODefinition
@@ -51,17 +51,16 @@ def register(
 
 
 def evaluable(
-    definitions: Sequence[SLODefinition], stored: dict[str, registry.StoredSLO]
+    definitions: Sequence[SLODefinition], registered: Mapping[str, str | None]
 ) -> tuple[list[SLODefinition], list[str]]:
-    """The loaded definitions registered as declared here, and the keys of those registered
-    with another declared definition (a newer or older generation's): left to the processes
-    that hold it."""
+    """The loaded definitions registered (`registered`: declared hash by key) as declared here,
+    and the keys of those registered with another declared definition (a newer or older
+    generation's): left to the processes that hold it."""
     held, withheld = [], []
     for definition in definitions:
-        slo = stored.get(definition.key)
-        if slo is None:
+        if definition.key not in registered:
             continue
-        if slo.declared_hash in (None, definition.declared_hash):
+        if registered[definition.key] in (None, definition.declared_hash):
             held.append(definition)
         else:
             withheld.append(definition.key)

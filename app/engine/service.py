@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -183,10 +183,10 @@ class Engine:
         with self.store.read() as connection:
             return {slo.key: slo for slo in registry.list_slos(connection)}
 
-    def evaluable(self, stored: dict[str, StoredSLO]) -> list[SLODefinition]:
-        """The loaded definitions registered as declared here; the others (another
-        generation's) are left alone, logged once."""
-        held, withheld = evaluable(self._definitions.slos, stored)
+    def evaluable(self, registered: Mapping[str, str | None]) -> list[SLODefinition]:
+        """The loaded definitions registered (declared hash by key) as declared here; the
+        others (another generation's) are left alone, logged once."""
+        held, withheld = evaluable(self._definitions.slos, registered)
         if withheld != self.withheld:
             if withheld:
                 log.warning(
@@ -215,7 +215,9 @@ class Engine:
             stored = self.stored_slos()
             held = None if self.sharing is None else self.sharing.held()
             definitions = [
-                d for d in self.evaluable(stored) if held is None or stored[d.key].id in held
+                d
+                for d in self.evaluable({key: slo.declared_hash for key, slo in stored.items()})
+                if held is None or stored[d.key].id in held
             ]
             abort = threading.Event()
             reads = SharedReads(self.source, ends)

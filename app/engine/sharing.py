@@ -57,9 +57,10 @@ class SharedEvaluation:
                         self.engine.definitions_generation,
                     )
                     lock_registry(connection, shared=True)  # no registration in between
-                    stored = {slo.key: slo for slo in registry.list_slos(connection)}
+                    registered = registry.declared_hashes(connection)
                     # Only the SLOs registered as this process's files declare them.
-                    ids = [stored[d.key].id for d in self.engine.evaluable(stored)]
+                    hashes = {key: declared for key, (_, declared) in registered.items()}
+                    ids = [registered[d.key][0] for d in self.engine.evaluable(hashes)]
                     share = slo_leases.claim_share(connection, self.engine.holder, ids, now, ttl)
             except StoreError as error:
                 if not self._failing:

@@ -192,6 +192,15 @@ def list_slos(connection: Connection, *, active_only: bool = True) -> list[Store
     return [_stored(row) for row in connection.execute(query)]
 
 
+def declared_hashes(connection: Connection) -> dict[str, tuple[int, str | None]]:
+    """Each active SLO's id and declared hash, by key: what lease renewals need, without
+    reading and parsing every stored definition (thousands, every few seconds)."""
+    rows = connection.execute(
+        select(slos.c.key, slos.c.id, slos.c.declared_hash).where(slos.c.active.is_(True))
+    )
+    return {row.key: (row.id, row.declared_hash) for row in rows}
+
+
 def get_slo(connection: Connection, key: str) -> StoredSLO | None:
     row = connection.execute(select(slos).where(slos.c.key == key)).first()
     return None if row is None else _stored(row)
