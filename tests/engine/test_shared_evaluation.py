@@ -230,8 +230,15 @@ def _rfc3339(moment: int) -> str:
     return datetime.fromtimestamp(moment, UTC).isoformat().replace("+00:00", "Z")
 
 
-def _cluster(serve: Serve) -> dict:  # type: ignore[type-arg]
-    return httpx.get(f"http://127.0.0.1:{serve.port}/api/v1/cluster", timeout=5).json()  # type: ignore[no-any-return]
+def _cluster(serve: Serve, timeout: float = 30) -> dict:  # type: ignore[type-arg]
+    """/api/v1/cluster of `serve`, asked again while it answers otherwise than 200 (on a loaded
+    machine a member may lapse and have its sessions ended: the store is back a moment later)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = httpx.get(f"http://127.0.0.1:{serve.port}/api/v1/cluster", timeout=10)
+        if answer.status_code == 200 or time.monotonic() > deadline:
+            return answer.json()  # type: ignore[no-any-return]
+        time.sleep(0.3)
 
 
 def _jobs(url: str) -> list[jobs.Job]:
