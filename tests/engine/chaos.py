@@ -37,8 +37,13 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Scenario:
     prometheus: str
-    start: int  # the backfill's and the history's first slice end
+    start: int  # the scenario's first slice end: ticks evaluate from here (alerts fire)
     end: int  # the scenario's last slice end
+    history: int = 3 * 3600  # the backfill starts this long before `start` (no-data slices)
+
+    @property
+    def backfill_from(self) -> int:
+        return self.start - self.history
 
 
 @dataclass
@@ -75,8 +80,9 @@ def environment(
         "FAULTLINE_DEFINITIONS": str(REPO / "slo_definitions"),
         "FAULTLINE_ALERTS": str(_alerts(work, hook)),
         "FAULTLINE_EVALUATION_DELAY": "0",
-        # Ticks from the scenario's start; the backfill covers the history before it.
-        "FAULTLINE_INITIAL_BACKFILL": str(int(time.time()) - scenario.end + 1800),
+        # Ticks from the scenario's start (its alerts fire on the way); the backfill covers the
+        # history before it too.
+        "FAULTLINE_INITIAL_BACKFILL": str(int(time.time()) - scenario.start + 60),
         "FAULTLINE_PROMETHEUS_MAX_POINTS": "10",  # many chunks: kills land inside them
         "FAULTLINE_LEASE_SECONDS": f"{lease:g}",
         "FAULTLINE_API_TOKEN": TOKEN,
@@ -172,7 +178,7 @@ def run_chaos(
         _wait(lambda: _all_held(ledger), 120, "every SLO held")
         queued = httpx.post(
             f"http://127.0.0.1:{serves[0].port}/api/v1/backfills",
-            json={"start": _rfc3339(scenario.start - 60), "end": _rfc3339(scenario.end)},
+            json={"start": _rfc3339(scenario.backfill_from - 60), "end": _rfc3339(scenario.end)},
             headers={"Authorization": f"Bearer {TOKEN}"},
             timeout=30,
         )
@@ -203,7 +209,7 @@ def _compare(
     outcome: ChaosOutcome, ledger: str, scenario: Scenario, hook: WebhookReceiver, work: Path
 ) -> None:
     reference = f"sqlite:///{work}/chaos-reference.db"
-    engine = make_engine(scenario.prometheus, reference, scenario.start - 60, scenario.end)
+    engine = make_engine(scenario.prometheus, reference, scenario.backfill_from - 60, scenario.end)
     try:
         result = engine.tick(now=scenario.end)
         assert not result.errors and result.unavailable is None
