@@ -1,6 +1,7 @@
 """Chaos loop benchmark: three `faultline serve` on one PostgreSQL ledger over a real Prometheus
-scenario ending now, while ticks run, a backfill of the whole scenario runs and alert
-notifications go to a webhook receiver; every 30–90 s one replica chosen at random is killed -9
+scenario ending now, while ticks evaluate the scenario from its start (its alerts fire on the
+way), a backfill of it and of three hours before it runs, and alert notifications go to a
+webhook receiver; every 30–90 s one replica chosen at random is killed -9
 and started again, for `--minutes`. Then the run settles and is compared with a clean one.
 
     PYTHONPATH=. .venv/bin/python -m bench.bench_chaos --minutes 10
