@@ -7,6 +7,7 @@ is refused by its lease's generation) and register the set.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -15,6 +16,8 @@ from app.store import generations, registry, slo_leases
 from app.store.generations import Decision
 from app.store.registry import SyncResult
 from app.store.store import Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -65,3 +68,14 @@ def evaluable(
         else:
             withheld.append(definition.key)
     return held, withheld
+
+
+def say_superseded(decision: Decision) -> None:
+    log.warning(
+        "these definitions (generation %d) were superseded by generation %d, registered by "
+        "another process: not registered again; SLOs declared otherwise here are left to the "
+        "processes that hold generation %d",
+        decision.own,
+        decision.generation,
+        decision.generation,
+    )

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from app.engine.evaluate import Fence, Shares, evaluate_range
 from app.engine.exclusions import exclusion_marker, sync_declared
-from app.engine.registration import evaluable, register
+from app.engine.registration import evaluable, register, say_superseded
 from app.engine.reports import Freshness, build_slo_report
 from app.engine.sampling import learn_sampling, unknown
 from app.engine.ticks import TickResult
@@ -118,14 +118,7 @@ class Engine:
         self.definitions_generation = decision.own
         if decision.superseded:
             if self.superseded_by != decision.generation:
-                log.warning(
-                    "these definitions (generation %d) were superseded by generation %d, "
-                    "registered by another process: not registered again; SLOs declared "
-                    "otherwise here are left to the processes that hold generation %d",
-                    decision.own,
-                    decision.generation,
-                    decision.generation,
-                )
+                say_superseded(decision)  # once per newer generation
             self.superseded_by = decision.generation
             return result
         self.superseded_by = None
