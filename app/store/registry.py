@@ -34,7 +34,7 @@ class StoredSLO:
     last_error_at: int | None
     last_success_at: int | None
     definition: dict[str, Any]
-    declared_hash: str | None = None  # as declared in its files (None: registered before 0006)
+    declared_hash: str | None = None  # as declared in its files (None: registered before 0008)
     definitions_generation: int | None = None  # the definitions generation that registered it
 
 
