@@ -16,7 +16,6 @@ import argparse
 import statistics
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from app.alerting.dispatcher import DispatchConfig, Dispatcher
@@ -27,6 +26,7 @@ from app.slo.alert_spec import Receiver
 from app.slo.ledger import ModeSlice, SliceRecord, SliceStatus
 from app.store import ledger, registry
 from app.store.store import Store
+from bench.checkout_copies import registered_copies
 from tests.alerting.receiver import WebhookReceiver
 from tests.alerting.support import only, shipped, with_receivers
 
@@ -35,16 +35,7 @@ START = 1_706_745_600  # 2024-02-01 00:00 UTC
 
 def build(url: str, slos: int, days: int) -> tuple[Store, AlertEvaluator, list[int], int]:
     base = with_receivers(only(shipped(), "checkout/checkout-success"), {})
-    template = base.slos[0]
-    copies = tuple(
-        replace(template, spec=template.spec.model_copy(update={"name": f"checkout-{i:03d}"}))
-        for i in range(slos)
-    )
-    definitions = replace(base, slos=copies)
-    store = Store(url).open()
-    with store.begin() as connection:
-        registry.sync_definitions(connection, copies, START)
-        ids = [slo.id for slo in registry.list_slos(connection)]
+    definitions, store, ids = registered_copies(url, base, slos, START)
     last = START + days * 86400
     began = time.perf_counter()
     for slo_id in ids:

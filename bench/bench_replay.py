@@ -19,7 +19,6 @@ import random
 import statistics
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import text
@@ -30,6 +29,7 @@ from app.slo.replay_models import ReplayRequest
 from app.slo.whatif import Change, EditKind, ModeEdit
 from app.store import ledger, registry
 from app.store.store import Store
+from bench.checkout_copies import registered_copies
 from tests.alerting.support import only, shipped
 
 START = 1_706_745_600  # 2024-02-01 00:00 UTC
@@ -60,16 +60,7 @@ def _records(first: int, last: int) -> list[SliceRecord]:
 
 def build(url: str, slos: int, days: int) -> tuple[Store, object, int]:
     base = only(shipped(), "checkout/checkout-success")
-    template = base.slos[0]
-    copies = tuple(
-        replace(template, spec=template.spec.model_copy(update={"name": f"checkout-{i:03d}"}))
-        for i in range(slos)
-    )
-    definitions = replace(base, slos=copies)
-    store = Store(url).open()
-    with store.begin() as connection:
-        registry.sync_definitions(connection, copies, START)
-        ids = [slo.id for slo in registry.list_slos(connection)]
+    definitions, store, ids = registered_copies(url, base, slos, START)
     first, last = START + 60, START + (days + LOOKBACK_DAYS) * 86400
     began = time.perf_counter()
     records = _records(first, last)
