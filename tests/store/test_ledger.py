@@ -1,5 +1,4 @@
 import random
-from collections.abc import Iterator
 
 import pytest
 from alembic import command
@@ -12,14 +11,6 @@ from app.store import ledger
 from app.store.database import alembic_config
 from app.store.store import Store
 from app.store.tables import fivemin, fivemin_modes, metadata, slices, slos
-
-
-@pytest.fixture
-def stores() -> Iterator[list[Store]]:
-    opened: list[Store] = []
-    yield opened
-    for store in opened:
-        store.close()
 
 
 def make_store(url: str, opened: list[Store]) -> tuple[Store, int]:

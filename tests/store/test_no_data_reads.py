@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from app.slo.ledger import NoData, NoDataReason, SliceRecord, SliceStatus
@@ -13,14 +11,6 @@ from app.store.store import Store
 from tests.store.test_ledger import make_store
 
 START = 1_800_000_000
-
-
-@pytest.fixture
-def stores() -> Iterator[list[Store]]:
-    opened: list[Store] = []
-    yield opened
-    for store in opened:
-        store.close()
 
 
 SPARSE = NoData(NoDataReason.TOO_SPARSE, "total")

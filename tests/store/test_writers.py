@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterator
-
-import pytest
 
 from app.store import ledger
 from app.store.invariants import repair_rollups, rollup_disagreements
@@ -17,14 +14,6 @@ from tests.store.test_ledger import make_store, records
 
 START = 1_699_999_200  # an hour boundary
 SLICES = 120
-
-
-@pytest.fixture
-def stores() -> Iterator[list[Store]]:
-    opened: list[Store] = []
-    yield opened
-    for store in opened:
-        store.close()
 
 
 def _hammer(store: Store, slo_id: int, seed: int, barrier: threading.Barrier) -> None:
