@@ -13,7 +13,7 @@ from app.slo.windows import Window
 from app.store import ledger
 from app.store.exclusion_marks import RANGES, remark_slices, stored_span
 from app.store.store import Store
-from tests.store.test_ledger import make_store, records, stores  # noqa: F401 - a fixture
+from tests.store.test_ledger import make_store, records
 
 START = 1_800_000_000 - 1_800_000_000 % 3600
 
@@ -29,7 +29,7 @@ def sums(store: Store, slo_id: int, window: Window) -> tuple[WindowTotals, Windo
 @pytest.mark.parametrize("many", [False, True], ids=["few-ranges", "many-ranges"])
 def test_flags_flip_exactly_and_rollups_follow(
     database_url: str,
-    stores: list[Store],  # noqa: F811
+    stores: list[Store],
     many: bool,
 ) -> None:
     store, slo_id = make_store(database_url, stores)
