@@ -22,7 +22,7 @@ from app.engine.exclusions import exclusion_marker, sync_declared
 from app.engine.registration import evaluable, register, say_superseded
 from app.engine.reports import Freshness, build_slo_report
 from app.engine.sampling import learn_sampling, unknown
-from app.engine.ticks import TickResult
+from app.engine.ticks import TickResult, furthest_behind_first
 from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.report import SLOReport
 from app.slo.windows import Window, align_down, align_up, period_window
@@ -207,11 +207,10 @@ class Engine:
             result = TickResult(started=time.monotonic())
             stored = self.stored_slos()
             held = None if self.sharing is None else self.sharing.held()
-            definitions = [
-                d
-                for d in self.evaluable({key: slo.declared_hash for key, slo in stored.items()})
-                if held is None or stored[d.key].id in held
-            ]
+            evaluable = self.evaluable({key: slo.declared_hash for key, slo in stored.items()})
+            definitions = furthest_behind_first(
+                [d for d in evaluable if held is None or stored[d.key].id in held], stored
+            )
             abort = threading.Event()
             reads = SharedReads(self.source, ends)
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 from app.sources.errors import (
     ERROR_KINDS,
@@ -19,8 +21,11 @@ from app.sources.errors import (
     SourceUnavailableError,
 )
 from app.store.errors import StoreError
+from app.store.registry import StoredSLO
 
 log = logging.getLogger(__name__)
+
+Keyed = TypeVar("Keyed", bound="HasKey")
 
 # The kinds of query failure the source reports, for /metrics (which never imports the adapter).
 QUERY_ERROR_KINDS = ERROR_KINDS
@@ -62,3 +67,19 @@ class TickResult:
         self.errors[key] = f"internal error: {type(error).__name__}"
         log.error("evaluating %s failed", key, exc_info=error)
         return None
+
+
+class HasKey(Protocol):
+    @property
+    def key(self) -> str: ...
+
+
+def furthest_behind_first(definitions: list[Keyed], stored: Mapping[str, StoredSLO]) -> list[Keyed]:
+    """The SLOs in the order a tick should reach them: the oldest checkpoint first (never
+    evaluated before all), ties in file order.
+
+    A tick cut at its deadline leaves the rest for the next one; starting each tick where the
+    ledger is furthest behind makes sure those are the ones reached next, instead of the same
+    first SLOs every tick while the others starve.
+    """
+    return sorted(definitions, key=lambda d: stored[d.key].checkpoint or -1)
