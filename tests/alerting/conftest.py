@@ -59,6 +59,13 @@ class SyntheticLedger:
         assert stored is not None
         return stored.id
 
+    def redefine(self, definitions: DefinitionSet, now: int) -> None:
+        """Load `definitions` and register them, as the leader of a redeployed process does
+        (alerts are judged by the registered definition)."""
+        self.definitions = definitions
+        with self.store.begin() as connection:
+            registry.sync_definitions(connection, definitions.slos, now)
+
     def fill(
         self,
         key: str,

@@ -218,7 +218,7 @@ def test_a_tier_that_left_the_policy_is_resolved_not_left_firing(synthetic: Make
     checkout = ledger.definitions.slos[0]
     reference = checkout.spec.alerting.model_copy(update={"disabled_tiers": ("page-fast",)})
     spec = checkout.spec.model_copy(update={"alerting": reference})
-    ledger.definitions = replace(ledger.definitions, slos=(replace(checkout, spec=spec),))
+    ledger.redefine(replace(ledger.definitions, slos=(replace(checkout, spec=spec),)), at)
     ledger.fill(KEY, at + 60, at + 60, bad=100.0)
     result = evaluator(ledger).evaluate()
     retired = [t for t in result.transitions if t.tier == "page-fast"]
@@ -231,7 +231,7 @@ def test_alerts_of_an_slo_that_is_no_longer_loaded_are_resolved(synthetic: MakeL
     ledger.fill(KEY, NOON - 3 * 3600 + 60, NOON)
     at = burn(ledger, NOON + 60, 10)
     fired = evaluator(ledger).evaluate().transitions
-    ledger.definitions = replace(ledger.definitions, slos=())
+    ledger.redefine(replace(ledger.definitions, slos=()), at)
     retired = evaluator(ledger).evaluate().transitions
     assert sorted(t.tier for t in retired) == sorted(t.tier for t in fired)
     assert all(t.state.value == "resolved" and t.t == at for t in retired)
