@@ -48,9 +48,10 @@ def render_request(pathname: str) -> dict[str, Any]:
         {"id": "page", "property": "children"},
         {"id": "page-title", "property": "children"},
         {"id": "nav", "property": "children"},
+        {"id": "cluster-footer", "property": "children"},
     ]
     return {
-        "output": "..page.children...page-title.children...nav.children..",
+        "output": "..page.children...page-title.children...nav.children...cluster-footer.children..",
         "outputs": outputs,
         "inputs": [
             {"id": "url", "property": "pathname", "value": pathname},
