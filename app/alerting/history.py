@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, select
 
 from app.alerting.transitions import AlertState
+from app.alerting.views import firing_states
 from app.store.tables import alert_events, alert_states, notifications, slos
 
 
@@ -87,7 +88,7 @@ def firing_alerts(connection: Connection) -> list[AlertRecord]:
     """Every firing alert of an active SLO, oldest first, with its current summary and the
     deliveries of the transition that started it."""
     rows = connection.execute(
-        select(
+        firing_states(
             alert_states.c.event_id,
             alert_states.c.since,
             slos.c.key,
@@ -95,9 +96,6 @@ def firing_alerts(connection: Connection) -> list[AlertRecord]:
             alert_states.c.severity,
             alert_states.c.summary,
         )
-        .join(slos, slos.c.id == alert_states.c.slo_id)
-        .where(alert_states.c.state == AlertState.FIRING.value, slos.c.active.is_(True))
-        .order_by(alert_states.c.since, slos.c.key, alert_states.c.tier)
     )
     records = [
         AlertRecord(

@@ -6,8 +6,9 @@ Plain reads of the alert tables (no evaluation): a page shows exactly what was n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import ColumnElement, Connection, Select, func, select
 
 from app.alerting.transitions import AlertState
 from app.store.tables import alert_events, alert_states, slos
@@ -37,19 +38,28 @@ class AlertEvent:
     replayed: bool = False  # judged by replay from the ledger's history, never delivered
 
 
+def firing_states(*columns: ColumnElement[Any]) -> Select[Any]:
+    """The firing alert states of active SLOs, oldest first, as `columns` (of `alert_states`
+    and `slos`): one definition of "firing" for every view that lists them."""
+    return (
+        select(*columns)
+        .select_from(alert_states)
+        .join(slos, slos.c.id == alert_states.c.slo_id)
+        .where(alert_states.c.state == AlertState.FIRING.value, slos.c.active.is_(True))
+        .order_by(alert_states.c.since, slos.c.key, alert_states.c.tier)
+    )
+
+
 def firing_alerts(connection: Connection) -> list[FiringAlert]:
     """Every firing alert of an active SLO, oldest first."""
     rows = connection.execute(
-        select(
+        firing_states(
             slos.c.key,
             alert_states.c.tier,
             alert_states.c.severity,
             alert_states.c.since,
             alert_states.c.summary,
         )
-        .join(slos, slos.c.id == alert_states.c.slo_id)
-        .where(alert_states.c.state == AlertState.FIRING.value, slos.c.active.is_(True))
-        .order_by(alert_states.c.since, slos.c.key, alert_states.c.tier)
     )
     return [
         FiringAlert(slo_key=key, tier=tier, severity=severity, since=int(since), summary=summary)
