@@ -19,7 +19,7 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Literal, Self
 
 INSTALL_HINT = "install the Debian package: apt-get install prometheus"
 
@@ -52,6 +52,28 @@ def require_loopback(target: str) -> str:
         if not loopback:
             raise ValueError(f"scrape target {target!r} is not on loopback")
     return target
+
+
+def await_ready(
+    process: subprocess.Popen[bytes] | None, probe_url: str, timeout: float
+) -> Literal["ready", "exited", "timed out"]:
+    """Poll `probe_url` until it answers 200, the process exits, or `timeout` seconds pass.
+
+    Shared by every server the test bed starts (Prometheus, VictoriaMetrics, Alertmanager);
+    each names its own failure.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is None or process.poll() is not None:
+            return "exited"
+        try:
+            with urllib.request.urlopen(probe_url, timeout=1.0) as response:  # noqa: S310
+                if response.status == 200:
+                    return "ready"
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    return "timed out"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -203,17 +225,11 @@ class PrometheusServer:
             raise
 
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + self.ready_timeout
-        while time.monotonic() < deadline:
-            if self._process is None or self._process.poll() is not None:
-                raise PrometheusError(f"prometheus exited during start-up:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1.0) as response:  # noqa: S310
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.1)
+        outcome = await_ready(self._process, f"{self.url}/-/ready", self.ready_timeout)
+        if outcome == "ready":
+            return
+        if outcome == "exited":
+            raise PrometheusError(f"prometheus exited during start-up:\n{self.log_tail()}")
         raise PrometheusError(
             f"prometheus was not ready within {self.ready_timeout:.0f} s at {self.url}:\n"
             f"{self.log_tail()}"

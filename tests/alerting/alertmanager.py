@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-from app.testbed.prometheus import free_port
+from app.testbed.prometheus import await_ready, free_port
 
 BINARY_NAMES = ("prometheus-alertmanager", "alertmanager")
 
@@ -77,17 +76,11 @@ class AlertmanagerServer:
             stdin=subprocess.DEVNULL,
         )
         log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"alertmanager exited:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.1)
+        outcome = await_ready(self._process, f"{self.url}/-/ready", timeout)
+        if outcome == "ready":
+            return
+        if outcome == "exited":
+            raise RuntimeError(f"alertmanager exited:\n{self.log_tail()}")
         raise RuntimeError(f"alertmanager not ready within {timeout} s:\n{self.log_tail()}")
 
     def stop(self) -> None:
