@@ -187,7 +187,9 @@ class EngineScheduler:
     def _backfills(self, *, takeover: bool = False) -> None:
         """Run the queued backfills (the leader). On taking the lead, jobs still claimed by the
         previous leader are waited for and taken over as soon as their claims expire."""
-        if not self.role.held or not self._backfilling.acquire(blocking=False):
+        # A takeover waits for an interval run in progress (which skipped the jobs still
+        # claimed by the dead leader) instead of leaving them to the next interval.
+        if not self.role.held or not self._backfilling.acquire(blocking=takeover):
             return
         try:
             self._run_backfills(wait=takeover)
