@@ -47,7 +47,8 @@ def consumed_by(amount: float, totals: WindowTotals, budget: float) -> float:
     """Budget share that `amount` bad units (a mode's credit, say) spent within `totals`."""
     if totals.total <= 0:
         return 0.0
-    return amount / (totals.total * budget)
+    # Divided in the order `burn_rate` uses: `total * budget` underflows to 0 for tiny totals.
+    return amount / totals.total / budget
 
 
 def share_of_bad(amount: float, totals: WindowTotals) -> float:
