@@ -75,7 +75,7 @@ command=${1:-}
 shift || true
 case "$command" in
     demo)
-        apt_install prometheus
+        apt_install prometheus prometheus-alertmanager
         setup_python
         exec .venv/bin/faultline demo "$@"
         ;;

@@ -2,18 +2,22 @@
 
 It generates the shipped system's history (`app.testbed`), builds a TSDB with promtool, starts
 Prometheus on a free loopback port scraping a small live exporter that continues the same model
-(with failure modes flaring up now and then), and hands the URL to `faultline serve`. Everything
-it starts lives in one temporary directory, removed when the demo stops.
+(with failure modes flaring up now and then), and hands the URL to `faultline serve`. When the
+`prometheus-alertmanager` package is installed it also starts an Alertmanager and routes the
+demo's notifications there (otherwise nowhere: the /alerts page still shows them), so the demo
+never retries a receiver it did not start. Everything it starts lives in one temporary
+directory, removed when the demo stops.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -41,6 +45,7 @@ from app.testbed import (
     find_binary,
     generate,
 )
+from app.testbed.alertmanager import AlertmanagerServer, find_alertmanager
 
 __all__ = [
     "HISTORY_DAYS",
@@ -100,15 +105,35 @@ class DemoWorld(AbstractContextManager["DemoWorld"]):
     exporter: MetricsExporter
     story: str
     incidents: int
+    alertmanager: AlertmanagerServer | None = None
+
+    def alerts_for(self, shipped: Path) -> Path:
+        """A copy of the `shipped` alerts directory whose routes send every notification to
+        this world's Alertmanager, or to no receiver when there is none."""
+        target = self.directory / "alerts"
+        if shipped.is_dir():
+            shutil.copytree(shipped, target, dirs_exist_ok=True)
+        target.mkdir(exist_ok=True)
+        receivers = {}
+        if self.alertmanager is not None:
+            receivers["alertmanager"] = {
+                "type": "alertmanager",
+                "url": self.alertmanager.url,
+                "timeout": 5,
+                "resend_interval": "60s",
+            }
+        routes = {"receivers": receivers, "routes": []}
+        # JSON is YAML; the file replaces the shipped routes, which name an Alertmanager at :9093.
+        (target / "routes.yaml").write_text(json.dumps(routes, indent=2), encoding="utf-8")
+        return target
 
     def close(self) -> None:
-        try:
-            self.exporter.stop()
-        finally:
-            try:
-                self.prometheus.close()
-            finally:
-                shutil.rmtree(self.directory, ignore_errors=True)
+        with ExitStack() as stack:  # every step runs even when one before it fails
+            stack.callback(shutil.rmtree, self.directory, ignore_errors=True)
+            stack.callback(self.prometheus.close)
+            if self.alertmanager is not None:
+                stack.callback(self.alertmanager.stop)
+            stack.callback(self.exporter.stop)
 
     def __exit__(
         self,
@@ -132,6 +157,7 @@ def launch_world(console: Console, scenario: Scenario, story: str) -> DemoWorld:
     find_binary("promtool")
     directory = Path(tempfile.mkdtemp(prefix="faultline-demo-"))
     exporter: MetricsExporter | None = None
+    prometheus: PrometheusServer | None = None
     days = scenario.minutes / 1440
     try:
         started = time.monotonic()
@@ -155,10 +181,37 @@ def launch_world(console: Console, scenario: Scenario, story: str) -> DemoWorld:
             f"history ready in {time.monotonic() - started:.0f}s: Prometheus {prometheus.url} "
             f"scraping the live exporter {exporter.url}"
         )
+        alertmanager = start_alertmanager(console, directory)
         incidents = sum(1 for line in story.splitlines() if line.startswith("- "))
-        return DemoWorld(directory, prometheus, exporter, story, incidents)
+        return DemoWorld(directory, prometheus, exporter, story, incidents, alertmanager)
     except BaseException:
         if exporter is not None:
             exporter.stop()
+        if prometheus is not None:
+            prometheus.close()
         shutil.rmtree(directory, ignore_errors=True)
         raise
+
+
+def start_alertmanager(console: Console, directory: Path) -> AlertmanagerServer | None:
+    """The demo's Alertmanager when the package is installed; a note (not a failure) when not."""
+    binary = find_alertmanager()
+    if binary is None:
+        console.print(
+            "Alertmanager is not installed (apt-get install prometheus-alertmanager): the demo's "
+            "alerts are shown on /alerts and delivered nowhere."
+        )
+        return None
+    alertmanager = AlertmanagerServer(binary, directory / "alertmanager")
+    try:
+        with console.status("starting Alertmanager"):
+            alertmanager.start()
+    except RuntimeError as error:  # the demo goes on without it, and says so
+        alertmanager.stop()
+        console.print(f"Alertmanager did not start, alerts are delivered nowhere: {error}")
+        return None
+    except BaseException:
+        alertmanager.stop()
+        raise
+    console.print(f"Alertmanager {alertmanager.url} receives the demo's notifications")
+    return alertmanager

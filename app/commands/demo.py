@@ -66,6 +66,7 @@ def demo(
         updates: dict[str, object] = {"port": port, "definitions": base.definitions.resolve()}
         if world is not None:
             updates["prometheus_url"] = world.prometheus.url
+            updates["alerts"] = world.alerts_for(base.alerts.resolve())
             if database_url is None:
                 updates["database_url"] = f"sqlite:///{world.directory / 'faultline.db'}"
             # The injected failures, listed: "incidents" on the pages means budget incidents.

@@ -12,7 +12,7 @@ from app.slo.definitions import DefinitionSet
 from app.slo.ledger import ModeSlice, SliceRecord, SliceStatus
 from app.store import ledger, registry
 from app.store.store import Store
-from tests.alerting.alertmanager import AlertmanagerServer, find_alertmanager
+from app.testbed.alertmanager import AlertmanagerServer, find_alertmanager
 from tests.alerting.receiver import WebhookReceiver
 from tests.alerting.support import NOON, SECRET, only, shipped
 from tests.store.conftest import database_url  # noqa: F401 - re-exported fixture

@@ -17,7 +17,7 @@ from app.alerting.dispatcher import Dispatcher
 from app.alerting.evaluator import AlertEvaluator
 from app.slo.alert_spec import Receiver
 from app.slo.definitions import DefinitionSet
-from tests.alerting.alertmanager import AlertmanagerServer
+from app.testbed.alertmanager import AlertmanagerServer
 from tests.alerting.conftest import SyntheticLedger
 from tests.alerting.receiver import WebhookReceiver
 from tests.alerting.support import NOON, only, shipped, with_receivers

@@ -22,8 +22,8 @@ from app.slo.definitions import DefinitionSet
 from app.slo.windows import trailing
 from app.store import ledger
 from app.store.registry import get_slo
+from app.testbed.alertmanager import AlertmanagerServer
 from app.testbed.truth import SLOTruth
-from tests.alerting.alertmanager import AlertmanagerServer
 from tests.alerting.receiver import WebhookReceiver
 from tests.alerting.support import (
     SECRET,

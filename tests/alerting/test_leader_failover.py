@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from app.slo.timeparse import parse_time
 from app.store.store import Store
 from app.store.tables import alert_events, notifications
-from tests.alerting.alertmanager import AlertmanagerServer, find_alertmanager
+from app.testbed.alertmanager import AlertmanagerServer, find_alertmanager
 from tests.alerting.receiver import WebhookReceiver
 from tests.engine.conftest import REPO
 from tests.engine.test_concurrent_writers import Live, Serve, _environment, live

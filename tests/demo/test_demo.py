@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.testbed.alertmanager import find_alertmanager
 from app.testbed.prometheus import free_port
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
@@ -53,8 +55,15 @@ def test_the_demo_answers_within_a_minute_and_stops_cleanly(tmp_path: Path) -> N
             assert set(answered) == {"/", "/api/v1/slos", "/metrics"}, answered
             slos = client.get("/api/v1/slos").json()
             assert slos["total"] == 11
-        prometheus = children_of(process.pid)
-        assert prometheus, "the demo should run Prometheus as its child"
+            # Its own Alertmanager, where its notifications go, is up while it runs.
+            said = (tmp_path / "demo.log").read_text()
+            found = re.search(r"Alertmanager (http://127\.0\.0\.1:\d+) receives", said)
+            if find_alertmanager() is not None:
+                assert found, said
+                assert httpx.get(f"{found[1]}/-/ready", timeout=5).status_code == 200
+        children = children_of(process.pid)
+        expected = 1 if find_alertmanager() is None else 2
+        assert len(children) == expected, "the demo runs Prometheus (and Alertmanager) as children"
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -66,7 +75,7 @@ def test_the_demo_answers_within_a_minute_and_stops_cleanly(tmp_path: Path) -> N
     assert code == 0, (tmp_path / "demo.log").read_text()
     assert "temporary files removed" in (tmp_path / "demo.log").read_text()
     assert demo_directories() <= before  # nothing left behind
-    for pid in prometheus:
+    for pid in children:
         assert (
             not Path(f"/proc/{pid}").exists()
             or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()

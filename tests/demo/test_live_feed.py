@@ -15,20 +15,23 @@ import pytest
 import requests
 from rich.console import Console
 
+from app.alerting.dispatcher import Dispatcher
 from app.alerting.evaluator import AlertEvaluator
 from app.alerting.views import FiringAlert, firing_alerts
 from app.demo import SCRAPE_INTERVAL, launch_world
 from app.engine.service import Engine, EngineConfig
+from app.runtime.loading import load_definitions
 from app.sources.prometheus import PrometheusSource, SourceConfig
 from app.sources.retry import RetryPolicy
 from app.store.store import Store
+from app.testbed.alertmanager import find_alertmanager
 from app.testbed.dataset import generate
 from app.testbed.exporter import MetricsExporter
 from app.testbed.scenario import PaymentTimeouts
 from app.testbed.scenarios import steady
 from app.testbed.series import Catalog
 from tests.conftest import require_prometheus
-from tests.engine.conftest import shipped
+from tests.engine.conftest import REPO
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
 
@@ -66,6 +69,8 @@ def live_slices(engine: Engine, end: int) -> int:
 
 def test_live_minutes_carry_traffic_and_a_flare_up_burns_and_alerts(tmp_path: Path) -> None:
     require_prometheus()
+    if find_alertmanager() is None:
+        pytest.skip("prometheus-alertmanager is not installed: the demo's pages go to it")
     assert SCRAPE_INTERVAL == "15s"
     now = time.time()
     end = int(now) - int(now) % 60
@@ -83,7 +88,13 @@ def test_live_minutes_carry_traffic_and_a_flare_up_burns_and_alerts(tmp_path: Pa
             )
         )
         config = EngineConfig(evaluation_delay=20, initial_backfill=HISTORY_MINUTES * 60)
-        engine = Engine(Store(f"sqlite:///{tmp_path}/live.db").open(), source, shipped(), config)
+        # The demo's wiring: the shipped definitions, its alerts routed to its own Alertmanager.
+        loaded = load_definitions(
+            REPO / "slo_definitions", alerts=world.alerts_for(REPO / "alerts")
+        )
+        assert loaded.ok, loaded.problems
+        definitions = loaded.definitions
+        engine = Engine(Store(f"sqlite:///{tmp_path}/live.db").open(), source, definitions, config)
         engine.sync()
         alerts = AlertEvaluator(engine.store, lambda: engine.definitions, base_url="http://x")
         engine.tick()  # the history, up to `end` once the clock is 20 s past it
@@ -120,4 +131,16 @@ def test_live_minutes_carry_traffic_and_a_flare_up_burns_and_alerts(tmp_path: Pa
         top = report.attribution[0]
         assert top.failure_mode == "payment-timeout" and top.bad > 0
         assert (report.burn_rates["5m"] or 0) > 100
+        # The page reaches the demo's own Alertmanager (and nothing tries the shipped :9093 one).
+        assert list(engine.definitions.alerts.receivers) == ["alertmanager"]
+        dispatcher = Dispatcher(engine.store, lambda: engine.definitions.alerts)
+        delivered = dispatcher.run_once()
+        dispatcher.close()
+        assert delivered.delivered and not delivered.failed and not delivered.retried, delivered
+        assert world.alertmanager is not None
+        held = [a["labels"] for a in world.alertmanager.alerts()]
+        assert any(
+            labels["service"] == "checkout" and labels["severity"] == paged[0].severity
+            for labels in held
+        ), held
         engine.store.close()

@@ -1,8 +1,10 @@
-"""A real Alertmanager for tests: Debian's `prometheus-alertmanager` on a free loopback port.
+"""A real Alertmanager for tests and the demo: Debian's `prometheus-alertmanager` on a free
+loopback port.
 
 Clustering is off (no gossip port), storage lives in a temporary directory, and its own
-notifications go to a webhook URL the test gives (a `WebhookReceiver`), with second-scale group
-timers so a test sees them quickly.
+notifications go to a webhook URL the caller gives (a test's `WebhookReceiver`) with second-scale
+group timers so a test sees them quickly; without one (the demo) it only holds the alerts, for
+its web UI and API.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def find_alertmanager() -> str | None:
 
 
 class AlertmanagerServer:
-    def __init__(self, binary: str, work_dir: Path, webhook_url: str) -> None:
+    def __init__(self, binary: str, work_dir: Path, webhook_url: str | None = None) -> None:
         self.binary = binary
         self.work_dir = work_dir
         self.webhook_url = webhook_url
@@ -53,7 +55,9 @@ class AlertmanagerServer:
                 "repeat_interval": "1h",
             },
             "receivers": [
-                {
+                {"name": "hook"}
+                if self.webhook_url is None
+                else {
                     "name": "hook",
                     "webhook_configs": [{"url": self.webhook_url, "send_resolved": True}],
                 }
@@ -62,7 +66,7 @@ class AlertmanagerServer:
         config_path = self.work_dir / "alertmanager.yml"
         config_path.write_text(json.dumps(config), encoding="utf-8")  # JSON is YAML
         log = (self.work_dir / "alertmanager.log").open("ab")
-        self._process = subprocess.Popen(
+        self._process = subprocess.Popen(  # noqa: S603 - fixed binary, our own arguments
             [
                 self.binary,
                 f"--config.file={config_path}",
@@ -101,5 +105,5 @@ class AlertmanagerServer:
         """GET /api/v2/alerts (active, unresolved alerts unless filtered otherwise)."""
         query = "&".join(f"{name}={value}" for name, value in filters.items())
         url = f"{self.url}/api/v2/alerts" + (f"?{query}" if query else "")
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback http
             return list(json.loads(response.read()))
