@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from itertools import repeat
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection
 
-from app.slo.chunk_outcome import ChunkOutcome, bucket_spans, bucket_sums
+from app.slo.chunk_outcome import BucketSums, ChunkOutcome, bucket_spans, bucket_sums
 from app.slo.ledger import SliceRecord, SliceStatus
 from app.slo.windows import Window
 from app.store import ledger, rollups
 from app.store.locks import lock_slo
-from app.store.rollups import FIVE_MINUTES, HOUR, LEVELS
+from app.store.rollups import FIVE_MINUTES, HOUR, LEVELS, Level
 
 _SLICE_COLUMNS = (
     "slo_id", "t", "status", "total", "bad", "unattributed", "modes",
@@ -53,7 +54,7 @@ def write_chunk(connection: Connection, slo_id: int, outcome: ChunkOutcome) -> N
         for level in LEVELS:
             _, starts = bucket_spans(outcome, level.size)
             sums = bucket_sums(outcome, level.size, whole_hours[starts])
-            rollups.replace_sums(connection, slo_id, level, sums)
+            _replace_sums(connection, slo_id, level, sums)
 
 
 def _in_whole_hours(outcome: ChunkOutcome) -> np.ndarray[Any, np.dtype[np.bool_]]:
@@ -157,3 +158,28 @@ def _quiet_text(modes: tuple[tuple[str, bool, bool], ...]) -> str:
         for name, has_bad, has_when in modes
     ]
     return "{" + ",".join(parts) + "}"
+
+
+def _replace_sums(connection: Connection, slo_id: int, level: Level, sums: BucketSums) -> None:
+    """Replace whole buckets by their sums, computed from a chunk's columns; they are every
+    bucket of the level from the first to the last (those of a chunk's whole hours are)."""
+    ends = sums.ends.tolist()
+    if not ends:
+        return
+    numbers = [sums.total, sums.bad, sums.unattributed]
+    counts = [sums.slices, sums.no_data_slices, sums.excluded_slices]
+    number_rows = list(
+        zip(
+            [slo_id] * len(ends), ends, *(column.tolist() for column in numbers),
+            *(column.astype(int).tolist() for column in counts), strict=True,
+        )
+    )  # fmt: skip
+    counted = np.flatnonzero(sums.slices > 0)
+    mode_rows: list[tuple[Any, ...]] = []
+    for mode in sorted(sums.credited):
+        credited = sums.credited[mode][counted].tolist()
+        held = sums.held[mode][counted].astype(int).tolist()
+        mode_rows += zip(
+            repeat(slo_id), sums.ends[counted].tolist(), repeat(mode), credited, held, strict=False
+        )
+    rollups.replace_rows(connection, slo_id, level, ends, number_rows, mode_rows, every_bucket=True)

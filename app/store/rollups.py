@@ -15,10 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import repeat
 from typing import Any
 
-import numpy as np
 from sqlalchemy import (
     Column,
     Connection,
@@ -27,7 +25,6 @@ from sqlalchemy import (
     delete,
 )
 
-from app.slo.chunk_outcome import BucketSums
 from app.slo.ledger import SliceRecord, SliceStatus, WindowTotals
 from app.slo.windows import align_up
 from app.store.copy_upsert import copy_rows
@@ -116,35 +113,10 @@ class Sums:
 
 def _replace(connection: Connection, slo_id: int, level: Level, sums: dict[int, Sums]) -> None:
     number_rows, mode_rows = _rows(slo_id, sums)
-    _replace_rows(connection, slo_id, level, sorted(sums), number_rows, mode_rows)
+    replace_rows(connection, slo_id, level, sorted(sums), number_rows, mode_rows)
 
 
-def replace_sums(connection: Connection, slo_id: int, level: Level, sums: BucketSums) -> None:
-    """Replace whole buckets by their sums, computed from a chunk's columns; they are every
-    bucket of the level from the first to the last (those of a chunk's whole hours are)."""
-    ends = sums.ends.tolist()
-    if not ends:
-        return
-    numbers = [sums.total, sums.bad, sums.unattributed]
-    counts = [sums.slices, sums.no_data_slices, sums.excluded_slices]
-    number_rows = list(
-        zip(
-            [slo_id] * len(ends), ends, *(column.tolist() for column in numbers),
-            *(column.astype(int).tolist() for column in counts), strict=True,
-        )
-    )  # fmt: skip
-    counted = np.flatnonzero(sums.slices > 0)
-    mode_rows: list[tuple[Any, ...]] = []
-    for mode in sorted(sums.credited):
-        credited = sums.credited[mode][counted].tolist()
-        held = sums.held[mode][counted].astype(int).tolist()
-        mode_rows += zip(
-            repeat(slo_id), sums.ends[counted].tolist(), repeat(mode), credited, held, strict=False
-        )
-    _replace_rows(connection, slo_id, level, ends, number_rows, mode_rows, every_bucket=True)
-
-
-def _replace_rows(
+def replace_rows(
     connection: Connection,
     slo_id: int,
     level: Level,
