@@ -14,12 +14,12 @@ from sqlalchemy import Connection
 from app.slo.budget import consumed_by
 from app.slo.conventions import Status
 from app.slo.definitions import DefinitionSet, SLODefinition
-from app.slo.incidents import Incident, burning_spans, make_incident
+from app.slo.incidents import Incident, burning_spans, incident_reach, make_incident
 from app.slo.ledger import WindowTotals
 from app.slo.no_data import describe
 from app.slo.report import ReportInput, SLOReport, build_report, rfc3339
 from app.slo.windows import STANDARD_WINDOWS, Window, align_down, period_window, trailing
-from app.store import ledger
+from app.store import ledger, rollup_reads
 from app.store import no_data as no_data_reads
 from app.store.registry import StoredSLO
 
@@ -62,11 +62,20 @@ def _incidents(
     rule = definitions.alerts.incidents
     budget = definition.spec.budget
     # Only burning buckets come back from the database (a 30-day period has thousands of
-    # buckets and a handful of incidents); each span is then summed exactly, modes included.
+    # buckets and a handful of incidents), and only from the runs of hours that could spend
+    # enough (`incident_reach`); each span is then summed exactly, modes included.
+    least = rule.min_consumed * (1 - 1e-9)
+    reach = incident_reach(
+        rollup_reads.bad_hours(connection, stored.id, window),
+        window,
+        rule=rule,
+        can_spend=lambda bad: consumed_by(bad, period_totals, budget) >= least,
+    )
     buckets = [
         (end, WindowTotals(total=total, bad=bad, slices=count))
+        for part in reach
         for end, total, bad, count in ledger.bucket_totals(
-            connection, stored.id, window, rule.bucket, burning_above=budget * rule.burn_rate_above
+            connection, stored.id, part, rule.bucket, burning_above=budget * rule.burn_rate_above
         )
     ]
     spans = burning_spans(buckets, budget=budget, rule=rule)
@@ -75,7 +84,6 @@ def _incidents(
         # that spent too little (most) is dropped before its exact sums are read. The margin
         # covers summing in another order; the exact sums decide.
         bads = ledger.five_minute_bad(connection, stored.id, spans)
-        least = rule.min_consumed * (1 - 1e-9)
         spans = [
             span
             for span, bad in zip(spans, bads, strict=True)

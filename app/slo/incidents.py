@@ -9,7 +9,7 @@ postmortem needs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from app.slo.alert_spec import IncidentRule
@@ -66,6 +66,42 @@ def burning_spans(buckets: Sequence[Bucket], *, budget: float, rule: IncidentRul
         else:
             spans.append((end, end))
     return [Window(first - rule.bucket, last) for first, last in spans]
+
+
+HOUR = 3600
+
+
+def incident_reach(
+    bad_hours: Sequence[tuple[int, float]],
+    window: Window,
+    *,
+    rule: IncidentRule,
+    can_spend: Callable[[float], bool],
+) -> list[Window]:
+    """The parts of `window` where an incident could lie, from the hourly bad totals alone.
+
+    `bad_hours`: (hour end, bad) of every hour around `window` whose bad is above zero, oldest
+    first. A burning bucket spends, so it lies in such an hour (bad is never negative); when
+    buckets divide the hour, the burning buckets of one span are at most `merge_gap` apart, so
+    a span lies within a run of such hours whose gaps of quiet hours are `merge_gap` or less,
+    and it spends at most the run's bad. Runs that could not spend enough (`can_spend` of their
+    bad is false) are left out: the spans found in the rest are exactly those a scan of the
+    whole window finds, less the ones too small to be incidents.
+    """
+    if HOUR % rule.bucket:
+        return [window]
+    runs: list[tuple[int, int, float]] = []  # (first hour end, last hour end, bad)
+    for end, bad in bad_hours:
+        if runs and end - HOUR - runs[-1][1] <= rule.merge_gap:
+            first, _, spent = runs[-1]
+            runs[-1] = (first, end, spent + bad)
+        else:
+            runs.append((end, end, bad))
+    return [
+        Window(max(window.start, first - HOUR), min(window.end, last))
+        for first, last, bad in runs
+        if can_spend(bad) and first - HOUR < window.end and last > window.start
+    ]
 
 
 def find_episodes(

@@ -25,7 +25,8 @@ from sqlalchemy import (
 
 from app.slo.ledger import WindowTotals
 from app.slo.windows import Window, align_up
-from app.store.rollups import LEVELS, NUMBERS, Level
+from app.store.rollups import HOUR, LEVELS, NUMBERS, Level
+from app.store.tables import hourly
 
 
 @cache
@@ -201,6 +202,30 @@ def span_parameters(slo_ids: Sequence[int], spans: Sequence[tuple[int, int]]) ->
     for index, (lo, hi) in enumerate(spans):
         parameters[f"lo_{index}"], parameters[f"hi_{index}"] = lo, hi
     return parameters
+
+
+def bad_hours(connection: Connection, slo_id: int, window: Window) -> list[tuple[int, float]]:
+    """(hour end, bad) of the hourly rollups that overlap `window` and hold some bad, in time
+    order (720 rows for a 30-day window where the five-minute rollups have 8,640)."""
+    rows = connection.execute(
+        _bad_hours_statement(), {"slo_id": slo_id, "lo": window.start, "hi": window.end + HOUR}
+    )
+    return [(int(end), float(bad)) for end, bad in rows]
+
+
+@cache
+def _bad_hours_statement() -> Any:
+    key = hourly.c.hour
+    return (
+        select(key, hourly.c.bad)
+        .where(
+            hourly.c.slo_id == bindparam("slo_id"),
+            key > bindparam("lo"),
+            key < bindparam("hi"),
+            hourly.c.bad > 0,
+        )
+        .order_by(key)
+    )
 
 
 def coarse_buckets(

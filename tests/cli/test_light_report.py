@@ -63,8 +63,11 @@ def reported_slos(url: str, count: int) -> list[str]:
             records = []
             for t in range(END - 2 * 86400 + 60, END + 60, 60):
                 total = rng.uniform(100, 500)
-                # A burning hour now and then, so incidents are found and attributed.
-                bad = total * (0.05 if (t // 3600) % 17 == 0 else rng.uniform(0, 0.001))
+                # A burning hour now and then, so incidents are found and attributed, and
+                # quiet hours (no bad at all) between runs of hours with some.
+                hour = t // 3600
+                bad = total * (0.05 if hour % 17 == 0 else rng.uniform(0, 0.001))
+                bad = 0.0 if hour % 7 in (3, 4) or hour % 11 == 5 else bad
                 modes = {name: ModeSlice(credited=bad / (len(names) + 1)) for name in names}
                 records.append(
                     SliceRecord(
@@ -169,18 +172,24 @@ def every_span_summed(
     ]
 
 
-@pytest.mark.parametrize("min_consumed", [0.01, 0.1, 0.3, 0.6, 1.0])
+@pytest.mark.parametrize(
+    ("min_consumed", "merge_gap"),
+    [(0.01, 1800), (0.1, 3600), (0.3, 0), (0.6, 7200), (1.0, 1800), (0.05, 10800)],
+)
 def test_incidents_are_skipped_only_when_none_could_qualify(
-    tmp_path: Path, min_consumed: float
+    tmp_path: Path, min_consumed: float, merge_gap: int
 ) -> None:
-    """Whatever the rule's threshold, the report's incidents are those the spans give."""
+    """Whatever the rule's threshold and merge gap, the report's incidents are those the spans
+    of a scan of the whole period give (the report scans only where the hours leave room)."""
     url = f"sqlite:///{tmp_path}/ledger.db"
     keys = reported_slos(url, 4)
     settings = load_settings(
         definitions=REPO / "slo_definitions", alerts=REPO / "alerts", database_url=url
     )
     reader = ledger_reports(settings)
-    rule = reader.alerts.incidents.model_copy(update={"min_consumed": min_consumed})
+    rule = reader.alerts.incidents.model_copy(
+        update={"min_consumed": min_consumed, "merge_gap": merge_gap}
+    )
     reader.alerts = replace(reader.alerts, incidents=rule)
     with reader.store.read() as connection:
         for key, at in itertools.product(keys, (END, END - 5 * 3600 - 120)):
