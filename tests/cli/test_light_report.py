@@ -113,6 +113,7 @@ def test_report_json_loads_no_server_dashboard_or_migration_library(tmp_path: Pa
     assert not loaded & set(HEAVY), f"report loaded {sorted(loaded & set(HEAVY))}"
     assert "rich" not in loaded, "JSON is printed without rich's console"
     assert "numpy" not in loaded, "the ledger's read side needs no arrays"
+    assert "pydantic_settings" not in loaded, "settings are read without pydantic-settings"
 
 
 @pytest.mark.parametrize("arguments", [("report", "--help"), ("validate", "--help")])

@@ -143,3 +143,27 @@ def test_no_secret_shows_in_the_settings_or_the_source_config(tmp_path: Path) ->
     config = source_config(values)
     for shown in (repr(values), str(values), repr(config), str(config.basic_auth)):
         assert SECRET not in shown
+
+
+def test_sources_in_order_options_environment_file_defaults(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """What pydantic-settings did, read by hand: environment names in any case over the TOML
+    file (a missing file is no file), given values over both, tables merged key by key."""
+    file = tmp_path / "faultline.toml"
+    file.write_text(
+        'port = 9001\nhost = "0.0.0.0"\nstale_after = "10m"\nunknown = 1\n'
+        'prometheus_headers = {A = "1", B = "2"}\n'
+    )
+    monkeypatch.setenv("FAULTLINE_SETTINGS_FILE", str(file))
+    monkeypatch.setenv("faultline_Port", "9100")
+    loaded = Settings(prometheus_headers={"C": "3"})
+    assert (loaded.port, loaded.host, loaded.stale_after) == (9100, "0.0.0.0", 600)
+    assert set(loaded.prometheus_headers) == {"A", "B", "C"}
+    assert Settings(port=9200).port == 9200
+    monkeypatch.setenv("FAULTLINE_SETTINGS_FILE", str(tmp_path / "missing.toml"))
+    assert (Settings().port, Settings().host) == (9100, "127.0.0.1")
+    monkeypatch.delenv("faultline_Port")
+    monkeypatch.setenv("FAULTLINE_PORT", "none")
+    with pytest.raises(ValidationError, match="port"):
+        Settings()
