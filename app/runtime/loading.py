@@ -21,8 +21,9 @@ from app.sources.yamlfiles import read_yaml_document, read_yaml_text
 CATALOG_FILE = "design_choices.yaml"
 YAML_SUFFIXES = (".yaml", ".yml")
 ALERT_KEYS = frozenset({"policies", "receivers", "routes", "budget_policy", "incidents"})
-# A file can only be an alerts file if one of its lines starts with one of these keys.
-_ALERT_KEY_LINE = re.compile(rf"^({'|'.join(sorted(ALERT_KEYS))})\s*:", re.MULTILINE)
+# What a report takes from the alert files; a file without either (routes, receivers) adds
+# nothing to them, whatever else it holds.
+_REPORT_KEY_LINE = re.compile(r"^(budget_policy|incidents)\s*:", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -113,15 +114,16 @@ def load(settings: Settings) -> LoadResult:
 
 
 def load_alerts_config(settings: Settings) -> AlertsConfig:
-    """Only the alert files among the definitions and alerts: what a report needs from the YAML
-    (the budget policy and the incident rule), without parsing and validating every SLO.
+    """What a report needs from the YAML: the budget policy and the incident rule, from the
+    alert files that set either, without parsing and validating every SLO or the other alert
+    files (so the policies, receivers and routes are only those of the files read).
 
     As with `load`, what is invalid is left out; `faultline validate` reports it.
     """
     documents = []
     for file in _collect(settings.definitions, settings.alerts, (), []):
         text, _ = read_yaml_text(file)
-        if file.name == CATALOG_FILE or text is None or not _ALERT_KEY_LINE.search(text):
+        if file.name == CATALOG_FILE or text is None or not _REPORT_KEY_LINE.search(text):
             continue
         document, _ = parse_yaml(text, str(file))
         if document is not None and _looks_like_alerts(document):

@@ -131,6 +131,9 @@ def test_ledger_reports_equal_the_engines(tmp_path: Path) -> None:
     )
     engine = reporting_engine(settings)
     reader = ledger_reports(settings)
+    # The report reads only the alert files that set these, and gets the same.
+    assert reader.alerts.incidents == engine.definitions.alerts.incidents
+    assert reader.alerts.budget_policy == engine.definitions.alerts.budget_policy
     for at in (END, END - 3 * 3600 - 17, END + 600):
         light = reader.reports(keys, at)
         assert [item.key for item in light] == keys
