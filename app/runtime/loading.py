@@ -13,7 +13,6 @@ from pathlib import Path
 from app.runtime.settings import Settings
 from app.slo.definitions import AlertsConfig, DefinitionSet
 from app.slo.problems import Problem
-from app.slo.validate import build_definition_set
 from app.slo.validate_alerts import load_alerts
 from app.slo.yamlsource import YamlDocument, parse_yaml
 from app.sources.yamlfiles import read_yaml_document, read_yaml_text
@@ -99,6 +98,9 @@ def load_definitions(
                 "(copy slo_definitions/design_choices.yaml)",
             )
         )
+    # Here, not at the top: a report reads only the alert files and needs none of it.
+    from app.slo.validate import build_definition_set  # noqa: PLC0415
+
     definition_set, found = build_definition_set(service_docs, catalog_doc, alert_docs, metricsql)
     problems.extend(found)
     warnings = sorted({problem for problem in problems if problem.warning})
