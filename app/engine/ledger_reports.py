@@ -40,7 +40,7 @@ class LedgerReports:
         key the ledger does not have. SLOs whose windows coincide (the same slice and period)
         have their window sums read together: five queries for all of them."""
         with self.store.read() as connection:
-            active = registry.list_slos(connection)
+            active = registry.list_slos(connection, keys=keys)
             by_key = {stored.key: stored for stored in active}
             for key in keys or ():
                 if key not in by_key:

@@ -185,10 +185,16 @@ def _replace_modes(connection: Connection, slo_id: int, definition: SLODefinitio
         connection.execute(failure_modes.insert(), rows)
 
 
-def list_slos(connection: Connection, *, active_only: bool = True) -> list[StoredSLO]:
+def list_slos(
+    connection: Connection, *, active_only: bool = True, keys: Sequence[str] | None = None
+) -> list[StoredSLO]:
+    """The stored SLOs in key order; only those of `keys` when given (each row's stored
+    definition is parsed: a report of one SLO need not parse thousands)."""
     query = select(slos).order_by(slos.c.key)
     if active_only:
         query = query.where(slos.c.active.is_(True))
+    if keys is not None:
+        query = query.where(slos.c.key.in_(sorted(set(keys))))
     return [_stored(row) for row in connection.execute(query)]
 
 
