@@ -18,10 +18,9 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
-    literal_column,
     or_,
     select,
-    union_all,
+    text,
 )
 
 from app.slo.ledger import WindowTotals
@@ -39,40 +38,28 @@ def _sum_statements(level: Level, windows: int) -> tuple[Any, Any]:
 
     (Conditional sums of every range over the rows of all of them gave the same sums, each
     row adding zero where it is outside a range, but cost the database a CASE per row, column
-    and range: 42 per hourly row of a report.)"""
-    sums_table, modes_table = level.sums, level.modes
+    and range: 42 per hourly row of a report.) Written as SQL text: SQLAlchemy took 10 ms to
+    compile the two unions, once per process, a short command's largest single cost after
+    its imports; the text is the same on SQLite and PostgreSQL."""
+    sums, modes, key = level.sums.name, level.modes.name, level.key
 
-    def inside(table: Table, index: int) -> Any:
-        key = level.key_of(table)
-        return and_(
-            table.c.slo_id.in_(bindparam("slo_ids", expanding=True)),
-            key > bindparam(f"lo_{index}"),
-            key <= bindparam(f"hi_{index}"),
+    def parts(columns: str, table: str, group: str) -> str:
+        return " UNION ALL ".join(
+            f"SELECT {index}, {columns} FROM {table} WHERE slo_id IN :slo_ids "  # noqa: S608
+            f"AND {key} > :lo_{index} AND {key} <= :hi_{index} GROUP BY {group}"
+            for index in range(windows)
         )
 
-    numbers = [
-        select(
-            literal_column(str(index)), sums_table.c.slo_id,
-            *(func.sum(sums_table.c[name]) for name in NUMBERS),
-        )
-        .where(inside(sums_table, index))
-        .group_by(sums_table.c.slo_id)
-        for index in range(windows)
-    ]  # fmt: skip
-    modes = [
-        select(
-            literal_column(str(index)), modes_table.c.slo_id, modes_table.c.mode,
-            func.sum(modes_table.c.credited), func.sum(modes_table.c.held_slices),
-        )
-        .where(inside(modes_table, index))
-        .group_by(modes_table.c.slo_id, modes_table.c.mode)
-        for index in range(windows)
-    ]  # fmt: skip
-    return _all(numbers), _all(modes)
+    # Built from the tables' own names, never from input.
+    summed_numbers = ", ".join(f"sum({name})" for name in NUMBERS)
+    return (
+        _expanding(parts(f"slo_id, {summed_numbers}", sums, "slo_id")),
+        _expanding(parts("slo_id, mode, sum(credited), sum(held_slices)", modes, "slo_id, mode")),
+    )
 
 
-def _all(parts: list[Any]) -> Any:
-    return parts[0] if len(parts) == 1 else union_all(*parts)
+def _expanding(sql: str) -> Any:
+    return text(sql).bindparams(bindparam("slo_ids", expanding=True))
 
 
 @cache
