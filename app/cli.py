@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from app import __version__
+from app.commands.collector import uncollected
 from app.commands.helpstyle import FaultlineTyper
 
 # (name on the command line, module in app.commands, attribute): registration order is the
@@ -87,13 +88,13 @@ def main() -> None:
     # Start-up creates a few hundred thousand objects that live as long as the process (modules,
     # models, SQLAlchemy constructs): the collector's passes over them while importing, and its
     # last pass at exit, cost a short command a third of its CPU time. So no collection while
-    # the command is assembled, and what exists at exit is frozen (left to the OS to free).
-    gc.disable()
+    # the command is assembled (nor while a command imports lazily: `uncollected`), what that
+    # made is frozen, and so is what exists at exit (left to the OS to free).
     # The first argument names the command when it is one; otherwise (no argument, --help,
     # --version, a typo) every command is registered, so help and errors list them all.
     first = sys.argv[1] if len(sys.argv) > 1 else None
-    app = build(first if first in {name for name, _, _ in COMMANDS} else None)
-    gc.enable()
+    with uncollected():
+        app = build(first if first in {name for name, _, _ in COMMANDS} else None)
     try:
         app()
     finally:

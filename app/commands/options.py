@@ -46,8 +46,10 @@ def _console(name: str) -> Console:
     return console
 
 
+# Text, not Path: Typer builds a pydantic adapter for a Path option on every run (about 9 ms
+# of a short command's start-up); the settings make it a Path.
 DefinitionsOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--definitions",
         metavar="DIR",
@@ -86,7 +88,7 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
 
 
 def settings_from(
-    definitions: Path | None, prometheus_url: str | None, database_url: str | None
+    definitions: Path | str | None, prometheus_url: str | None, database_url: str | None
 ) -> Settings:
     """Settings with the command's options on top; invalid settings end the command clearly."""
     try:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from app.commands import options
+from app.commands.collector import uncollected
 from app.commands.options import (
     DatabaseOption,
     DefinitionsOption,
@@ -36,9 +37,10 @@ def report(
 ) -> None:
     """Print budget, burn rates, attribution and incidents from the stored ledger."""
     # Only the ledger's read side: no engine, no Prometheus client, no Alembic (start-up time).
-    from app.commands.ledger_place import empty_ledger, missing_ledger  # noqa: PLC0415
-    from app.runtime.reading import ledger_reports  # noqa: PLC0415
-    from app.store.errors import StoreError  # noqa: PLC0415
+    with uncollected():
+        from app.commands.ledger_place import empty_ledger, missing_ledger  # noqa: PLC0415
+        from app.runtime.reading import ledger_reports  # noqa: PLC0415
+        from app.store.errors import StoreError  # noqa: PLC0415
 
     settings = settings_from(definitions, prometheus_url, database_url)
     try:
