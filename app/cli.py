@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from app import __version__
-from app.commands.collector import uncollected
+from app.commands.collector import one_command_process, uncollected
 from app.commands.helpstyle import FaultlineTyper
 
 # (name on the command line, module in app.commands, attribute): registration order is the
@@ -93,6 +93,7 @@ def main() -> None:
     # The first argument names the command when it is one; otherwise (no argument, --help,
     # --version, a typo) every command is registered, so help and errors list them all.
     first = sys.argv[1] if len(sys.argv) > 1 else None
+    one_command_process()
     with uncollected():
         app = build(first if first in {name for name, _, _ in COMMANDS} else None)
     try:
