@@ -12,12 +12,14 @@ slo-generator is installed into its own virtualenv under the work directory (kep
 runs). Usage:
 
     PYTHONPATH=. .venv/bin/python -m bench.bench_slogen [--counts 20,100] [--runs 5]
-        [--work-dir /tmp/faultline-bench-slogen]
+        [--work-dir /tmp/faultline-bench-slogen] [--one-slo-runs 15 [--baseline DIR]]
 
 Both tools run as whole processes, in turn (Faultline, slo-generator, …), several times each;
 medians of wall time. Per additional SLO is the slope between the smallest and largest count.
 Checks that every burn rate agrees within 0.5 % and prints the largest difference; prints a JSON
-line of figures (bench/RESULTS.md records them).
+line of figures with the load average before and after (bench/RESULTS.md records them).
+`--one-slo-runs N` also times `report --json` of one SLO as a whole process, N times, in turn
+with the `app` of `--baseline DIR` when given (`git archive main app | tar -x -C DIR`).
 """
 
 from __future__ import annotations
@@ -232,12 +234,23 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/faultline-bench-slogen"))
     parser.add_argument("--fresh", action="store_true", help="rebuild the data and the ledger")
+    parser.add_argument(
+        "--one-slo-runs", type=int, default=0, help="also time `report --json` of one SLO"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a directory with another version's `app` (git archive REV app | tar -x -C DIR): "
+        "its one-SLO report is timed in turn",
+    )
     args = parser.parse_args()
+    load_before = os.getloadavg()
     counts = sorted(int(count) for count in args.counts.split(","))
     args.work_dir.mkdir(parents=True, exist_ok=True)
     venv = slogen_venv(args.work_dir)
     # Bytecode as an installed package has it (this environment may forbid writing it).
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "app")], check=True)
+    for version in (REPO, *([args.baseline] if args.baseline else [])):
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(version / "app")], check=True)
     root, at = prepared(args.work_dir, counts[-1], args.fresh)
     server = PrometheusServer(root / "tsdb", work_dir=root / "prometheus")
     server.start()
@@ -269,6 +282,8 @@ def main() -> None:
             )[1]
         )  # fmt: skip
         difference, where, compared = largest_difference(json.loads(outputs[largest]), reference)
+        single = [*commands[counts[0]][0][: -2 * counts[0]], "--slo", faultline_key(0)]
+        one = one_slo(single, environments[0], args.one_slo_runs, args.baseline, server.pid)
     finally:
         server.close()
     summary = summarize(figures, counts)
@@ -278,10 +293,42 @@ def main() -> None:
         burn_rates_compared=compared,
         max_burn_rate_difference=difference,
         max_difference_at=where,
+        one_slo_report=one,
+        load_average_before=load_before,
+        load_average_after=os.getloadavg(),
     )
     print(json.dumps(summary), flush=True)
     if difference > TOLERANCE:
         raise SystemExit(f"burn rates differ by {difference:.3%} (> 0.5 %): {where}")
+
+
+def one_slo(
+    command: list[str],
+    environment: dict[str, str],
+    runs: int,
+    baseline: Path | None,
+    prometheus_pid: int,
+) -> dict[str, dict[str, float]]:
+    """`report --json` of one SLO as a whole process, `runs` times after a warm-up; in turn
+    with the version in `baseline` (first on PYTHONPATH) when given. Medians and minima."""
+    versions = {"faultline": environment}
+    if baseline is not None:
+        versions["baseline"] = dict(environment, PYTHONPATH=str(baseline))
+    measured: dict[str, list[Run]] = {name: [] for name in versions}
+    for run in range(runs + 1 if runs else 0):
+        for name, version in versions.items():
+            figure, _ = timed(command, version, prometheus_pid)
+            if run:
+                measured[name].append(figure)
+    return {
+        name: {
+            "wall_median_s": round(statistics.median(f[0] for f in figures), 3),
+            "wall_min_s": round(min(f[0] for f in figures), 3),
+            "cpu_median_s": round(statistics.median(f[1] for f in figures), 3),
+        }
+        for name, figures in measured.items()
+        if figures
+    }
 
 
 def summarize(figures: dict[str, dict[int, list[Run]]], counts: list[int]) -> dict[str, object]:
