@@ -16,6 +16,7 @@ from typing import Protocol
 import numpy as np
 from sqlalchemy import Connection
 
+from app.engine.grouped import GroupedChunks
 from app.engine.no_data import explained
 from app.slo.chunk import ChunkEvaluator
 from app.slo.definitions import SLODefinition
@@ -78,6 +79,8 @@ def evaluate_range(
     queries = {
         key: signal.render(step, closed_ranges=closed) for key, signal in evaluator.signals.items()
     }
+    # A grouped SLO: one answer per query all the same, split into group ledgers beside its own.
+    grouped = GroupedChunks(store, definition, slo_id) if spec.group_by else None
     written = 0
     done: int | None = None
     no_data: Counter[str] = Counter()
@@ -87,11 +90,14 @@ def evaluate_range(
             # Between two durable chunks: the checkpoint says where to go on.
             return RangeResult(written, done, stopped=True, no_data=no_data)
         size = (chunk_last - chunk_first) // step + 1
-        grid = {key: matrix.on_grid(chunk_first, step, size) for key, matrix in data.items()}
         excluded = None
         if exclusions is not None:
             excluded = np.array(exclusions.mask(chunk_first, chunk_last), dtype=bool)
-        outcome = evaluator.evaluate(chunk_first, size, grid, excluded)
+        if grouped is not None:
+            outcome = grouped.evaluate(chunk_first, size, data, excluded)
+        else:
+            grid = {key: matrix.on_grid(chunk_first, step, size) for key, matrix in data.items()}
+            outcome = evaluator.evaluate(chunk_first, size, grid, excluded)
         unexplained = outcome.unexplained()
         if unexplained.size:  # only chunks with `no-series` slices ask the source why
             records = outcome.records()
@@ -102,6 +108,8 @@ def evaluate_range(
             if fence is not None:
                 fence(connection)
             write_chunk(connection, slo_id, outcome)
+            if grouped is not None:
+                grouped.write(connection, chunk_first, chunk_last)
             registry.advance_checkpoint(connection, slo_id, chunk_first, chunk_last, step)
             if job_id is not None:
                 jobs.set_cursor(connection, job_id, chunk_last)

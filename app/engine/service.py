@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 from app.engine.evaluate import Fence, Shares, evaluate_range
 from app.engine.exclusions import exclusion_marker, sync_declared
+from app.engine.grouped import save_group_statuses
 from app.engine.registration import evaluable, register, say_superseded
 from app.engine.reports import Freshness, build_slo_report
 from app.engine.sampling import learn_sampling, unknown
@@ -375,6 +376,10 @@ class Engine:
                 if succeeded_at is not None:
                     registry.record_success(connection, stored.id, succeeded_at)
                 status.save_status(connection, stored.id, report, moment)
+            if definition.spec.group_by:
+                save_group_statuses(
+                    self.store, definition, self._definitions, moment, self.config.freshness
+                )
         except StoreError:
             log.exception("could not refresh the status of %s", definition.key)
 

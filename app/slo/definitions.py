@@ -52,6 +52,9 @@ class SLODefinition:
         spec = self.spec.model_dump(mode="json", by_alias=True)
         if spec.get("scrape_interval") is None:
             spec.pop("scrape_interval", None)  # hashes stay what they were before the key existed
+        for grouping in ("group_by", "max_groups"):
+            if spec.get(grouping) is None:
+                spec.pop(grouping, None)  # likewise for ungrouped SLOs
         payload: dict[str, object] = {
             "service": self.service,
             "owner": self.owner,
@@ -80,7 +83,7 @@ class SLODefinition:
         from counts and the objective when they are read.
         """
         spec = self.spec
-        payload = {
+        payload: dict[str, object] = {
             "sli": spec.sli.model_dump(mode="json") if spec.sli else None,
             "slice": spec.slice_seconds,
             "budgeting": spec.effective_budgeting.value,
@@ -90,6 +93,8 @@ class SLODefinition:
                 for mode in spec.failure_modes
             ],
         }
+        if spec.group_by:  # a ledger per group: regrouping recomputes history
+            payload["groups"] = [list(spec.group_by), spec.group_limit]
         return _digest(payload)
 
 

@@ -122,12 +122,16 @@ def le_matcher(le: float) -> str:
     return "|".join(escaped)
 
 
-def latency_queries(histogram: str, selector: str, le: float) -> tuple[str, str]:
-    """(total, good) count queries for a histogram SLI, with a `{{window}}` placeholder."""
+def latency_queries(
+    histogram: str, selector: str, le: float, by: tuple[str, ...] = ()
+) -> tuple[str, str]:
+    """(total, good) count queries for a histogram SLI, with a `{{window}}` placeholder;
+    summed `by` the labels of a grouped SLO."""
     matchers = selector.strip()[1:-1].strip().rstrip(",") if selector else ""
     bucket_matchers = (
         f'{matchers}, le=~"{le_matcher(le)}"' if matchers else f'le=~"{le_matcher(le)}"'
     )
-    total = f"sum(rate({histogram}_count{{{matchers}}}[{WINDOW_PLACEHOLDER}]))"
-    good = f"sum(rate({histogram}_bucket{{{bucket_matchers}}}[{WINDOW_PLACEHOLDER}]))"
+    summed = f"sum by ({', '.join(by)}) " if by else "sum"
+    total = f"{summed}(rate({histogram}_count{{{matchers}}}[{WINDOW_PLACEHOLDER}]))"
+    good = f"{summed}(rate({histogram}_bucket{{{bucket_matchers}}}[{WINDOW_PLACEHOLDER}]))"
     return total, good

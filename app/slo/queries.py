@@ -89,7 +89,7 @@ def signals(spec: SLOSpec) -> tuple[Signal, ...]:
                 found.append(counter_signal(role.value, role, query, query_unit(spec, query)))
     elif sli is not None and sli.latency is not None:
         total, good = promql.latency_queries(
-            sli.latency.histogram, sli.latency.selector, sli.latency.le
+            sli.latency.histogram, sli.latency.selector, sli.latency.le, spec.group_by or ()
         )
         found.append(counter_signal("total", SignalRole.TOTAL, total, "rate"))
         found.append(counter_signal("good", SignalRole.GOOD, good, "rate"))

@@ -57,6 +57,10 @@ __all__ = [
 ]
 
 WINDOW_PLACEHOLDER = "{{window}}"
+# Grouped SLOs: groups per SLO unless it says otherwise, and the most any SLO may ask for (each
+# group is a ledger of its own, written on every tick).
+DEFAULT_MAX_GROUPS = 500
+MAX_GROUPS_CAP = 5000
 
 
 class Budgeting(StrEnum):
@@ -255,6 +259,11 @@ class SLOSpec(Spec):
     alerting: AlertingRef = AlertingRef()
     # Budget corrections of this SLO alone; a service file may also give some for all its SLOs.
     corrections: tuple[CorrectionSpec, ...] = ()
+    # A ledger per value of these labels (docs/spec.md, "Grouped SLOs"); groups beyond
+    # `max_groups` are counted together in one "other" group.
+    # (None when not given, so an ungrouped SLO's stored and shown spec stays as it was.)
+    group_by: tuple[Annotated[str, Field(pattern=LABEL_NAME_PATTERN)], ...] | None = None
+    max_groups: Annotated[int, Field(ge=1, le=MAX_GROUPS_CAP)] | None = None
 
     @field_validator("period", mode="before")
     @classmethod
@@ -300,6 +309,7 @@ class SLOSpec(Spec):
                 raise ValueError(
                     "an events SLI needs `bad` or `good`, unless failure modes give `bad` counts"
                 )
+        _check_grouping(self.group_by or (), self.max_groups, kind, budgeting)
         names = [mode.name for mode in self.failure_modes]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
@@ -316,9 +326,29 @@ class SLOSpec(Spec):
         return 1.0 - self.objective / 100.0
 
     @property
+    def group_limit(self) -> int:
+        """How many groups get a ledger of their own; the rest share the "other" group."""
+        return self.max_groups or DEFAULT_MAX_GROUPS
+
+    @property
     def effective_budgeting(self) -> Budgeting:
         assert self.budgeting is not None  # set by the model validator
         return self.budgeting
+
+
+def _check_grouping(
+    group_by: tuple[str, ...], max_groups: int | None, kind: str, budgeting: Budgeting
+) -> None:
+    if max_groups is not None and not group_by:
+        raise ValueError("`max_groups` bounds the groups of `group_by`, which is not given")
+    if len(set(group_by)) != len(group_by):
+        raise ValueError("`group_by` names each label once")
+    if group_by and (kind == "threshold" or budgeting is Budgeting.TIMESLICES):
+        # A sum of per-group time slices is not yet a defined SLO-level figure.
+        raise ValueError(
+            "`group_by` works with `occurrences` budgeting of an events or latency SLI; "
+            "threshold SLIs and time slices cannot be grouped yet"
+        )
 
 
 class ServiceFile(Spec):

@@ -22,6 +22,7 @@ from app.slo.salvage import is_replaced, salvage
 from app.slo.spec import LABEL_NAME_PATTERN, NAME_PATTERN, WINDOW_PLACEHOLDER, SLOSpec, Spec
 from app.slo.validate_alerts import load_alerts
 from app.slo.validate_corrections import duplicate_names, load_service_corrections
+from app.slo.validate_groups import group_problems
 from app.slo.yamlsource import YamlDocument, validate_model
 
 __all__ = [
@@ -146,6 +147,9 @@ def semantic_checker(
     checker.check_sli()
     checker.check_failure_modes(catalog)
     checker.check_alerting(alerts)
+    grouping, notes = group_problems(spec)
+    checker.found.extend(grouping)
+    checker.warnings.extend(notes)
     checker.found.extend(
         (("corrections", *loc), message) for loc, message in duplicate_names(spec.corrections)
     )

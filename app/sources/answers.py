@@ -104,12 +104,17 @@ def parse_matrix(data: Any) -> Matrix:
     if data.get("resultType") != "matrix" or not isinstance(result, list):
         raise _malformed(f"expected a matrix result, got {_excerpt(json.dumps(data))}")
     found = []
+    labels = []
     for series in result:
         samples = series.get("values") if isinstance(series, dict) else None
         if not isinstance(samples, list):
             raise _malformed(f"a series without a list of values: {_excerpt(json.dumps(series))}")
         found.append(_columns(samples))
-    return Matrix(tuple(found))
+        metric = series.get("metric")
+        labels.append(
+            {str(k): str(v) for k, v in metric.items()} if isinstance(metric, dict) else {}
+        )
+    return Matrix(tuple(found), tuple(labels))
 
 
 def _columns(samples: list[Any]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:

@@ -24,6 +24,9 @@ class Matrix:
     """One range query's answer as it came: per series, its sample times and values (arrays)."""
 
     series: tuple[tuple[Ints, Floats], ...] = ()
+    # Each series' labels, in the same order (what a grouped SLO splits its answers by);
+    # empty when the reader does not keep them.
+    labels: tuple[dict[str, str], ...] = ()
 
     @property
     def points(self) -> int:

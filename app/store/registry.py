@@ -12,6 +12,7 @@ from sqlalchemy import Connection, and_, case, delete, or_, select, update
 from app.slo.definitions import SLODefinition
 from app.slo.sampling import IntervalOrigin, Sampling
 from app.slo.spec import SLOSpec
+from app.store.groups import delete_groups
 from app.store.ledger import delete_history
 from app.store.locks import lock_registry
 from app.store.tables import backfill_jobs, failure_modes, slos, statuses
@@ -36,6 +37,8 @@ class StoredSLO:
     definition: dict[str, Any]
     declared_hash: str | None = None  # as declared in its files (None: registered before 0008)
     definitions_generation: int | None = None  # the definitions generation that registered it
+    parent_id: int | None = None  # a group's ledger: the grouped SLO's row (`app.store.groups`)
+    group_labels: dict[str, str] | None = None
 
 
 @dataclass
@@ -66,6 +69,8 @@ def _stored(row: Any) -> StoredSLO:
         definition=json.loads(row.definition),
         declared_hash=row.declared_hash,
         definitions_generation=row.definitions_generation,
+        parent_id=row.parent_id,
+        group_labels=None if row.group_labels is None else json.loads(row.group_labels),
     )
 
 
@@ -116,7 +121,9 @@ def sync_definitions(
     """
     result = SyncResult()
     lock_registry(connection)  # processes starting together register one after the other
-    existing = {row.key: row for row in connection.execute(select(slos))}
+    existing = {
+        row.key: row for row in connection.execute(select(slos).where(slos.c.parent_id.is_(None)))
+    }
     for definition in definitions:
         values = {
             "key": definition.key,
@@ -144,6 +151,7 @@ def sync_definitions(
                 delete_history(connection, slo_id)
                 connection.execute(delete(statuses).where(statuses.c.slo_id == slo_id))
                 connection.execute(delete(backfill_jobs).where(backfill_jobs.c.slo_id == slo_id))
+                delete_groups(connection, slo_id)
                 values |= {
                     "checkpoint": None,
                     "history_start": None,
@@ -188,9 +196,10 @@ def _replace_modes(connection: Connection, slo_id: int, definition: SLODefinitio
 def list_slos(
     connection: Connection, *, active_only: bool = True, keys: Sequence[str] | None = None
 ) -> list[StoredSLO]:
-    """The stored SLOs in key order; only those of `keys` when given (each row's stored
-    definition is parsed: a report of one SLO need not parse thousands)."""
-    query = select(slos).order_by(slos.c.key)
+    """The stored SLOs in key order, without the ledgers of groups (`app.store.groups`); only
+    those of `keys` when given (each row's stored definition is parsed: a report of one SLO
+    need not parse thousands)."""
+    query = select(slos).where(slos.c.parent_id.is_(None)).order_by(slos.c.key)
     if active_only:
         query = query.where(slos.c.active.is_(True))
     if keys is not None:
@@ -202,7 +211,9 @@ def declared_hashes(connection: Connection) -> dict[str, tuple[int, str | None]]
     """Each active SLO's id and declared hash, by key: what lease renewals need, without
     reading and parsing every stored definition (thousands, every few seconds)."""
     rows = connection.execute(
-        select(slos.c.key, slos.c.id, slos.c.declared_hash).where(slos.c.active.is_(True))
+        select(slos.c.key, slos.c.id, slos.c.declared_hash).where(
+            slos.c.active.is_(True), slos.c.parent_id.is_(None)
+        )
     )
     return {row.key: (row.id, row.declared_hash) for row in rows}
 

@@ -50,6 +50,8 @@ class ListingQuery:
     descending: bool = False
     limit: int | None = None
     offset: int = 0
+    parent_id: int | None = None  # the groups of this grouped SLO instead of SLOs
+    search: str | None = None  # case-insensitive substring of the key
 
 
 def listing(connection: Connection, query: ListingQuery) -> tuple[int, list[str]]:
@@ -59,7 +61,14 @@ def listing(connection: Connection, query: ListingQuery) -> tuple[int, list[str]
     all rows to sort them in Python made each request step through every SLO, and each step
     gives up the GIL, which under concurrent requests cost more than the query itself.
     """
-    conditions = [slos.c.active.is_(True)]
+    conditions = [
+        slos.c.active.is_(True),
+        slos.c.parent_id.is_(None)
+        if query.parent_id is None
+        else slos.c.parent_id == query.parent_id,
+    ]
+    if query.search:
+        conditions.append(func.lower(slos.c.key).contains(query.search.lower(), autoescape=True))
     if query.keys is not None:
         conditions.append(slos.c.key.in_(list(query.keys)))
     if query.policies:

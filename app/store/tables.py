@@ -54,6 +54,21 @@ slos = Table(
     # learned at run time) and the definitions generation that registered it.
     Column("declared_hash", String(32), nullable=True),
     Column("definitions_generation", Integer, nullable=True),
+    # A group of a grouped SLO: its ledger is a row of its own under the SLO's (`parent_id`),
+    # with its `group_by` label values as JSON (NULL for every ungrouped SLO and every parent).
+    Column("parent_id", Integer, nullable=True, index=True),
+    Column("group_labels", Text, nullable=True),
+)
+
+# Groups of a grouped SLO beyond its `max_groups`, counted in its "other" group: reported,
+# never dropped silently. Bounded per SLO (`app.store.groups.OVERFLOW_KEPT`).
+group_overflow = Table(
+    "group_overflow",
+    metadata,
+    Column("slo_id", Integer, ForeignKey("slos.id", ondelete="CASCADE"), primary_key=True),
+    Column("labels", String(500), primary_key=True),
+    Column("first_seen", BigInteger, nullable=False),
+    Column("last_seen", BigInteger, nullable=False),
 )
 
 failure_modes = Table(

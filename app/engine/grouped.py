@@ -1,0 +1,113 @@
+"""Grouped SLOs in the engine: each chunk's answers split into groups, every group's ledger
+written in the same transaction as the SLO's, and each group's status snapshot kept.
+
+`evaluate_range` asks each query once per chunk, as for any SLO; `GroupedChunks` turns the
+answers (with their series' labels) into the SLO-level outcome it writes as usual, and writes
+the groups' outcomes beside it (`write`), so the group ledgers and the SLO's never disagree.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Connection
+
+from app.engine.reports import Freshness, build_slo_report
+from app.slo.chunk_outcome import ChunkOutcome
+from app.slo.definitions import DefinitionSet, SLODefinition
+from app.slo.grid import Flags
+from app.slo.group_chunk import GroupedChunk, GroupedEvaluator, LabelledAnswer
+from app.slo.groups import group_definition, group_labels, group_slo_key
+from app.sources.signals import Matrix
+from app.store import groups, registry, status
+from app.store.chunk_writes import write_chunk
+from app.store.errors import StoreError
+from app.store.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class GroupedChunks:
+    """The chunks of one grouped SLO (`slo_id`), evaluated and written group by group."""
+
+    def __init__(self, store: Store, definition: SLODefinition, slo_id: int) -> None:
+        self.store = store
+        self.definition = definition
+        self.slo_id = slo_id
+        self.group_by = definition.spec.group_by or ()
+        self.evaluator = GroupedEvaluator(definition.spec)
+        self._pending: GroupedChunk | None = None
+        self._known: dict[tuple[str, ...], int] = {}
+
+    def evaluate(
+        self,
+        first: int,
+        size: int,
+        data: dict[str, Matrix],
+        excluded: Flags | None,
+    ) -> ChunkOutcome:
+        """The SLO-level outcome of the chunk; its groups' wait for `write`."""
+        step = self.definition.spec.slice_seconds
+        answers: dict[str, LabelledAnswer] = {
+            key: (matrix.on_grid(first, step, size), matrix.labels or ({},) * len(matrix.series))
+            for key, matrix in data.items()
+        }
+        # Read per chunk (not kept): a rolled-back chunk or another process may have added some.
+        with self.store.read() as connection:
+            self._known = groups.known_groups(connection, self.slo_id, self.group_by)
+        self._pending = self.evaluator.evaluate(first, size, answers, self._known, excluded)
+        return self._pending.slo
+
+    def write(self, connection: Connection, first: int, last: int) -> None:
+        """Write the groups of the chunk last evaluated, in the SLO's write transaction."""
+        chunk = self._pending
+        assert chunk is not None, "evaluate() first"
+        step = self.definition.spec.slice_seconds
+        for group, outcome in chunk.groups.items():
+            group_id = self._known.get(group)
+            if group_id is None:
+                labels = group_labels(group, self.group_by)
+                key = group_slo_key(self.definition.service, self.definition.name, labels)
+                group_id = groups.add_group(connection, self.slo_id, key, labels)
+            write_chunk(connection, group_id, outcome)
+            registry.advance_checkpoint(connection, group_id, first, last, step)
+        overflowing = [group_labels(group, self.group_by) for group in chunk.overflow]
+        groups.record_overflow(connection, self.slo_id, overflowing, last)
+
+
+def save_group_statuses(
+    store: Store,
+    definition: SLODefinition,
+    definitions: DefinitionSet,
+    moment: int,
+    freshness: Freshness,
+) -> None:
+    """Refresh the status snapshot of every group of a grouped SLO (what the group listing
+    sorts and pages in the database)."""
+    try:
+        with store.snapshot() as connection:
+            reports = []
+            for group in groups.groups_of(connection, _slo_id(connection, definition.key)):
+                stored = registry.get_slo(connection, group.key)
+                if stored is None:
+                    continue
+                report = build_slo_report(
+                    connection,
+                    stored,
+                    group_definition(definition, group.labels),
+                    definitions,
+                    moment,
+                    freshness=freshness,
+                    with_incidents=False,
+                )
+                reports.append((group.id, report))
+        with store.begin() as connection:
+            for group_id, report in reports:
+                status.save_status(connection, group_id, report, moment)
+    except StoreError:
+        log.exception("could not refresh the group statuses of %s", definition.key)
+
+
+def _slo_id(connection: Connection, key: str) -> int:
+    stored = registry.get_slo(connection, key)
+    return -1 if stored is None else stored.id

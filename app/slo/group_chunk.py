@@ -1,0 +1,156 @@
+"""Evaluate a chunk of a grouped SLO: one answer per query, split into groups, each group
+evaluated column-wise by the SLO's own `ChunkEvaluator`, and the SLO's ledger their sum.
+
+The SLO-level outcome is the sum of the group outcomes (the "other" group included), so the
+group ledgers add up to it exactly. A slice is no-data at SLO level only where every group is;
+a group without data in a slice adds nothing to it (as its own ledger shows no-data there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.slo.chunk import ChunkEvaluator
+from app.slo.chunk_outcome import ChunkOutcome, ModeColumns
+from app.slo.grid import Flags, Floats, GridAnswer
+from app.slo.groups import GroupKey, ModeScope, group_of, other_group, query_scope
+from app.slo.queries import SignalRole
+from app.slo.spec import SLOSpec
+
+# One query's answer on the chunk's grid, with the labels of each of its rows.
+LabelledAnswer = tuple[GridAnswer, Sequence[Mapping[str, str]]]
+
+_SLI_ROLES = frozenset({SignalRole.TOTAL, SignalRole.BAD, SignalRole.GOOD})
+
+
+@dataclass(frozen=True)
+class GroupedChunk:
+    slo: ChunkOutcome  # the SLO's own ledger: the sum of every group's
+    groups: dict[GroupKey, ChunkOutcome]  # the groups with data in the chunk, "other" included
+    overflow: tuple[GroupKey, ...]  # groups of the chunk counted in "other" (beyond the cap)
+
+
+class GroupedEvaluator:
+    """Evaluates chunks of one grouped SLO; which queries are global is worked out once."""
+
+    def __init__(self, spec: SLOSpec) -> None:
+        assert spec.group_by, "a grouped SLO"
+        self.spec = spec
+        self.group_by = spec.group_by
+        self.evaluator = ChunkEvaluator(spec)
+        self.other = other_group(self.group_by)
+        signals = self.evaluator.signals.values()
+        self.sli_keys = [s.key for s in signals if s.role in _SLI_ROLES]
+        self.global_keys = {
+            s.key
+            for s in signals
+            if s.role is SignalRole.MODE_WHEN
+            and query_scope(s.template, self.group_by) is ModeScope.GLOBAL
+        }
+
+    def evaluate(
+        self,
+        first: int,
+        slices: int,
+        answers: Mapping[str, LabelledAnswer],
+        known: Collection[GroupKey],
+        excluded: Flags | None = None,
+    ) -> GroupedChunk:
+        """The chunk's groups and their sum. `known`: groups that have a ledger already; a
+        new group gets one while fewer than `max_groups` have one, later ones count in
+        "other" (the cap is applied in the groups' sorted order, so reruns agree)."""
+        rows = {key: _rows_by_group(answer[1], self.group_by) for key, answer in answers.items()}
+        present = sorted({g for key in self.sli_keys for g in rows.get(key, {})} - {self.other})
+        named = [group for group in present if group in known]
+        room = max(0, self.spec.group_limit - len([g for g in known if g != self.other]))
+        fresh = [group for group in present if group not in known]
+        named += fresh[:room]
+        overflow = tuple(fresh[room:])
+        members: dict[GroupKey, list[GroupKey]] = {group: [group] for group in named}
+        if overflow:
+            members[self.other] = list(overflow)
+        outcomes = {
+            group: self.evaluator.evaluate(
+                first, slices, self._answers_of(answers, rows, parts, slices), excluded
+            )
+            for group, parts in members.items()
+        }
+        if not outcomes:  # no group answered: the SLO's no-data says why, as ungrouped
+            grids = {key: answer[0] for key, answer in answers.items()}
+            return GroupedChunk(self.evaluator.evaluate(first, slices, grids, excluded), {}, ())
+        return GroupedChunk(sum_outcomes(list(outcomes.values())), outcomes, overflow)
+
+    def _answers_of(
+        self,
+        answers: Mapping[str, LabelledAnswer],
+        rows: Mapping[str, dict[GroupKey, list[int]]],
+        groups: list[GroupKey],
+        slices: int,
+    ) -> dict[str, GridAnswer]:
+        chosen: dict[str, GridAnswer] = {}
+        for key, (grid, _) in answers.items():
+            if key in self.global_keys:
+                chosen[key] = grid
+                continue
+            picked = [row for group in groups for row in rows[key].get(group, ())]
+            chosen[key] = (
+                GridAnswer(grid.values[picked], grid.present[picked])
+                if picked
+                else GridAnswer.empty(slices)
+            )
+        return chosen
+
+
+def _rows_by_group(
+    labels: Sequence[Mapping[str, str]], group_by: tuple[str, ...]
+) -> dict[GroupKey, list[int]]:
+    found: dict[GroupKey, list[int]] = {}
+    for row, series in enumerate(labels):
+        found.setdefault(group_of(series, group_by), []).append(row)
+    return found
+
+
+def sum_outcomes(outcomes: list[ChunkOutcome]) -> ChunkOutcome:
+    """The SLO-level outcome of its groups' (all of one chunk, of one evaluator): amounts
+    summed, a slice counted where any group has data; where none has, the first group's
+    no-data reason stands for it."""
+    head = outcomes[0]
+    ok = _any([outcome.ok for outcome in outcomes])
+
+    def total(column: list[Floats]) -> Floats:
+        return np.asarray(np.stack(column).sum(axis=0), dtype=np.float64)
+
+    modes = []
+    for index, mode in enumerate(head.modes):
+        pairs = [(outcome.ok, outcome.modes[index]) for outcome in outcomes]
+        raw = held = None
+        if mode.raw_bad is not None:
+            raw = total(
+                [np.where(has, c.raw_bad, 0.0) for has, c in pairs if c.raw_bad is not None]
+            )
+        if mode.held is not None:
+            held = _any([c.held & has for has, c in pairs if c.held is not None])
+        modes.append(ModeColumns(mode.name, total([c.credited for _, c in pairs]), raw, held))
+    return ChunkOutcome(
+        first=head.first,
+        step=head.step,
+        ok=ok,
+        reason=np.where(ok, 0, head.reason).astype(np.int8),
+        signal=np.where(ok, 0, head.signal).astype(np.int16),
+        signal_names=head.signal_names,
+        total=total([o.total for o in outcomes]),
+        bad=total([o.bad for o in outcomes]),
+        unattributed=total([o.unattributed for o in outcomes]),
+        modes=tuple(modes),
+        events_total=None,  # occurrences only: grouped SLOs are not budgeted in time slices
+        events_bad=None,
+        value=None,
+        excluded=head.excluded,
+    )
+
+
+def _any(columns: list[Flags]) -> Flags:
+    return np.asarray(np.stack(columns).any(axis=0), dtype=bool)

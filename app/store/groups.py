@@ -1,0 +1,135 @@
+"""The groups of grouped SLOs: each group's ledger is a row of `slos` under the SLO's row.
+
+A group row copies its SLO's definition, so everything that reads one SLO's ledger (budget,
+burn rates, policy state, incidents, reports) reads a group's the same way. Group rows are never
+registered from files: `registry.sync_definitions` and `registry.list_slos` see SLO rows only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, delete, func, select
+
+from app.slo.groups import GroupKey
+from app.store.ledger import delete_history
+from app.store.tables import group_overflow, slos, statuses
+
+KEY_LENGTH = 200  # `slos.key`
+OVERFLOW_KEPT = 1000  # overflowing groups named per SLO; beyond it they are only counted
+
+
+@dataclass(frozen=True)
+class Group:
+    id: int
+    key: str
+    labels: dict[str, str]
+    checkpoint: int | None
+
+
+def groups_of(connection: Connection, parent_id: int) -> list[Group]:
+    rows = connection.execute(
+        select(slos.c.id, slos.c.key, slos.c.group_labels, slos.c.checkpoint)
+        .where(slos.c.parent_id == parent_id)
+        .order_by(slos.c.key)
+    )
+    return [Group(row.id, row.key, json.loads(row.group_labels), row.checkpoint) for row in rows]
+
+
+def known_groups(
+    connection: Connection, parent_id: int, group_by: Sequence[str]
+) -> dict[GroupKey, int]:
+    """Group key → row id of the groups with a ledger."""
+    return {
+        tuple(group.labels.get(name, "") for name in group_by): group.id
+        for group in groups_of(connection, parent_id)
+    }
+
+
+def add_group(connection: Connection, parent_id: int, key: str, labels: Mapping[str, str]) -> int:
+    """A new group row under `parent_id`, its definition copied from the SLO's row."""
+    parent = connection.execute(select(slos).where(slos.c.id == parent_id)).one()
+    values = {
+        name: getattr(parent, name)
+        for name in (
+            "service", "name", "active", "definition", "content_hash", "history_hash",
+            "source_file", "slice_seconds", "updated_at", "declared_hash",
+            "definitions_generation",
+        )
+    }  # fmt: skip
+    values |= {
+        "key": bounded_key(key),
+        "parent_id": parent_id,
+        "group_labels": json.dumps(dict(labels), sort_keys=True),
+    }
+    inserted = connection.execute(slos.insert().values(**values)).inserted_primary_key
+    assert inserted is not None
+    return int(inserted[0])
+
+
+def bounded_key(key: str) -> str:
+    """The key, shortened with a digest of the whole when a label value makes it too long."""
+    if len(key) <= KEY_LENGTH:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    return f"{key[: KEY_LENGTH - 14]}~{digest}}}"
+
+
+def record_overflow(
+    connection: Connection, parent_id: int, groups: Sequence[Mapping[str, str]], now: int
+) -> None:
+    """Note groups counted in "other" (their `last_seen`), naming at most `OVERFLOW_KEPT`."""
+    texts = [json.dumps(dict(labels), sort_keys=True)[:500] for labels in groups]
+    if not texts:
+        return
+    known = set(
+        connection.execute(
+            select(group_overflow.c.labels).where(group_overflow.c.slo_id == parent_id)
+        ).scalars()
+    )
+    seen = [text for text in texts if text in known]
+    if seen:
+        connection.execute(
+            group_overflow.update()
+            .where(group_overflow.c.slo_id == parent_id, group_overflow.c.labels.in_(seen))
+            .values(last_seen=now)
+        )
+    room = max(0, OVERFLOW_KEPT - len(known))
+    fresh = [text for text in dict.fromkeys(texts) if text not in known][:room]
+    if fresh:
+        connection.execute(
+            group_overflow.insert(),
+            [
+                {"slo_id": parent_id, "labels": t, "first_seen": now, "last_seen": now}
+                for t in fresh
+            ],
+        )
+
+
+@dataclass(frozen=True)
+class Overflow:
+    count: int  # groups named (at most OVERFLOW_KEPT)
+    groups: list[dict[str, str]]  # the first of them, by labels
+
+
+def overflow(connection: Connection, parent_id: int, limit: int = 50) -> Overflow:
+    where = group_overflow.c.slo_id == parent_id
+    count = connection.execute(select(func.count()).select_from(group_overflow).where(where))
+    rows = connection.execute(
+        select(group_overflow.c.labels).where(where).order_by(group_overflow.c.labels).limit(limit)
+    )
+    return Overflow(int(count.scalar_one()), [json.loads(text) for text in rows.scalars()])
+
+
+def delete_groups(connection: Connection, parent_id: int) -> None:
+    """Remove an SLO's groups with their history (its queries changed: recomputed anew)."""
+    ids = list(connection.execute(select(slos.c.id).where(slos.c.parent_id == parent_id)).scalars())
+    for group_id in ids:
+        delete_history(connection, group_id)
+        connection.execute(delete(statuses).where(statuses.c.slo_id == group_id))
+    if ids:
+        connection.execute(delete(slos).where(slos.c.id.in_(ids)))
+    connection.execute(delete(group_overflow).where(group_overflow.c.slo_id == parent_id))
