@@ -43,6 +43,7 @@ TEST_SCENARIOS: dict[str, dict[str, int]] = {
     "low_traffic": {"minutes": 180},
     "demo_history": {"minutes": 2 * 1440},
     "backtest_week": {"minutes": 9 * 1440},
+    "region_outage": {"minutes": 240},
 }
 
 

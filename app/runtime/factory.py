@@ -21,6 +21,7 @@ from app.api.routes import (
     catalog,
     cluster,
     corrections,
+    groups,
     health,
     replay,
     slos,
@@ -65,6 +66,7 @@ def create_app(
     install_docs(app)
     for router in (
         slos.router,
+        groups.router,
         alerts.router,
         attribution.router,
         catalog.router,

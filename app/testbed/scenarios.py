@@ -279,6 +279,29 @@ def demo_history(
     return NamedScenario(scenario, "\n".join(lines), {"incidents": len(injections)})
 
 
+def region_outage(
+    start: int, minutes: int = 240, *, interval: int = 60, seed: int = 8
+) -> NamedScenario:
+    """For grouped SLOs: one region burns on its own failure mode, the other stays healthy."""
+    _require("region_outage", minutes, 180)
+    outage = start + (minutes - 90) * 60
+    backlog = start + (minutes - 170) * 60
+    injections: tuple[Injection, ...] = (
+        QueueBacklog(backlog, 40, growth=0.5, drain=3.0),
+        RegionOutage(outage, 30, region="us-east", failure_ratio=0.2),
+        ErrorBurst(outage + 45 * 60, 15, service="storefront", ratio=0.003),
+    )
+    scenario = Scenario("region_outage", start, minutes, interval, seed, injections=injections)
+    story = (
+        f"From {clock(backlog)} the orders queue backs up for 40 minutes (a condition of no "
+        f"region). From {clock(outage)} us-east fails its probes for 30 minutes and serves 20 % "
+        "of its storefront requests as 503, while eu-west stays healthy. 45 minutes after the "
+        "outage began, 0.3 % of storefront requests in both regions fail with 500 for 15 "
+        "minutes, for a cause no mode names."
+    )
+    return NamedScenario(scenario, story, {"outage": outage, "backlog": backlog})
+
+
 def backtest_week(
     start: int, minutes: int = 9 * DAY_MINUTES, *, interval: int = 60, seed: int = 8
 ) -> NamedScenario:
@@ -315,6 +338,7 @@ NAMED_SCENARIOS: dict[str, Callable[..., NamedScenario]] = {
     "low_traffic": low_traffic,
     "demo_history": demo_history,
     "backtest_week": backtest_week,
+    "region_outage": region_outage,
 }
 
 

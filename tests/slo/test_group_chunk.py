@@ -1,0 +1,146 @@
+"""A grouped SLO's chunk: each group evaluated from its own series of the one answer, global
+`when` conditions applied to every group, the cap, and the SLO level as the exact sum."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.slo.chunk import ChunkEvaluator
+from app.slo.chunk_outcome import ChunkOutcome
+from app.slo.grid import GridAnswer
+from app.slo.group_chunk import GroupedEvaluator, LabelledAnswer
+from app.slo.spec import SLOSpec
+
+SLICES = 6
+
+
+def grouped_spec(max_groups: int = 500) -> SLOSpec:
+    return SLOSpec.model_validate(
+        {
+            "name": "success",
+            "objective": 99,
+            "group_by": ["route"],
+            "max_groups": max_groups,
+            "sli": {
+                "events": {
+                    "total": "sum by (route) (increase(a[{{window}}]))",
+                    "bad": "sum by (route) (increase(b[{{window}}]))",
+                }
+            },
+            "failure_modes": [
+                {"name": "timeout", "design_choice": "synchronous-call",
+                 "bad": "sum by (route) (increase(t[{{window}}]))"},
+                {"name": "route-down", "design_choice": "synchronous-call",
+                 "when": "max by (route) (down) > 0"},
+                {"name": "outage", "design_choice": "multi-region", "when": "min(probe) == 0"},
+            ],
+        }
+    )  # fmt: skip
+
+
+def ungrouped(spec: SLOSpec) -> SLOSpec:
+    return spec.model_copy(update={"group_by": None, "max_groups": None})
+
+
+def series(values: list[float | None]) -> tuple[np.ndarray, np.ndarray]:
+    present = np.array([v is not None for v in values])
+    return np.array([0.0 if v is None else v for v in values]), present
+
+
+def answer(rows: dict[str, list[float | None]]) -> LabelledAnswer:
+    """Rows by route (an empty route name: a series without labels)."""
+    built = [series(values) for values in rows.values()]
+    values = np.stack([v for v, _ in built]) if built else np.zeros((0, SLICES))
+    present = np.stack([p for _, p in built]) if built else np.zeros((0, SLICES), dtype=bool)
+    labels = [{"route": route} if route else {} for route in rows]
+    return GridAnswer(values, present), labels
+
+
+def story(routes: list[str]) -> dict[str, LabelledAnswer]:
+    rng = np.random.default_rng(7)
+    total = {r: [float(v) for v in rng.integers(50, 500, SLICES)] for r in routes}
+    bad = {r: [float(v) for v in rng.integers(0, 20, SLICES)] for r in routes}
+    timeout = {r: [float(v) for v in rng.integers(0, 10, SLICES)] for r in routes}
+    total[routes[0]][2] = None  # type: ignore[call-overload]  # a slice without data
+    down = {routes[1]: [0.0, 1.0, 1.0, None, None, 0.0]}
+    return {
+        "total": answer(total),  # type: ignore[arg-type]
+        "bad": answer(bad),  # type: ignore[arg-type]
+        "mode:timeout:bad": answer(timeout),  # type: ignore[arg-type]
+        "mode:route-down:when": answer(down),  # type: ignore[arg-type]
+        "mode:outage:when": answer({"": [None, None, None, None, 0.0, 0.0]}),
+    }
+
+
+def only(answers: dict[str, LabelledAnswer], routes: set[str]) -> dict[str, GridAnswer]:
+    chosen = {}
+    for key, (grid, labels) in answers.items():
+        if key == "mode:outage:when":
+            chosen[key] = grid
+            continue
+        rows = [i for i, found in enumerate(labels) if found.get("route") in routes]
+        chosen[key] = GridAnswer(grid.values[rows], grid.present[rows])
+    return chosen
+
+
+def assert_same(found: ChunkOutcome, expected: ChunkOutcome) -> None:
+    assert found.records() == expected.records()
+
+
+def assert_sum(slo: ChunkOutcome, groups: list[ChunkOutcome]) -> None:
+    assert np.array_equal(slo.ok, np.any([g.ok for g in groups], axis=0))
+    for column in ("total", "bad", "unattributed"):
+        assert np.array_equal(getattr(slo, column), sum(getattr(g, column) for g in groups))
+    for index, mode in enumerate(slo.modes):
+        assert np.array_equal(mode.credited, sum(g.modes[index].credited for g in groups))
+
+
+def test_each_group_is_evaluated_as_if_it_were_its_own_slo_and_the_slo_is_their_sum() -> None:
+    spec = grouped_spec()
+    routes = ["/cart", "/pay", "/search"]
+    answers = story(routes)
+    chunk = GroupedEvaluator(spec).evaluate(1000, SLICES, answers, known=())
+    assert sorted(chunk.groups) == [(r,) for r in routes] and chunk.overflow == ()
+    reference = ChunkEvaluator(ungrouped(spec))
+    for route in routes:
+        expected = reference.evaluate(1000, SLICES, only(answers, {route}))
+        assert_same(chunk.groups[route,], expected)
+    assert_sum(chunk.slo, list(chunk.groups.values()))
+    # The per-group `when` spends only /pay's budget; the global one every group's.
+    records = {route: chunk.groups[route,].records() for route in routes}
+    assert records["/pay"][1].modes["route-down"].held is True
+    assert records["/cart"][1].modes["route-down"].held is False
+    assert all(records[route][5].modes["outage"].held for route in routes)
+    # A group without data in a slice leaves it out of the SLO's sum there, nothing more.
+    assert records["/cart"][2].status != "ok"
+    assert chunk.slo.ok[2] and chunk.slo.total[2] == sum(records[r][2].total for r in routes)
+
+
+def test_groups_beyond_the_cap_are_counted_together_in_other_and_reported() -> None:
+    spec = grouped_spec(max_groups=3)
+    routes = [f"/r{i}" for i in range(6)]
+    answers = story(routes)
+    evaluator = GroupedEvaluator(spec)
+    chunk = evaluator.evaluate(1000, SLICES, answers, known=())
+    other = ("__other__",)
+    assert sorted(chunk.groups) == [("/r0",), ("/r1",), ("/r2",), other]
+    assert chunk.overflow == (("/r3",), ("/r4",), ("/r5",))
+    expected = ChunkEvaluator(ungrouped(spec)).evaluate(
+        1000, SLICES, only(answers, {"/r3", "/r4", "/r5"})
+    )
+    assert_same(chunk.groups[other], expected)
+    assert_sum(chunk.slo, list(chunk.groups.values()))
+    # Groups that have a ledger keep it; newcomers fill what room is left, in sorted order.
+    later = evaluator.evaluate(1000, SLICES, answers, known={("/r5",), ("/r4",), other})
+    assert sorted(later.groups) == [("/r0",), ("/r4",), ("/r5",), other]
+    assert later.overflow == (("/r1",), ("/r2",), ("/r3",))
+    assert_sum(later.slo, list(later.groups.values()))
+    # The SLO level does not depend on how groups are split.
+    assert np.array_equal(later.slo.total, chunk.slo.total)
+
+
+def test_without_any_group_the_slo_is_no_data_with_its_reason() -> None:
+    spec = grouped_spec()
+    chunk = GroupedEvaluator(spec).evaluate(1000, SLICES, {}, known=())
+    assert chunk.groups == {} and not chunk.slo.ok.any()
+    assert {r.no_data.encode() for r in chunk.slo.records() if r.no_data} == {"no-series:total"}
