@@ -1,0 +1,226 @@
+"""Grouped SLOs against a real Prometheus with known truth per group.
+
+The `region_outage` scenario: us-east fails its probes for 30 minutes and serves a fifth of its
+storefront requests as 503 (a per-group `when`), eu-west stays healthy; earlier the orders queue
+backs up (a global `when`: it holds for every region at once); later both regions see unnamed
+500s. Each region's ledger is checked against the truth of that region alone, the SLO's ledger
+against the sum of the regions' truths, and the group ledgers against the SLO's slice by slice.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.engine import group_views
+from app.engine.service import Engine
+from app.runtime.loading import load_definitions
+from app.slo.definitions import DefinitionSet
+from app.slo.report import SLOReport
+from app.slo.windows import Window
+from app.store import groups, ledger, registry
+from app.testbed.series import REGIONS
+from app.testbed.shipped import (
+    QUEUE_OLDER_THAN_5M,
+    InstantCompare,
+    ModeTruthSpec,
+    SLOTruthSpec,
+    match,
+)
+from app.testbed.truth import GroundTruth
+from app.testbed.window import WindowTruth
+from tests.api.conftest import TOKEN, serve_engine
+from tests.conftest import RunningPrometheus
+from tests.engine.conftest import REPO
+from tests.engine.test_accuracy import epoch
+
+pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
+
+KEY = "storefront/availability-by-region"
+OBJECTIVE = 99.9
+YAML = """\
+service: storefront
+slos:
+  - name: availability-by-region
+    objective: 99.9
+    group_by: [region]
+    sli:
+      events:
+        total: sum by (region) (rate(http_requests_total{service="storefront"}[{{window}}]))
+        bad: sum by (region) (rate(http_requests_total{service="storefront", code=~"5.."}[{{window}}]))
+    failure_modes:
+      - name: region-outage
+        design_choice: multi-region
+        when: min by (region) (probe_success{job="blackbox"}) == 0
+      - name: orders-backlog
+        design_choice: queue
+        when: max(aws_sqs_approximate_age_of_oldest_message_maximum{dimension_QueueName="orders"}) > 300
+"""
+
+
+def group_key(region: str) -> str:
+    return f'{KEY}{{region="{region}"}}'
+
+
+def region_truth(region: str) -> SLOTruthSpec:
+    """The group's SLO restated by hand: the region's requests, its probe, the global queue."""
+    storefront = {"service": "storefront", "region": region}
+    probe = match("probe_success", job="blackbox", region=region)
+    return SLOTruthSpec(
+        group_key(region),
+        OBJECTIVE,
+        total=match("http_requests_total", **storefront),
+        bad=match("http_requests_total", **storefront, code=("500", "503")),
+        modes=(
+            ModeTruthSpec("region-outage", when=InstantCompare("min", probe, "==", 0)),
+            ModeTruthSpec("orders-backlog", when=QUEUE_OLDER_THAN_5M),
+        ),
+    )
+
+
+def load(tmp_path: Path) -> tuple[Path, DefinitionSet]:
+    directory = tmp_path / "slo_definitions"
+    directory.mkdir()
+    (directory / "storefront.yaml").write_text(YAML)
+    catalog = REPO / "slo_definitions" / "design_choices.yaml"
+    result = load_definitions(directory, alerts=REPO / "alerts", catalog=catalog)
+    assert result.ok, result.problems
+    return directory, result.definitions
+
+
+def summed(parts: list[WindowTruth]) -> WindowTruth:
+    """The SLO level's truth: its groups' sums."""
+    modes = {mode for part in parts for mode in part.attributed}
+    return WindowTruth(
+        key=KEY,
+        start=parts[0].start,
+        end=parts[0].end,
+        objective=OBJECTIVE,
+        slices=parts[0].slices,
+        no_data_slices=0,
+        total=sum(p.total for p in parts),
+        bad=sum(p.bad for p in parts),
+        attributed={m: sum(p.attributed.get(m, 0.0) for p in parts) for m in modes},
+        unattributed=sum(p.unattributed for p in parts),
+    )
+
+
+def mismatches(report: SLOReport, truth: WindowTruth) -> list[str]:
+    found = []
+    assert truth.consumed is not None
+    if abs(report.budget.consumed - truth.consumed) > 0.01 * truth.consumed:
+        found.append(f"{report.key}: consumed {report.budget.consumed} != {truth.consumed}")
+    if not math.isclose(report.events.total, truth.total, rel_tol=1e-9):
+        found.append(f"{report.key}: total {report.events.total} != {truth.total}")
+    shares = {row.failure_mode: row.share for row in report.attribution}
+    for mode in truth.attributed:
+        if abs(shares.get(mode, 0.0) - (truth.share(mode) or 0.0)) > 0.01:
+            found.append(f"{report.key}: share of {mode} {shares.get(mode)} != {truth.share(mode)}")
+    if abs(report.unattributed.share - (truth.unattributed_share or 0.0)) > 0.01:
+        found.append(f"{report.key}: unattributed {report.unattributed.share}")
+    return found
+
+
+@pytest.fixture
+def evaluated(
+    prometheus_over: Callable[..., RunningPrometheus],
+    engines: Callable[..., Engine],
+    database_url: str,
+    tmp_path: Path,
+) -> tuple[Engine, RunningPrometheus, Path]:
+    running = prometheus_over("region_outage")
+    directory, definitions = load(tmp_path)
+    scenario = running.scenario
+    engine = engines(running.url, database_url, scenario.start, scenario.end, definitions)
+    result = engine.tick(now=scenario.end)
+    assert not result.errors and result.unavailable is None, result
+    return engine, running, directory
+
+
+def test_each_region_and_the_slo_match_the_truth_and_add_up(
+    evaluated: tuple[Engine, RunningPrometheus, Path],
+) -> None:
+    engine, running, _ = evaluated
+    end = running.scenario.end
+    truth = GroundTruth(running.dataset, [region_truth(region) for region in REGIONS])
+    slo = engine.report(KEY, end)
+    start = epoch(slo.window.start)
+    windows = {region: truth.slo(group_key(region)).window(start, end) for region in REGIONS}
+    failures = mismatches(slo, summed(list(windows.values())))
+    reports = {}
+    for region in REGIONS:
+        reports[region] = group_views.group_report(engine, KEY, group_key(region), end)
+        failures += mismatches(reports[region], windows[region])
+    assert not failures, "\n".join(failures)
+    # The story, as the figures tell it: us-east burnt on its own outage, eu-west did not.
+    east = {row.failure_mode: row.share for row in reports["us-east"].attribution}
+    west = {row.failure_mode: row.share for row in reports["eu-west"].attribution}
+    assert east["region-outage"] > 0.9 and west.get("region-outage", 0.0) == 0.0
+    assert reports["us-east"].budget.consumed > 10 * reports["eu-west"].budget.consumed
+    assert west.get("orders-backlog", 0.0) > 0  # the global condition spends every region's
+    assert_group_ledgers_add_up(engine, running.scenario.start, end)
+
+
+def assert_group_ledgers_add_up(engine: Engine, start: int, end: int) -> None:
+    with engine.store.read() as connection:
+        parent = registry.get_slo(connection, KEY)
+        assert parent is not None
+        members = groups.groups_of(connection, parent.id)
+        assert sorted(group.key for group in members) == [group_key(r) for r in REGIONS]
+        window = Window(start, end)
+        slo = {r.t: r for r in ledger.read_slices(connection, parent.id, window)}
+        parts = [
+            {r.t: r for r in ledger.read_slices(connection, group.id, window)} for group in members
+        ]
+    assert len(slo) == (end - start) // 60
+    for t, record in slo.items():
+        records = [part[t] for part in parts if t in part and part[t].status == "ok"]
+        assert record.total == sum(r.total for r in records), t
+        assert record.bad == sum(r.bad for r in records), t
+        assert record.unattributed == sum(r.unattributed for r in records), t
+        for mode, credit in record.modes.items():
+            assert credit.credited == sum(r.modes[mode].credited for r in records), (t, mode)
+
+
+def test_the_api_lists_groups_worst_first_and_pages_them(
+    evaluated: tuple[Engine, RunningPrometheus, Path], database_url: str
+) -> None:
+    engine, running, directory = evaluated
+    server, url = serve_engine(
+        engine, definitions=directory, database_url=database_url, prometheus_url=running.url
+    )
+    try:
+        with httpx.Client(
+            base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
+        ) as client:
+            page = client.get(f"/api/v1/slos/{KEY}/groups").json()
+            assert [item["key"] for item in page["items"]] == [
+                group_key("us-east"),
+                group_key("eu-west"),
+            ]
+            assert page["total"] == 2 and page["group_by"] == ["region"]
+            assert page["max_groups"] == 500 and page["overflow"] == {"count": 0, "groups": []}
+            assert page["mode_scopes"] == {"region-outage": "group", "orders-backlog": "global"}
+            assert page["items"][0]["labels"]["region"] == "us-east"
+            second = client.get(
+                f"/api/v1/slos/{KEY}/groups", params={"limit": 1, "offset": 1}
+            ).json()
+            assert [item["key"] for item in second["items"]] == [group_key("eu-west")]
+            found = client.get(f"/api/v1/slos/{KEY}/groups", params={"search": "EAST"}).json()
+            assert [item["key"] for item in found["items"]] == [group_key("us-east")]
+            one = client.get(
+                f"/api/v1/slos/{KEY}/groups/report", params={"group": "region:us-east"}
+            )
+            assert one.status_code == 200 and one.json()["key"] == group_key("us-east")
+            assert (
+                client.get(f"/api/v1/slos/{KEY}/groups/report?group=region:mars").status_code == 404
+            )
+            # The SLO list shows the SLO, not its groups.
+            listed = client.get("/api/v1/slos").json()
+            assert [item["key"] for item in listed["items"]] == [KEY]
+    finally:
+        server.stop()
