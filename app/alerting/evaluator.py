@@ -35,6 +35,7 @@ from app.alerting.routing import receivers_for
 from app.alerting.summary import retired_summary
 from app.alerting.transitions import AlertState, Position
 from app.slo.definitions import DefinitionSet, SLODefinition
+from app.slo.groups import group_definition
 from app.slo.ledger import WindowTotals
 from app.slo.windows import Window, period_window, trailing
 from app.store import ledger, registry
@@ -114,10 +115,32 @@ class AlertEvaluator:
                         self._retire_all(slo, definitions, result)
                     elif slo.checkpoint is not None:
                         self._evaluate_slo(definition, definitions, slo, slo.checkpoint, result)
+                    self._evaluate_groups(definition, definitions, slo, result)
                 except StoreError as error:
                     result.errors[slo.key] = str(error)
                     log.error("alert evaluation of %s failed: %s", slo.key, error)
             return result
+
+    def _evaluate_groups(
+        self,
+        definition: SLODefinition | None,
+        definitions: DefinitionSet,
+        slo: StoredSLO,
+        result: EvaluationResult,
+    ) -> None:
+        """A grouped SLO's groups, each judged as an SLO of its own (its labels on its alerts);
+        retired with their SLO."""
+        grouped = definition.spec.group_by if definition else slo.definition["spec"].get("group_by")
+        if not grouped:
+            return
+        with self.store.read() as connection:
+            members = registry.list_groups(connection, slo.id)
+        for group in members:
+            if definition is None or group.group_labels is None:
+                self._retire_all(group, definitions, result)
+            elif group.checkpoint is not None:
+                judged = group_definition(definition, group.group_labels)
+                self._evaluate_slo(judged, definitions, group, group.checkpoint, result)
 
     def _evaluate_slo(
         self,

@@ -376,10 +376,7 @@ class Engine:
                 if succeeded_at is not None:
                     registry.record_success(connection, stored.id, succeeded_at)
                 status.save_status(connection, stored.id, report, moment)
-            if definition.spec.group_by:
-                save_group_statuses(
-                    self.store, definition, self._definitions, moment, self.config.freshness
-                )
+            save_group_statuses(self, definition, moment)  # a grouped SLO's groups too
         except StoreError:
             log.exception("could not refresh the status of %s", definition.key)
 

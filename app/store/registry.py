@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, delete, or_, select, update
 
 from app.slo.definitions import SLODefinition
+from app.slo.groups import group_definition
 from app.slo.sampling import IntervalOrigin, Sampling
 from app.slo.spec import SLOSpec
 from app.store.groups import delete_groups
@@ -207,6 +208,12 @@ def list_slos(
     return [_stored(row) for row in connection.execute(query)]
 
 
+def list_groups(connection: Connection, parent_id: int) -> list[StoredSLO]:
+    """The ledgers of a grouped SLO's groups (`app.store.groups`), by key."""
+    query = select(slos).where(slos.c.parent_id == parent_id).order_by(slos.c.key)
+    return [_stored(row) for row in connection.execute(query)]
+
+
 def declared_hashes(connection: Connection) -> dict[str, tuple[int, str | None]]:
     """Each active SLO's id and declared hash, by key: what lease renewals need, without
     reading and parsing every stored definition (thousands, every few seconds)."""
@@ -248,9 +255,10 @@ def advance_checkpoint(
 
 
 def definition_of(stored: StoredSLO) -> SLODefinition:
-    """The definition the stored ledger was computed with."""
+    """The definition the stored ledger was computed with (a group's: under its own key, with
+    its labels)."""
     data = stored.definition
-    return SLODefinition(
+    definition = SLODefinition(
         service=data["service"],
         spec=SLOSpec.model_validate(data["spec"]),
         owner=data.get("owner"),
@@ -260,6 +268,9 @@ def definition_of(stored: StoredSLO) -> SLODefinition:
         text=data.get("text", ""),
         sampling=_sampling_of(data.get("sampling")),
     )
+    if stored.group_labels is not None:
+        return group_definition(definition, stored.group_labels)
+    return definition
 
 
 def set_checkpoint(connection: Connection, slo_id: int, checkpoint: int | None) -> None:

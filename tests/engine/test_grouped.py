@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.alerting.evaluator import AlertEvaluator
 from app.engine import group_views
 from app.engine.service import Engine
 from app.runtime.loading import load_definitions
@@ -224,3 +225,33 @@ def test_the_api_lists_groups_worst_first_and_pages_them(
             assert [item["key"] for item in listed["items"]] == [KEY]
     finally:
         server.stop()
+
+
+def test_the_burning_region_pages_with_its_labels_and_the_healthy_one_does_not(
+    prometheus_over: Callable[..., RunningPrometheus],
+    engines: Callable[..., Engine],
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    running = prometheus_over("region_outage")
+    _, definitions = load(tmp_path)
+    scenario = running.scenario
+    outage = int(running.built.named.facts["outage"])
+    engine = engines(running.url, database_url, scenario.start, scenario.end, definitions)
+    judge = AlertEvaluator(engine.store, lambda: engine.definitions, base_url="http://f")
+    engine.tick(now=outage + 25 * 60)  # 25 minutes into the us-east outage
+    fired = judge.evaluate().transitions
+    pages = {(t.document["labels"].get("region"), t.tier) for t in fired if t.severity == "page"}
+    assert ("us-east", "page-fast") in pages
+    assert not any(region == "eu-west" for region, _ in pages)
+    assert (None, "page-fast") in pages  # the SLO as a whole burns too (us-east is 45 %)
+    for transition in fired:
+        labels = transition.document["labels"]
+        assert labels["service"] == "storefront" and labels["slo"] == "availability-by-region"
+    engine.tick(now=scenario.end)  # an hour after the outage: the pages resolve
+    resolved = {
+        (t.document["labels"].get("region"), t.tier)
+        for t in judge.evaluate().transitions
+        if t.state.value == "resolved"
+    }
+    assert ("us-east", "page-fast") in resolved
