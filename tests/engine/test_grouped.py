@@ -16,10 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.alerting.dispatcher import Dispatcher
 from app.alerting.evaluator import AlertEvaluator
 from app.engine import group_views
 from app.engine.service import Engine
 from app.runtime.loading import load_definitions
+from app.slo.alert_spec import Receiver
 from app.slo.definitions import DefinitionSet
 from app.slo.report import SLOReport
 from app.slo.windows import Window
@@ -34,6 +36,10 @@ from app.testbed.shipped import (
 )
 from app.testbed.truth import GroundTruth
 from app.testbed.window import WindowTruth
+from tests.alerting.alertmanager import AlertmanagerServer
+from tests.alerting.conftest import alertmanager  # noqa: F401 - the fixture
+from tests.alerting.receiver import WebhookReceiver
+from tests.alerting.support import with_receivers
 from tests.api.conftest import TOKEN, serve_engine
 from tests.conftest import RunningPrometheus
 from tests.engine.conftest import REPO
@@ -227,31 +233,50 @@ def test_the_api_lists_groups_worst_first_and_pages_them(
         server.stop()
 
 
+@pytest.mark.alertmanager
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_burning_region_pages_with_its_labels_and_the_healthy_one_does_not(
     prometheus_over: Callable[..., RunningPrometheus],
     engines: Callable[..., Engine],
+    alertmanager: tuple[AlertmanagerServer, WebhookReceiver],  # noqa: F811
     database_url: str,
     tmp_path: Path,
 ) -> None:
+    server, _ = alertmanager
     running = prometheus_over("region_outage")
-    _, definitions = load(tmp_path)
+    _, loaded = load(tmp_path)
+    receiver = Receiver(type="alertmanager", url=server.url, resend_interval=5)
+    definitions = with_receivers(loaded, {"am": receiver})
     scenario = running.scenario
     outage = int(running.built.named.facts["outage"])
     engine = engines(running.url, database_url, scenario.start, scenario.end, definitions)
     judge = AlertEvaluator(engine.store, lambda: engine.definitions, base_url="http://f")
-    engine.tick(now=outage + 25 * 60)  # 25 minutes into the us-east outage
-    fired = judge.evaluate().transitions
-    pages = {(t.document["labels"].get("region"), t.tier) for t in fired if t.severity == "page"}
-    assert ("us-east", "page-fast") in pages
-    assert not any(region == "eu-west" for region, _ in pages)
-    assert (None, "page-fast") in pages  # the SLO as a whole burns too (us-east is 45 %)
-    for transition in fired:
-        labels = transition.document["labels"]
-        assert labels["service"] == "storefront" and labels["slo"] == "availability-by-region"
-    engine.tick(now=scenario.end)  # an hour after the outage: the pages resolve
-    resolved = {
-        (t.document["labels"].get("region"), t.tier)
-        for t in judge.evaluate().transitions
-        if t.state.value == "resolved"
-    }
-    assert ("us-east", "page-fast") in resolved
+    dispatcher = Dispatcher(engine.store, lambda: engine.definitions.alerts)
+    try:
+        engine.tick(now=outage + 25 * 60)  # 25 minutes into the us-east outage
+        fired = judge.evaluate().transitions
+        pages = {
+            (t.document["labels"].get("region"), t.tier) for t in fired if t.severity == "page"
+        }
+        assert ("us-east", "page-fast") in pages
+        assert not any(region == "eu-west" for region, _ in pages)
+        assert (None, "page-fast") in pages  # the SLO as a whole burns too (us-east is 45 %)
+        dispatcher.run_once()
+        received = server.alerts()
+        regions = {alert["labels"].get("region") for alert in received}
+        assert "us-east" in regions and "eu-west" not in regions, received
+        for alert in received:
+            assert alert["labels"]["slo"] == "availability-by-region"
+        engine.tick(now=scenario.end)  # an hour after the outage: the pages resolve
+        resolved = {
+            (t.document["labels"].get("region"), t.tier)
+            for t in judge.evaluate().transitions
+            if t.state.value == "resolved"
+        }
+        assert ("us-east", "page-fast") in resolved
+        for _ in range(3):  # a resolution waits for its firing notification's delivery
+            dispatcher.run_once()
+        still = [a for a in server.alerts() if a["labels"].get("long_window") == "1h"]
+        assert still == [], still
+    finally:
+        dispatcher.close()
