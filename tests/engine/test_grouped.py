@@ -18,13 +18,14 @@ import pytest
 
 from app.alerting.dispatcher import Dispatcher
 from app.alerting.evaluator import AlertEvaluator
-from app.engine import group_views
+from app.engine import backfill, group_views
 from app.engine.service import Engine
 from app.runtime.loading import load_definitions
 from app.slo.alert_spec import Receiver
 from app.slo.definitions import DefinitionSet
 from app.slo.report import SLOReport
 from app.slo.windows import Window
+from app.sources.prometheus import PrometheusSource, SourceConfig
 from app.store import groups, ledger, registry
 from app.testbed.series import REGIONS
 from app.testbed.shipped import (
@@ -34,7 +35,7 @@ from app.testbed.shipped import (
     SLOTruthSpec,
     match,
 )
-from app.testbed.truth import GroundTruth
+from app.testbed.truth import GroundTruth, SLOTruth
 from app.testbed.window import WindowTruth
 from tests.alerting.alertmanager import AlertmanagerServer
 from tests.alerting.conftest import alertmanager  # noqa: F401 - the fixture
@@ -132,6 +133,18 @@ def mismatches(report: SLOReport, truth: WindowTruth) -> list[str]:
     return found
 
 
+def burn_mismatches(report: SLOReport, truths: list[SLOTruth], end: int) -> list[str]:
+    """1h, 6h and 1d burn rates within 2 % of the truth (of the groups' sums at SLO level)."""
+    found = []
+    for label, seconds in (("1h", 3600), ("6h", 6 * 3600), ("1d", 86400)):
+        truth = summed([slo.window(end - seconds, end) for slo in truths]).burn_rate
+        burn = report.burn_rates[label]
+        assert truth is not None and burn is not None
+        if abs(burn - truth) > 0.02 * truth:
+            found.append(f"{report.key}: burn {label} {burn} != {truth}")
+    return found
+
+
 @pytest.fixture
 def evaluated(
     prometheus_over: Callable[..., RunningPrometheus],
@@ -158,10 +171,12 @@ def test_each_region_and_the_slo_match_the_truth_and_add_up(
     start = epoch(slo.window.start)
     windows = {region: truth.slo(group_key(region)).window(start, end) for region in REGIONS}
     failures = mismatches(slo, summed(list(windows.values())))
+    failures += burn_mismatches(slo, [truth.slo(group_key(region)) for region in REGIONS], end)
     reports = {}
     for region in REGIONS:
         reports[region] = group_views.group_report(engine, KEY, group_key(region), end)
         failures += mismatches(reports[region], windows[region])
+        failures += burn_mismatches(reports[region], [truth.slo(group_key(region))], end)
     assert not failures, "\n".join(failures)
     # The story, as the figures tell it: us-east burnt on its own outage, eu-west did not.
     east = {row.failure_mode: row.share for row in reports["us-east"].attribution}
@@ -280,3 +295,31 @@ def test_the_burning_region_pages_with_its_labels_and_the_healthy_one_does_not(
         assert still == [], still
     finally:
         dispatcher.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_backfill_in_many_chunks_writes_the_same_group_ledgers_as_one_tick(
+    evaluated: tuple[Engine, RunningPrometheus, Path],
+    engines: Callable[..., Engine],
+    tmp_path: Path,
+) -> None:
+    ticked, running, _ = evaluated
+    start, end = running.scenario.start, running.scenario.end
+    other = engines(
+        running.url, f"sqlite:///{tmp_path / 'backfilled.db'}", start, end, ticked.definitions
+    )
+    other.source = PrometheusSource(SourceConfig(url=running.url, timeout=10, max_points=50))
+    jobs = backfill.plan(other, [KEY], start, end)
+    outcome = backfill.run(other, jobs)
+    assert not outcome.failed and outcome.done == [KEY]
+    window = Window(start, end)
+    keys = [KEY, *(group_key(region) for region in REGIONS)]
+    for key in keys:
+        found = []
+        for engine in (ticked, other):
+            with engine.store.read() as connection:
+                stored = registry.get_slo(connection, key)
+                assert stored is not None, key
+                found.append(ledger.read_slices(connection, stored.id, window))
+        assert len(found[0]) == len(found[1]) == (end - start) // 60, key
+        assert found[0] == found[1], key
