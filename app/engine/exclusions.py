@@ -125,4 +125,7 @@ def _remark(connection: Connection, key: str, changes: Sequence[CorrectionChange
     # Within the time the change touches, the corrections now in force decide every slice.
     window = Window(touched.ranges[0][0] - step, touched.ranges[-1][1])
     current = [found.correction for found in corrections_for(connection, key)]
-    return remark_slices(connection, stored.id, excluded_slices(current, key, window, step), window)
+    excluded = excluded_slices(current, key, window, step)
+    for group in registry.list_groups(connection, stored.id):  # a grouped SLO's, alike
+        remark_slices(connection, group.id, excluded, window)
+    return remark_slices(connection, stored.id, excluded, window)

@@ -20,6 +20,9 @@ from app.store.tables import group_overflow, slos, statuses
 
 KEY_LENGTH = 200  # `slos.key`
 OVERFLOW_KEPT = 1000  # overflowing groups named per SLO; beyond it they are only counted
+# What a group's row takes from its SLO's, when added and whenever the SLO's row changes.
+FOLLOWED = ("active", "definition", "content_hash", "history_hash", "source_file",
+            "slice_seconds", "updated_at", "declared_hash", "definitions_generation")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -52,14 +55,8 @@ def known_groups(
 def add_group(connection: Connection, parent_id: int, key: str, labels: Mapping[str, str]) -> int:
     """A new group row under `parent_id`, its definition copied from the SLO's row."""
     parent = connection.execute(select(slos).where(slos.c.id == parent_id)).one()
-    values = {
-        name: getattr(parent, name)
-        for name in (
-            "service", "name", "active", "definition", "content_hash", "history_hash",
-            "source_file", "slice_seconds", "updated_at", "declared_hash",
-            "definitions_generation",
-        )
-    }  # fmt: skip
+    copied = ("service", "name", *FOLLOWED)
+    values = {name: getattr(parent, name) for name in copied}
     values |= {
         "key": bounded_key(key),
         "parent_id": parent_id,

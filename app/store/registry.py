@@ -13,7 +13,7 @@ from app.slo.definitions import SLODefinition
 from app.slo.groups import group_definition
 from app.slo.sampling import IntervalOrigin, Sampling
 from app.slo.spec import SLOSpec
-from app.store.groups import delete_groups
+from app.store.groups import FOLLOWED, delete_groups
 from app.store.ledger import delete_history
 from app.store.locks import lock_registry
 from app.store.tables import backfill_jobs, failure_modes, slos, statuses
@@ -168,15 +168,25 @@ def sync_definitions(
             else:
                 continue
             connection.execute(update(slos).where(slos.c.id == slo_id).values(**values))
+            _update_groups(connection, slo_id, values)
         _replace_modes(connection, slo_id, definition)
     loaded = {definition.key for definition in definitions}
     for key, row in existing.items():
         if key not in loaded and row.active:
             connection.execute(
-                update(slos).where(slos.c.id == row.id).values(active=False, updated_at=now)
+                update(slos)
+                .where(or_(slos.c.id == row.id, slos.c.parent_id == row.id))
+                .values(active=False, updated_at=now)
             )
             result.deactivated.append(key)
     return result
+
+
+def _update_groups(connection: Connection, slo_id: int, values: dict[str, Any]) -> None:
+    """A grouped SLO's groups follow its edits (their ledgers were reset with its own, if at
+    all: `delete_groups`)."""
+    followed = {name: values[name] for name in FOLLOWED if name in values}
+    connection.execute(update(slos).where(slos.c.parent_id == slo_id).values(**followed))
 
 
 def _replace_modes(connection: Connection, slo_id: int, definition: SLODefinition) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -19,9 +20,12 @@ import pytest
 from app.alerting.dispatcher import Dispatcher
 from app.alerting.evaluator import AlertEvaluator
 from app.engine import backfill, group_views
+from app.engine.corrections import create_correction
 from app.engine.service import Engine
 from app.runtime.loading import load_definitions
 from app.slo.alert_spec import Receiver
+from app.slo.correction_spec import CorrectionSpec
+from app.slo.corrections import Correction
 from app.slo.definitions import DefinitionSet
 from app.slo.report import SLOReport
 from app.slo.windows import Window
@@ -323,3 +327,51 @@ def test_a_backfill_in_many_chunks_writes_the_same_group_ledgers_as_one_tick(
                 found.append(ledger.read_slices(connection, stored.id, window))
         assert len(found[0]) == len(found[1]) == (end - start) // 60, key
         assert found[0] == found[1], key
+
+
+def excluded_totals(engine: Engine, key: str, window: Window) -> tuple[int, float]:
+    with engine.store.read() as connection:
+        stored = registry.get_slo(connection, key)
+        assert stored is not None
+        (totals,) = ledger.window_totals(connection, stored.id, [window])
+        return totals.excluded_slices, totals.bad
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_correction_and_an_edit_reach_every_group(
+    evaluated: tuple[Engine, RunningPrometheus, Path],
+) -> None:
+    engine, running, _ = evaluated
+    start, end = running.scenario.start, running.scenario.end
+    outage = int(running.built.named.facts["outage"])
+    spec = CorrectionSpec(
+        name="outage", category="maintenance", note="failover drill", start=outage, end=outage + 1800
+    )
+    applied = create_correction(
+        engine, Correction(spec, "storefront", "availability-by-region"), "alice"
+    )
+    assert applied.remarked == {KEY: 30}
+    window = Window(start, end)
+    east = excluded_totals(engine, group_key("us-east"), window)
+    west = excluded_totals(engine, group_key("eu-west"), window)
+    slo = excluded_totals(engine, KEY, window)
+    assert east[0] == west[0] == slo[0] == 30
+    assert slo[1] == east[1] + west[1]  # what is left counted still adds up
+    report = group_views.group_report(engine, KEY, group_key("us-east"), end)
+    assert report.excluded_slices == 30 and report.budget.consumed < 1  # the outage given back
+    assert_group_ledgers_add_up(engine, start, end)
+    # An edit that keeps the ledger (the objective) reaches the groups' rows; removing the SLO
+    # deactivates them with it, history kept.
+    edited = replace(
+        engine.definitions.slos[0],
+        spec=engine.definitions.slos[0].spec.model_copy(update={"objective": 99.0}),
+    )
+    with engine.store.begin() as connection:
+        registry.sync_definitions(connection, [edited], end)
+        stored = registry.get_slo(connection, group_key("us-east"))
+        assert stored is not None and stored.definition["spec"]["objective"] == 99.0
+        assert stored.checkpoint == end  # not recomputed
+        registry.sync_definitions(connection, [], end)
+        parent = registry.get_slo(connection, KEY)
+        assert parent is not None and not parent.active
+        assert all(not g.active for g in registry.list_groups(connection, parent.id))
