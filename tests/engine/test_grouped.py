@@ -345,7 +345,11 @@ def test_a_correction_and_an_edit_reach_every_group(
     start, end = running.scenario.start, running.scenario.end
     outage = int(running.built.named.facts["outage"])
     spec = CorrectionSpec(
-        name="outage", category="maintenance", note="failover drill", start=outage, end=outage + 1800
+        name="outage",
+        category="maintenance",
+        note="failover drill",
+        start=outage,
+        end=outage + 1800,
     )
     applied = create_correction(
         engine, Correction(spec, "storefront", "availability-by-region"), "alice"
