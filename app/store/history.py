@@ -67,7 +67,8 @@ def spend_by_mode(
             func.sum(hourly.c.unattributed),
         )
         .join(slos, slos.c.id == hourly.c.slo_id)
-        .where(in_range, slos.c.active.is_(True))
+        # SLOs only: a grouped SLO's groups are in its own sums already.
+        .where(in_range, slos.c.active.is_(True), slos.c.parent_id.is_(None))
         .group_by(slos.c.key)
     )
     mode_range = (hourly_modes.c.hour > hours.start) & (hourly_modes.c.hour <= hours.end)

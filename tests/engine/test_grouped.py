@@ -30,7 +30,7 @@ from app.slo.definitions import DefinitionSet
 from app.slo.report import SLOReport
 from app.slo.windows import Window
 from app.sources.prometheus import PrometheusSource, SourceConfig
-from app.store import groups, ledger, registry
+from app.store import groups, history, ledger, registry
 from app.testbed.series import REGIONS
 from app.testbed.shipped import (
     QUEUE_OLDER_THAN_5M,
@@ -99,7 +99,8 @@ def load(tmp_path: Path) -> tuple[Path, DefinitionSet]:
     directory.mkdir()
     (directory / "storefront.yaml").write_text(YAML)
     catalog = REPO / "slo_definitions" / "design_choices.yaml"
-    result = load_definitions(directory, alerts=REPO / "alerts", catalog=catalog)
+    (directory / catalog.name).write_bytes(catalog.read_bytes())
+    result = load_definitions(directory, alerts=REPO / "alerts")
     assert result.ok, result.problems
     return directory, result.definitions
 
@@ -245,9 +246,14 @@ def test_the_api_lists_groups_worst_first_and_pages_them(
             assert (
                 client.get(f"/api/v1/slos/{KEY}/groups/report?group=region:mars").status_code == 404
             )
-            # The SLO list shows the SLO, not its groups.
+            # The SLO list shows the SLO, not its groups; nor are they counted twice in sums
+            # across SLOs.
             listed = client.get("/api/v1/slos").json()
             assert [item["key"] for item in listed["items"]] == [KEY]
+        with engine.store.read() as connection:
+            window = Window(running.scenario.start, running.scenario.end)
+            spends, _ = history.spend_by_mode(connection, window)
+        assert [spend.slo_key for spend in spends] == [KEY]
     finally:
         server.stop()
 
