@@ -13,14 +13,14 @@ from typing import Protocol
 
 from sqlalchemy import Connection
 
-from app.engine.reports import Freshness, build_slo_report
+from app.engine.reports import Freshness, build_slo_report, report_windows
 from app.slo.chunk_outcome import ChunkOutcome
 from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.grid import Flags
 from app.slo.group_chunk import GroupedChunk, GroupedEvaluator, LabelledAnswer
 from app.slo.groups import group_definition, group_labels, group_slo_key
 from app.sources.signals import Matrix
-from app.store import groups, registry, status
+from app.store import groups, ledger, registry, status
 from app.store.chunk_writes import write_chunk
 from app.store.errors import StoreError
 from app.store.store import Store
@@ -64,14 +64,14 @@ class GroupedChunks:
         chunk = self._pending
         assert chunk is not None, "evaluate() first"
         step = self.definition.spec.slice_seconds
+        fresh = [group for group in chunk.groups if group not in self._known]
+        labels = [group_labels(group, self.group_by) for group in fresh]
+        keys = [group_slo_key(self.definition.service, self.definition.name, x) for x in labels]
+        added = groups.add_groups(connection, self.slo_id, list(zip(keys, labels, strict=True)))
+        ids = self._known | dict(zip(fresh, added, strict=True))
         for group, outcome in chunk.groups.items():
-            group_id = self._known.get(group)
-            if group_id is None:
-                labels = group_labels(group, self.group_by)
-                key = group_slo_key(self.definition.service, self.definition.name, labels)
-                group_id = groups.add_group(connection, self.slo_id, key, labels)
-            write_chunk(connection, group_id, outcome)
-            registry.advance_checkpoint(connection, group_id, first, last, step)
+            write_chunk(connection, ids[group], outcome)
+            registry.advance_checkpoint(connection, ids[group], first, last, step)
         overflowing = [group_labels(group, self.group_by) for group in chunk.overflow]
         groups.record_overflow(connection, self.slo_id, overflowing, last)
 
@@ -102,28 +102,29 @@ def save_group_statuses(engine: Snapshots, definition: SLODefinition, moment: in
     store, definitions, freshness = engine.store, engine.definitions, engine.config.freshness
     try:
         with store.snapshot() as connection:
-            reports = []
-            for group in groups.groups_of(connection, _slo_id(connection, definition.key)):
-                stored = registry.get_slo(connection, group.key)
-                if stored is None:
-                    continue
-                report = build_slo_report(
-                    connection,
-                    stored,
-                    group_definition(definition, group.labels),
-                    definitions,
-                    moment,
-                    freshness=freshness,
-                    with_incidents=False,
+            parent = registry.get_slo(connection, definition.key)
+            members = [] if parent is None else registry.list_groups(connection, parent.id)
+            # Every group's windows in the same few queries, not a few queries per group.
+            windows = report_windows(definition, definitions, moment)
+            totals = ledger.window_totals_many(connection, [m.id for m in members], windows)
+            reports = [
+                (
+                    member.id,
+                    build_slo_report(
+                        connection,
+                        member,
+                        group_definition(definition, member.group_labels or {}),
+                        definitions,
+                        moment,
+                        freshness=freshness,
+                        with_incidents=False,
+                        totals=totals[member.id],
+                    ),
                 )
-                reports.append((group.id, report))
+                for member in members
+            ]
         with store.begin() as connection:
             for group_id, report in reports:
                 status.save_status(connection, group_id, report, moment)
     except StoreError:
         log.exception("could not refresh the group statuses of %s", definition.key)
-
-
-def _slo_id(connection: Connection, key: str) -> int:
-    stored = registry.get_slo(connection, key)
-    return -1 if stored is None else stored.id

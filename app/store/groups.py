@@ -52,19 +52,26 @@ def known_groups(
     }
 
 
-def add_group(connection: Connection, parent_id: int, key: str, labels: Mapping[str, str]) -> int:
-    """A new group row under `parent_id`, its definition copied from the SLO's row."""
+def add_groups(
+    connection: Connection, parent_id: int, added: Sequence[tuple[str, Mapping[str, str]]]
+) -> list[int]:
+    """New group rows (key, labels) under `parent_id`, their definition copied from the SLO's
+    row; their ids, in order."""
+    if not added:
+        return []
     parent = connection.execute(select(slos).where(slos.c.id == parent_id)).one()
-    copied = ("service", "name", *FOLLOWED)
-    values = {name: getattr(parent, name) for name in copied}
-    values |= {
-        "key": bounded_key(key),
-        "parent_id": parent_id,
-        "group_labels": json.dumps(dict(labels), sort_keys=True),
-    }
-    inserted = connection.execute(slos.insert().values(**values)).inserted_primary_key
-    assert inserted is not None
-    return int(inserted[0])
+    copied = {name: getattr(parent, name) for name in ("service", "name", *FOLLOWED)}
+    ids = []
+    for key, labels in added:
+        values = copied | {
+            "key": bounded_key(key),
+            "parent_id": parent_id,
+            "group_labels": json.dumps(dict(labels), sort_keys=True),
+        }
+        inserted = connection.execute(slos.insert().values(**values)).inserted_primary_key
+        assert inserted is not None
+        ids.append(int(inserted[0]))
+    return ids
 
 
 def bounded_key(key: str) -> str:
