@@ -136,8 +136,8 @@ class AlertEvaluator:
         with self.store.read() as connection:
             members = registry.list_groups(connection, slo.id)
         for group in members:
-            if definition is None or group.group_labels is None:
-                self._retire_all(group, definitions, result)
+            if definition is None or group.group_labels is None or not group.active:
+                self._retire_all(group, definitions, result)  # with its SLO, or aged out
             elif group.checkpoint is not None:
                 judged = group_definition(definition, group.group_labels)
                 self._evaluate_slo(judged, definitions, group, group.checkpoint, result)

@@ -19,6 +19,7 @@ from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.grid import Flags
 from app.slo.group_chunk import GroupedChunk, GroupedEvaluator, LabelledAnswer
 from app.slo.groups import group_definition, group_labels, group_slo_key
+from app.slo.windows import period_window
 from app.sources.signals import Matrix
 from app.store import groups, ledger, registry, status
 from app.store.chunk_writes import write_chunk
@@ -39,6 +40,7 @@ class GroupedChunks:
         self.evaluator = GroupedEvaluator(definition.spec)
         self._pending: GroupedChunk | None = None
         self._known: dict[tuple[str, ...], int] = {}
+        self._retired: set[tuple[str, ...]] = set()
 
     def evaluate(
         self,
@@ -55,8 +57,10 @@ class GroupedChunks:
         }
         # Read per chunk (not kept): a rolled-back chunk or another process may have added some.
         with self.store.read() as connection:
-            self._known = groups.known_groups(connection, self.slo_id, self.group_by)
-        self._pending = self.evaluator.evaluate(first, size, answers, self._known, excluded)
+            self._known, self._retired = groups.known_groups(connection, self.slo_id, self.group_by)
+        self._pending = self.evaluator.evaluate(
+            first, size, answers, self._known, excluded, self._retired
+        )
         return self._pending.slo
 
     def write(self, connection: Connection, first: int, last: int) -> None:
@@ -69,6 +73,7 @@ class GroupedChunks:
         keys = [group_slo_key(self.definition.service, self.definition.name, x) for x in labels]
         added = groups.add_groups(connection, self.slo_id, list(zip(keys, labels, strict=True)))
         ids = self._known | dict(zip(fresh, added, strict=True))
+        groups.reactivate(connection, [ids[g] for g in chunk.groups if g in self._retired])
         for group, outcome in chunk.groups.items():
             write_chunk(connection, ids[group], outcome)
             registry.advance_checkpoint(connection, ids[group], first, last, step)
@@ -101,9 +106,14 @@ def save_group_statuses(engine: Snapshots, definition: SLODefinition, moment: in
         return
     store, definitions, freshness = engine.store, engine.definitions, engine.config.freshness
     try:
-        with store.snapshot() as connection:
+        with store.begin() as connection:
             parent = registry.get_slo(connection, definition.key)
-            members = [] if parent is None else registry.list_groups(connection, parent.id)
+            if parent is not None:
+                start = period_window(definition.spec.period, moment).start
+                groups.retire_vanished(connection, parent.id, start)
+        with store.snapshot() as connection:
+            listed = [] if parent is None else registry.list_groups(connection, parent.id)
+            members = [member for member in listed if member.active]
             # Every group's windows in the same few queries, not a few queries per group.
             windows = report_windows(definition, definitions, moment)
             totals = ledger.window_totals_many(connection, [m.id for m in members], windows)

@@ -58,14 +58,17 @@ class GroupedEvaluator:
         answers: Mapping[str, LabelledAnswer],
         known: Collection[GroupKey],
         excluded: Flags | None = None,
+        retired: Collection[GroupKey] = (),
     ) -> GroupedChunk:
-        """The chunk's groups and their sum. `known`: groups that have a ledger already; a
-        new group gets one while fewer than `max_groups` have one, later ones count in
-        "other" (the cap is applied in the groups' sorted order, so reruns agree)."""
+        """The chunk's groups and their sum. `known`: groups that have a ledger already (a
+        returning group takes its own back); a new group gets one while fewer than
+        `max_groups` of them are not `retired` (aged out), later ones count in "other" (the
+        cap is applied in the groups' sorted order, so reruns agree)."""
         rows = {key: _rows_by_group(answer[1], self.group_by) for key, answer in answers.items()}
         present = sorted({g for key in self.sli_keys for g in rows.get(key, {})} - {self.other})
         named = [group for group in present if group in known]
-        room = max(0, self.spec.group_limit - len([g for g in known if g != self.other]))
+        holding = [g for g in known if g != self.other and g not in retired]
+        room = max(0, self.spec.group_limit - len(holding))
         fresh = [group for group in present if group not in known]
         named += fresh[:room]
         overflow = tuple(fresh[room:])

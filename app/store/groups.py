@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, delete, func, or_, select, update
 
 from app.slo.groups import GroupKey
 from app.store.ledger import delete_history
@@ -20,8 +20,9 @@ from app.store.tables import group_overflow, slos, statuses
 
 KEY_LENGTH = 200  # `slos.key`
 OVERFLOW_KEPT = 1000  # overflowing groups named per SLO; beyond it they are only counted
-# What a group's row takes from its SLO's, when added and whenever the SLO's row changes.
-FOLLOWED = ("active", "definition", "content_hash", "history_hash", "source_file",
+# What a group's row takes from its SLO's, when added and whenever the SLO's row changes
+# (not `active`: a group ages out on its own, and is deactivated with its SLO).
+FOLLOWED = ("definition", "content_hash", "history_hash", "source_file",
             "slice_seconds", "updated_at", "declared_hash", "definitions_generation")  # fmt: skip
 
 
@@ -31,25 +32,49 @@ class Group:
     key: str
     labels: dict[str, str]
     checkpoint: int | None
+    active: bool = True  # False once aged out (`retire_vanished`); its history stays
 
 
 def groups_of(connection: Connection, parent_id: int) -> list[Group]:
     rows = connection.execute(
-        select(slos.c.id, slos.c.key, slos.c.group_labels, slos.c.checkpoint)
+        select(slos.c.id, slos.c.key, slos.c.group_labels, slos.c.checkpoint, slos.c.active)
         .where(slos.c.parent_id == parent_id)
         .order_by(slos.c.key)
     )
-    return [Group(row.id, row.key, json.loads(row.group_labels), row.checkpoint) for row in rows]
+    return [
+        Group(row.id, row.key, json.loads(row.group_labels), row.checkpoint, row.active)
+        for row in rows
+    ]
 
 
 def known_groups(
     connection: Connection, parent_id: int, group_by: Sequence[str]
-) -> dict[GroupKey, int]:
-    """Group key → row id of the groups with a ledger."""
-    return {
-        tuple(group.labels.get(name, "") for name in group_by): group.id
-        for group in groups_of(connection, parent_id)
-    }
+) -> tuple[dict[GroupKey, int], set[GroupKey]]:
+    """(group key → row id of every group with a ledger, the keys of those aged out)."""
+    found = groups_of(connection, parent_id)
+    keys = [tuple(group.labels.get(name, "") for name in group_by) for group in found]
+    retired = {key for key, group in zip(keys, found, strict=True) if not group.active}
+    return {key: group.id for key, group in zip(keys, found, strict=True)}, retired
+
+
+def retire_vanished(connection: Connection, parent_id: int, before: int) -> int:
+    """Age out the groups with no data since `before` (the start of the SLO's period): they
+    leave the listing and free their place under `max_groups`; their history stays."""
+    result = connection.execute(
+        update(slos)
+        .where(slos.c.parent_id == parent_id, slos.c.active.is_(True))
+        .where(or_(slos.c.checkpoint.is_(None), slos.c.checkpoint <= before))
+        .values(active=False)
+    )
+    return int(result.rowcount or 0)
+
+
+def reactivate(connection: Connection, ids: Sequence[int]) -> None:
+    """Groups aged out that have data again."""
+    for start in range(0, len(ids), 500):  # SQLite's bound parameters
+        connection.execute(
+            update(slos).where(slos.c.id.in_(ids[start : start + 500])).values(active=True)
+        )
 
 
 def add_groups(
