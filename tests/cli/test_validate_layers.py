@@ -51,7 +51,7 @@ def test_five_layers_of_problems_in_one_run(tmp_path: Path, monkeypatch) -> None
     assert lines == [
         f"{shop}:4:16: slos[0].objective: Input should be less than 100",
         f"{shop}:5:5: slos[0].windw: unknown key 'windw'; allowed here: alerting, budgeting, "
-        "corrections, description, failure_modes, invariant, labels, name, objective, period, "
+        "corrections, description, failure_modes, group_by, invariant, labels, max_groups, name, objective, period, "
         "scrape_interval, sli, slice, slice_target",
         f"{shop}:8:16: slos[0].sli.events.total: invalid PromQL: unclosed left parenthesis",
         f"{shop}:12:24: slos[0].failure_modes[0].design_choice: unknown design choice "
