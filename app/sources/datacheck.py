@@ -30,6 +30,7 @@ from app.slo import counts, promql
 from app.slo.definitions import SLODefinition
 from app.slo.durations import format_duration
 from app.slo.queries import Signal, SignalRole, signals
+from app.slo.spec import MAX_GROUPS_CAP
 from app.sources.errors import QueryError
 from app.sources.prometheus import PrometheusSource
 from app.sources.signals import Series
@@ -94,7 +95,31 @@ class DataCheck:
             finding = self._check_signal(definition, signal)
             if finding is not None:
                 findings.append(finding)
-        return findings
+        overflow = self._group_overflow(definition) if definition.spec.group_by else None
+        return findings if overflow is None else [*findings, overflow]
+
+    def _group_overflow(self, definition: SLODefinition) -> Finding | None:
+        """A grouped SLO whose total answers for more groups than `max_groups` now: the rest
+        would be counted in its "other" group (a warning: nothing is lost)."""
+        spec = definition.spec
+        total = next(s for s in signals(spec) if s.role is SignalRole.TOTAL)
+        end = self.at - self.at % spec.slice_seconds
+        try:
+            answer = self.source.query_matrix(total.render(spec.slice_seconds), end, end, 60)
+        except QueryError:
+            return None  # reported with the query itself
+        group_by = spec.group_by or ()
+        found = len({tuple(labels.get(n, "") for n in group_by) for labels in answer.labels})
+        if found <= spec.group_limit:
+            return None
+        return Finding(
+            definition.key,
+            ("max_groups",) if spec.max_groups is not None else ("group_by",),
+            "warning",
+            f"{found} groups answer now, more than max_groups ({spec.group_limit}): "
+            f"{found - spec.group_limit} of them would be counted together in the other group",
+            f"raise max_groups (at most {MAX_GROUPS_CAP}) or group by fewer labels",
+        )
 
     def _check_signal(self, definition: SLODefinition, signal: Signal) -> Finding | None:
         slice_seconds = definition.spec.slice_seconds

@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from app.cli import cli
 from app.engine import group_views
 from app.engine.service import Engine
 from app.runtime.loading import load_definitions
@@ -95,7 +97,8 @@ def load(tmp_path: Path, text: str) -> DefinitionSet:
     directory.mkdir()
     (directory / "shop.yaml").write_text(text)
     catalog = REPO / "slo_definitions" / "design_choices.yaml"
-    loaded = load_definitions(directory, alerts=REPO / "alerts", catalog=catalog)
+    (directory / catalog.name).write_bytes(catalog.read_bytes())
+    loaded = load_definitions(directory, alerts=REPO / "alerts")
     assert loaded.ok, loaded.problems
     return loaded.definitions
 
@@ -146,6 +149,17 @@ def test_600_routes_with_max_groups_500_give_500_ledgers_other_and_an_exact_tota
     assert listing.overflow.count == 100 and listing.max_groups == 500
     remaining = [report.budget.remaining for report in listing.reports]
     assert remaining == sorted(remaining)
+    # `faultline validate --prometheus-url` says so before any ledger exists, at file:line:col.
+    directory = str(tmp_path / "slo_definitions")
+    arguments = ["validate", "--definitions", directory, "--prometheus-url", url, "--at", str(end)]
+    environment = {"FAULTLINE_PROMETHEUS_RETRIES": "0", "COLUMNS": "400"}
+    result = CliRunner().invoke(cli, arguments, env=environment)
+    file = tmp_path / "slo_definitions" / "shop.yaml"
+    assert [line for line in result.stdout.splitlines() if line.startswith(str(file))] == [
+        f"{file}:6:17: slos[0].max_groups: warning: 600 groups answer now, more than max_groups "
+        "(500): 100 of them would be counted together in the other group; fix: raise "
+        "max_groups (at most 5000) or group by fewer labels"
+    ]
 
 
 def at(minute: int) -> int:
