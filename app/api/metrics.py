@@ -14,11 +14,12 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from app.engine import views
+from app.engine import group_views, views
 from app.engine.service import Engine
 from app.engine.ticks import QUERY_ERROR_KINDS, TickResult
 from app.slo import conventions
 from app.slo.ledger import NoDataReason
+from app.slo.spec import split_slo_key
 from app.store.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,7 @@ class LedgerCollector(Collector):
         try:
             lag.add_metric([], engine.evaluation_lag())
             snapshots = views.status_reports(engine)
+            counts = group_views.group_counts(engine)
         except StoreError:
             self._on_store_error()
             log.exception("metrics: the ledger store is unavailable")
@@ -115,6 +117,7 @@ class LedgerCollector(Collector):
             return
         yield lag
         yield from self._slo_gauges(snapshots)
+        yield from _group_gauges(counts)
 
     @staticmethod
     def _slo_gauges(snapshots: dict[str, str]) -> Iterator[Metric]:
@@ -185,3 +188,25 @@ class LedgerCollector(Collector):
                 current = report["policy"] == policy_state
                 policy.add_metric([*labels, policy_state.value], float(current))
         yield from (remaining, consumed, sli, objective, burn, mode, unattributed, state, policy)
+
+
+def _group_gauges(counts: dict[str, tuple[int, int]]) -> Iterator[Metric]:
+    """Grouped SLOs' groups and overflow; nothing at all without a grouped SLO."""
+    if not counts:
+        return
+    base = list(conventions.SLO_LABELS)
+    ledgers = GaugeMetricFamily(
+        conventions.SLO_GROUPS,
+        "Groups of a grouped SLO with a ledger of their own (not aged out).",
+        labels=base,
+    )
+    overflow = GaugeMetricFamily(
+        conventions.SLO_GROUPS_OVERFLOW,
+        "Groups of a grouped SLO beyond its max_groups, counted in its other group.",
+        labels=base,
+    )
+    for key, (groups, beyond) in sorted(counts.items()):
+        labels = list(split_slo_key(key))
+        ledgers.add_metric(labels, groups)
+        overflow.add_metric(labels, beyond)
+    yield from (ledgers, overflow)

@@ -79,3 +79,14 @@ def group_report(engine: Engine, key: str, group_key: str, at: int) -> SLOReport
             at,
             freshness=engine.config.freshness,
         )
+
+
+def group_counts(engine: Engine) -> dict[str, tuple[int, int]]:
+    """Loaded grouped SLO key → (groups with a ledger, groups counted in "other")."""
+    grouped = [slo.key for slo in engine.definitions.slos if slo.spec.group_by]
+    if not grouped:
+        return {}
+    with engine.store.read() as connection:
+        registered = registry.declared_hashes(connection)  # key → (id, hash), cheaply
+        counts = groups.group_counts(connection)
+    return {key: counts.get(registered[key][0], (0, 0)) for key in grouped if key in registered}

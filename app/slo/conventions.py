@@ -37,6 +37,9 @@ SLO_MODE_CONSUMED = "faultline_slo_failure_mode_budget_consumed_ratio"  # + mode
 SLO_UNATTRIBUTED_CONSUMED = "faultline_slo_unattributed_budget_consumed_ratio"
 SLO_STATUS = "faultline_slo_status"  # + `status`, 1 for the current one
 SLO_POLICY_STATE = "faultline_slo_policy_state"  # + `state`, 1 for the current one
+# Grouped SLOs only: groups with a ledger of their own, and groups counted in "other".
+SLO_GROUPS = "faultline_slo_groups"
+SLO_GROUPS_OVERFLOW = "faultline_slo_groups_overflow"
 
 # Faultline watching itself.
 EVALUATION_LAG = "faultline_evaluation_lag_seconds"

@@ -153,6 +153,23 @@ def overflow(connection: Connection, parent_id: int, limit: int = 50) -> Overflo
     return Overflow(int(count.scalar_one()), [json.loads(text) for text in rows.scalars()])
 
 
+def group_counts(connection: Connection) -> dict[int, tuple[int, int]]:
+    """SLO id → (groups with a ledger, not aged out; groups named as overflow), for every
+    grouped SLO that has either, in two queries."""
+    ledgers = connection.execute(
+        select(slos.c.parent_id, func.count())
+        .where(slos.c.parent_id.is_not(None), slos.c.active.is_(True))
+        .group_by(slos.c.parent_id)
+    )
+    counts = {int(parent): (int(n), 0) for parent, n in ledgers}
+    named = connection.execute(
+        select(group_overflow.c.slo_id, func.count()).group_by(group_overflow.c.slo_id)
+    )
+    for slo_id, n in named:
+        counts[int(slo_id)] = (counts.get(int(slo_id), (0, 0))[0], int(n))
+    return counts
+
+
 def delete_groups(connection: Connection, parent_id: int) -> None:
     """Remove an SLO's groups with their history (its queries changed: recomputed anew)."""
     ids = list(connection.execute(select(slos.c.id).where(slos.c.parent_id == parent_id)).scalars())

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from app.api.metrics import LedgerCollector
 from app.cli import cli
 from app.engine import group_views
 from app.engine.service import Engine
@@ -149,6 +150,11 @@ def test_600_routes_with_max_groups_500_give_500_ledgers_other_and_an_exact_tota
     assert listing.overflow.count == 100 and listing.max_groups == 500
     remaining = [report.budget.remaining for report in listing.reports]
     assert remaining == sorted(remaining)
+    # /metrics tells how many groups have ledgers and how many overflow.
+    families = {m.name: m for m in LedgerCollector(lambda: engine, lambda: None).collect()}
+    for name, value in (("faultline_slo_groups", 501), ("faultline_slo_groups_overflow", 100)):
+        [sample] = families[name].samples
+        assert sample.labels == {"service": "shop", "slo": "success"} and sample.value == value
     # `faultline validate --prometheus-url` says so before any ledger exists, at file:line:col.
     directory = str(tmp_path / "slo_definitions")
     arguments = ["validate", "--definitions", directory, "--prometheus-url", url, "--at", str(end)]
