@@ -31,6 +31,7 @@ from app.slo.report import SLOReport
 from app.slo.windows import Window
 from app.sources.prometheus import PrometheusSource, SourceConfig
 from app.store import groups, history, ledger, registry
+from app.testbed.alertmanager import AlertmanagerServer
 from app.testbed.series import REGIONS
 from app.testbed.shipped import (
     QUEUE_OLDER_THAN_5M,
@@ -41,7 +42,6 @@ from app.testbed.shipped import (
 )
 from app.testbed.truth import GroundTruth, SLOTruth
 from app.testbed.window import WindowTruth
-from tests.alerting.alertmanager import AlertmanagerServer
 from tests.alerting.conftest import alertmanager  # noqa: F401 - the fixture
 from tests.alerting.receiver import WebhookReceiver
 from tests.alerting.support import with_receivers
