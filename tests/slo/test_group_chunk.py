@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.slo.chunk import ChunkEvaluator
 from app.slo.chunk_outcome import ChunkOutcome
@@ -144,3 +148,54 @@ def test_without_any_group_the_slo_is_no_data_with_its_reason() -> None:
     chunk = GroupedEvaluator(spec).evaluate(1000, SLICES, {}, known=())
     assert chunk.groups == {} and not chunk.slo.ok.any()
     assert {r.no_data.encode() for r in chunk.slo.records() if r.no_data} == {"no-series:total"}
+
+
+awkward = st.sampled_from([0.0, -0.0, math.nan, math.inf, 1e301])
+amounts = st.one_of(st.integers(0, 1000).map(float), st.integers(0, 1000).map(float), awkward)
+
+
+@st.composite
+def labelled(
+    draw: st.DrawFn, routes: list[str], slices: int, gauge: bool = False
+) -> LabelledAnswer:
+    """Some of the routes, each with a point in some slices (a series may repeat a route)."""
+    chosen = draw(st.lists(st.sampled_from(routes), max_size=len(routes) + 1))
+    values = st.sampled_from([0.0, 1.0]) if gauge else amounts
+    rows = [[draw(st.one_of(st.none(), values)) for _ in range(slices)] for _ in chosen]
+    built = [series(row) for row in rows]
+    grid = (
+        GridAnswer(np.stack([v for v, _ in built]), np.stack([p for _, p in built]))
+        if built
+        else GridAnswer.empty(slices)
+    )
+    return grid, [{"route": route} for route in chosen]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_any_answers_give_groups_as_their_own_slos_and_an_slo_that_is_their_exact_sum(
+    data: st.DataObject,
+) -> None:
+    routes = [f"/r{i}" for i in range(data.draw(st.integers(1, 5)))]
+    slices = data.draw(st.integers(1, 4))
+    spec = grouped_spec(max_groups=data.draw(st.integers(1, 5)))
+    answers = {
+        key: data.draw(labelled(routes, slices, gauge=key.endswith(":when")))
+        for key in ("total", "bad", "mode:timeout:bad", "mode:route-down:when")
+    }
+    answers["mode:outage:when"] = answer({"": data.draw(st.lists(st.sampled_from([None, 0.0]), min_size=slices, max_size=slices))})  # fmt: skip
+    known = data.draw(st.sets(st.sampled_from(routes).map(lambda r: (r,))))
+    chunk = GroupedEvaluator(spec).evaluate(1000, slices, answers, known)
+    reference = ChunkEvaluator(ungrouped(spec))
+    overflow = {group[0] for group in chunk.overflow}
+    for group, outcome in chunk.groups.items():
+        members = overflow if group == ("__other__",) else {group[0]}
+        assert_same(outcome, reference.evaluate(1000, slices, only(answers, members)))
+    if chunk.groups:
+        assert_sum(chunk.slo, list(chunk.groups.values()))
+    else:
+        assert not chunk.slo.ok.any()
+    admitted = [g for g in chunk.groups if g not in known and g != ("__other__",)]
+    assert len([g for g in known if g in chunk.groups]) + len(admitted) <= max(
+        len(known), spec.group_limit
+    )
