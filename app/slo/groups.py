@@ -176,6 +176,12 @@ def group_slo_key(service: str, slo: str, labels: Mapping[str, str]) -> str:
     return f"{slo_key(service, slo)}{{{matchers}}}"
 
 
+def slo_of(key: str) -> str:
+    """The SLO key of a group's key (`checkout/success{route="/pay"}` → `checkout/success`);
+    an SLO's key as it is (SLO names have no braces)."""
+    return key.split("{", 1)[0]
+
+
 @dataclass(frozen=True)
 class GroupDefinition(SLODefinition):
     """One group of a grouped SLO, as reports see it: the SLO's definition under the group's

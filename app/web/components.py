@@ -13,6 +13,7 @@ from typing import Any
 from dash import dcc, html
 
 from app.slo.conventions import PolicyState, Status
+from app.slo.groups import slo_of
 from app.web import format as fmt
 
 SPARK_WIDTH, SPARK_HEIGHT = 120, 28
@@ -34,7 +35,8 @@ def slug(key: str) -> str:
 
 
 def slo_href(key: str, query: str = "") -> str:
-    return f"/slo/{key}{query}"
+    """An SLO's page; a group's (an alert of one group) is its SLO's, until groups have pages."""
+    return f"/slo/{slo_of(key)}{query}"
 
 
 def budget_level(remaining: float) -> str:

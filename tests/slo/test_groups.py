@@ -8,7 +8,14 @@ import pytest
 
 from app.runtime.loading import load_definitions
 from app.slo.definitions import SLODefinition
-from app.slo.groups import ModeScope, group_slo_key, kept_labels, mode_scopes, query_scope
+from app.slo.groups import (
+    ModeScope,
+    group_slo_key,
+    kept_labels,
+    mode_scopes,
+    query_scope,
+    slo_of,
+)
 from app.slo.queries import signals
 from app.slo.spec import SLOSpec
 
@@ -55,6 +62,7 @@ def test_group_keys_name_the_group_and_other() -> None:
     assert group_slo_key("shop", "success", {"route": '/pay"x'}) == 'shop/success{route="/pay\\"x"}'
     assert group_slo_key("shop", "success", {"a": "1", "b": ""}) == 'shop/success{a="1",b=""}'
     assert group_slo_key("shop", "success", {"route": "__other__"}) == "shop/success{__other__}"
+    assert slo_of('shop/success{route="/a{b}"}') == slo_of("shop/success") == "shop/success"
 
 
 def _write(tmp_path: Path, text: str) -> Path:
