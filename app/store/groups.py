@@ -51,8 +51,9 @@ def known_groups(
     connection: Connection, parent_id: int, group_by: Sequence[str]
 ) -> tuple[dict[GroupKey, int], set[GroupKey]]:
     """(group key → row id of every group with a ledger, the keys of those aged out)."""
-    found = groups_of(connection, parent_id)
-    keys = [tuple(group.labels.get(name, "") for name in group_by) for group in found]
+    # Groups of an earlier `group_by` (other label names) stay aged out, apart.
+    found = [g for g in groups_of(connection, parent_id) if set(g.labels) == set(group_by)]
+    keys = [tuple(group.labels[name] for name in group_by) for group in found]
     retired = {key for key, group in zip(keys, found, strict=True) if not group.active}
     return {key: group.id for key, group in zip(keys, found, strict=True)}, retired
 
@@ -170,12 +171,17 @@ def group_counts(connection: Connection) -> dict[int, tuple[int, int]]:
     return counts
 
 
-def delete_groups(connection: Connection, parent_id: int) -> None:
-    """Remove an SLO's groups with their history (its queries changed: recomputed anew)."""
+def reset_groups(connection: Connection, parent_id: int) -> None:
+    """An SLO's queries changed: its groups' history goes (recomputed anew, as its own) and they
+    stand aged out until data brings each back. The rows stay, so their alerts are resolved,
+    not orphaned, and a group of the same labels takes its row back."""
     ids = list(connection.execute(select(slos.c.id).where(slos.c.parent_id == parent_id)).scalars())
     for group_id in ids:
         delete_history(connection, group_id)
         connection.execute(delete(statuses).where(statuses.c.slo_id == group_id))
-    if ids:
-        connection.execute(delete(slos).where(slos.c.id.in_(ids)))
+    connection.execute(
+        update(slos)
+        .where(slos.c.parent_id == parent_id)
+        .values(active=False, checkpoint=None, history_start=None)
+    )
     connection.execute(delete(group_overflow).where(group_overflow.c.slo_id == parent_id))

@@ -13,7 +13,7 @@ from app.slo.definitions import SLODefinition
 from app.slo.groups import group_definition
 from app.slo.sampling import IntervalOrigin, Sampling
 from app.slo.spec import SLOSpec
-from app.store.groups import FOLLOWED, delete_groups
+from app.store.groups import FOLLOWED, reset_groups
 from app.store.ledger import delete_history
 from app.store.locks import lock_registry
 from app.store.tables import backfill_jobs, failure_modes, slos, statuses
@@ -152,7 +152,7 @@ def sync_definitions(
                 delete_history(connection, slo_id)
                 connection.execute(delete(statuses).where(statuses.c.slo_id == slo_id))
                 connection.execute(delete(backfill_jobs).where(backfill_jobs.c.slo_id == slo_id))
-                delete_groups(connection, slo_id)
+                reset_groups(connection, slo_id)
                 values |= {
                     "checkpoint": None,
                     "history_start": None,
@@ -184,7 +184,7 @@ def sync_definitions(
 
 def _update_groups(connection: Connection, slo_id: int, values: dict[str, Any]) -> None:
     """A grouped SLO's groups follow its edits (their ledgers were reset with its own, if at
-    all: `delete_groups`)."""
+    all: `reset_groups`)."""
     followed = {name: values[name] for name in FOLLOWED if name in values}
     connection.execute(update(slos).where(slos.c.parent_id == slo_id).values(**followed))
 

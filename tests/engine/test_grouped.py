@@ -381,6 +381,27 @@ def test_a_correction_and_an_edit_reach_every_group(
         stored = registry.get_slo(connection, group_key("us-east"))
         assert stored is not None and stored.definition["spec"]["objective"] == 99.0
         assert stored.checkpoint == end  # not recomputed
+        # A changed query recomputes the SLO and its groups: their history goes, their rows
+        # stay (aged out until data brings them back; their alerts resolve, not orphaned).
+        events = edited.spec.sli.events if edited.spec.sli else None
+        assert events is not None and events.bad is not None
+        sli = edited.spec.sli.model_copy(  # type: ignore[union-attr]
+            update={
+                "events": events.model_copy(update={"bad": events.bad.replace("5..", "5..|429")})
+            }
+        )
+        requeried = replace(edited, spec=edited.spec.model_copy(update={"sli": sli}))
+        result = registry.sync_definitions(connection, [requeried], end)
+        assert result.history_reset == [KEY]
+        parent = registry.get_slo(connection, KEY)
+        assert parent is not None
+        after = registry.list_groups(connection, parent.id)
+        assert sorted(g.key for g in after) == [group_key(r) for r in REGIONS]
+        assert all(not g.active and g.checkpoint is None for g in after)
+        assert all(ledger.read_slices(connection, g.id, window) == [] for g in after)
+        known, retired = groups.known_groups(connection, parent.id, ("region",))
+        assert set(known) == retired == {(r,) for r in REGIONS}
+        assert groups.known_groups(connection, parent.id, ("route",)) == ({}, set())
         registry.sync_definitions(connection, [], end)
         parent = registry.get_slo(connection, KEY)
         assert parent is not None and not parent.active
