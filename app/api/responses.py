@@ -13,4 +13,4 @@ from pydantic import BaseModel
 
 
 def model_json(model: BaseModel) -> Response:
-    return Response(content=model.model_dump_json(), media_type="application/json")
+    return Response(content=model.model_dump_json(by_alias=True), media_type="application/json")

@@ -100,7 +100,7 @@ def replay(
         err.print(str(error), markup=False, style="red")
         raise typer.Exit(3) from None
     if as_json:
-        out.print(answer.model_dump_json(indent=2), markup=False)
+        out.print(answer.model_dump_json(indent=2, by_alias=True), markup=False)
         return
     for table in tables(answer):
         out.print(table)

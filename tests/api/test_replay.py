@@ -140,3 +140,14 @@ def test_the_cli_takes_a_policy_file_and_factors(
                   ["--without", "nonexistent"], ["--factor", "no-such-tier=2"]):  # fmt: skip
         refused = CliRunner().invoke(cli, [*base, *wrong])
         assert refused.exit_code == 2, (wrong, refused.output)
+
+
+def test_a_changed_policy_is_echoed_as_it_is_written(served: str) -> None:
+    """The answer's `change` uses the request's field names (`for`, not `for_seconds`), as the
+    OpenAPI schema says: schemathesis found the echo violating it."""
+    tier = {"name": "p", "severity": "page", "long_window": 3600, "short_window": 300}
+    body = {"change": {"policy": {"tiers": [tier | {"budget_fraction": 0.02, "for": 120}]}}}
+    response = httpx.post(f"{served}/api/v1/replay", json=body, timeout=60)
+    assert response.status_code == 200, response.text
+    echoed = response.json()["change"]["policy"]["tiers"][0]
+    assert echoed["for"] == 120 and "for_seconds" not in echoed
