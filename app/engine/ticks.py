@@ -41,6 +41,7 @@ class TickResult:
     deferred: set[str] = field(default_factory=set)  # left for the next tick (deadline, stop)
     no_data: Counter[str] = field(default_factory=Counter)  # no-data slices written, by reason
     refreshed: set[str] = field(default_factory=set)  # status snapshots already written
+    succeeded: dict[str, int] = field(default_factory=dict)  # key → success, not yet recorded
     handed_over: set[str] = field(default_factory=set)  # taken over by another process meanwhile
 
     @property

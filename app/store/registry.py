@@ -40,6 +40,7 @@ class StoredSLO:
     definitions_generation: int | None = None  # the definitions generation that registered it
     parent_id: int | None = None  # a group's ledger: the grouped SLO's row (`app.store.groups`)
     group_labels: dict[str, str] | None = None
+    history_rewrites: int = 0  # see `note_rewrite`
 
 
 @dataclass
@@ -72,6 +73,7 @@ def _stored(row: Any) -> StoredSLO:
         definitions_generation=row.definitions_generation,
         parent_id=row.parent_id,
         group_labels=None if row.group_labels is None else json.loads(row.group_labels),
+        history_rewrites=row.history_rewrites,
     )
 
 
