@@ -139,6 +139,7 @@ def fill_ledger(database: Path, slo_ids: list[int], end: int, days: int, seed: i
         written += len(ends_listed)
         if number % 100 == 0:
             print(f"# ledger: {number}/{len(slo_ids)} SLOs", flush=True)
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # all in the file, for copies
     connection.close()
     return written
 

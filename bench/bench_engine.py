@@ -160,7 +160,7 @@ def bench_tick(args: argparse.Namespace, root: Path) -> dict[str, object]:
         # steady-state tick that evaluates one new slice per SLO (what runs every minute).
         # With --compare, four measured ticks alternate the paths (column-wise, per-slice,
         # per-slice, column-wise), one minute apart; otherwise one.
-        measured = 4 if args.compare else 1
+        measured = 4 * args.rounds if args.compare else 1
         first_tick = end - 60 * measured
         engine = engine_for(
             server.url, database, definitions, first_tick - 60, 3600, counter, args.concurrency
@@ -170,12 +170,26 @@ def bench_tick(args: argparse.Namespace, root: Path) -> dict[str, object]:
                 raise SystemExit("--history-days writes the ledger with SQLite only")
             ids = sorted(slo.id for slo in engine.stored_slos().values())
             began = time.monotonic()
-            fill_ledger(root / "ledger.db", ids, first_tick - 60, args.history_days)
-            print(f"# ledger filled in {time.monotonic() - began:.0f}s", flush=True)
+            kept = args.ledger_copy
+            if kept is not None and kept.exists():
+                engine.store.close()  # the same SLOs, ids and times: the filled file's copy
+                for suffix in ("-wal", "-shm"):
+                    (root / f"ledger.db{suffix}").unlink(missing_ok=True)
+                shutil.copyfile(kept, root / "ledger.db")
+                engine = engine_for(
+                    server.url, database, definitions, first_tick - 60, 3600, counter,
+                    args.concurrency,
+                )  # fmt: skip
+                print(f"# ledger copied in {time.monotonic() - began:.0f}s", flush=True)
+            else:
+                fill_ledger(root / "ledger.db", ids, first_tick - 60, args.history_days)
+                print(f"# ledger filled in {time.monotonic() - began:.0f}s", flush=True)
+                if kept is not None:
+                    shutil.copyfile(root / "ledger.db", kept)
         warm = time.monotonic()
         engine.tick(now=first_tick - 60)
         warm_seconds = time.monotonic() - warm
-        paths = ["column-wise", "per-slice", "per-slice", "column-wise"][:measured]
+        paths = (["column-wise", "per-slice", "per-slice", "column-wise"] * args.rounds)[:measured]
         if args.per_slice and not args.compare:
             paths = ["per-slice"]
         times: dict[str, list[float]] = {}
@@ -338,6 +352,15 @@ def main() -> None:
     parser.add_argument("--per-slice", action="store_true", help="the per-slice path of before")
     parser.add_argument("--compare", action="store_true", help="tick: both paths, alternating")
     parser.add_argument("--raw-runs", type=int, default=1, help="backfill: raw query passes")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="tick --compare: rounds of four alternating ticks"
+    )
+    parser.add_argument(
+        "--ledger-copy",
+        type=Path,
+        help="tick --history-days: copy this filled ledger (same --slos and days) instead of "
+        "filling one; fill it once when missing",
+    )
     args = parser.parse_args()
     args.slos = args.slos or (1000 if args.which == "tick" else 100)
     root = Path(tempfile.mkdtemp(prefix="faultline-bench-"))

@@ -21,6 +21,7 @@ from app.engine.no_data import explained
 from app.slo.chunk import ChunkEvaluator
 from app.slo.definitions import SLODefinition
 from app.slo.exclusions import ExcludedSlices
+from app.sources.shared_reads import Ask
 from app.sources.signals import Matrix, SignalReader
 from app.store import jobs, registry
 from app.store.chunk_writes import write_chunk
@@ -75,10 +76,7 @@ def evaluate_range(
     spec = definition.spec
     step = spec.slice_seconds
     evaluator = ChunkEvaluator(spec)
-    closed = source.closed_ranges
-    queries = {
-        key: signal.render(step, closed_ranges=closed) for key, signal in evaluator.signals.items()
-    }
+    queries = _queries(source, evaluator, step)
     # A grouped SLO: one answer per query all the same, split into group ledgers beside its own.
     grouped = GroupedChunks(store, definition, slo_id) if spec.group_by else None
     written = 0
@@ -118,6 +116,26 @@ def evaluate_range(
         if on_chunk is not None:
             on_chunk(size, chunk_last)
     return RangeResult(written, done, no_data=no_data)
+
+
+def _queries(source: SignalReader, evaluator: ChunkEvaluator, step: int) -> dict[str, str]:
+    """The PromQL of each signal, as this source is asked it."""
+    closed = source.closed_ranges
+    return {
+        key: signal.render(step, closed_ranges=closed) for key, signal in evaluator.signals.items()
+    }
+
+
+def planned_reads(
+    source: SignalReader, definition: SLODefinition, first: int, last: int
+) -> list[Ask]:
+    """The queries `evaluate_range` asks for slices `first..last` when they fit one chunk
+    (a tick's usual work), to be asked ahead for many SLOs at once; none otherwise."""
+    step = definition.spec.slice_seconds
+    if len(source.chunks(first, last, step)) != 1:
+        return []
+    queries = _queries(source, ChunkEvaluator(definition.spec), step)
+    return [(query, first, last, step) for query in queries.values()]
 
 
 def _read_ahead(

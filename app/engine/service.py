@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 from app.engine.evaluate import Fence, Shares, evaluate_range
 from app.engine.exclusions import exclusion_marker, sync_declared
@@ -23,7 +24,7 @@ from app.engine.registration import evaluable, register, say_superseded
 from app.engine.reports import Freshness, build_slo_report
 from app.engine.sampling import learn_sampling, unknown
 from app.engine.statuses import Statuses
-from app.engine.ticks import TickResult, furthest_behind_first
+from app.engine.ticks import SHORT_CATCH_UP, TickResult, ahead_reads, furthest_behind_first
 from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.report import SLOReport
 from app.slo.windows import Window, align_down, align_up, period_window
@@ -36,10 +37,6 @@ from app.store.slo_leases import LeaseLostError
 from app.store.store import Store
 
 log = logging.getLogger(__name__)
-
-# A catch-up shorter than this (seconds of slices) has its status written at the end of the
-# tick with the others'; a longer one (a first backfill) right away.
-SHORT_CATCH_UP = 3600
 
 Clock = Callable[[], float]
 
@@ -222,6 +219,9 @@ class Engine:
             )
             abort = threading.Event()
             reads = SharedReads(self.source, ends)
+            # The one-chunk catch-ups' queries asked ahead, many to a request.
+            asks = ahead_reads(definitions, stored, partial(self.due, now=wall), reads)
+            reads.prefetch(asks, self.config.concurrency)
 
             def over() -> bool:
                 return self.stopping.is_set() or (ends is not None and time.monotonic() >= ends)
@@ -238,8 +238,11 @@ class Engine:
                     fence = self.sharing.fence(slo.id, held[slo.id])
                 self._catch_up(definition, slo, wall, result, abort, reads, over, fence)
 
-            with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
-                list(pool.map(run, definitions))
+            try:
+                with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
+                    list(pool.map(run, definitions))
+            finally:
+                reads.close()
             self.source_error = result.unavailable
             # Evaluated SLOs refreshed their status as they finished; the others may have
             # turned stale meanwhile. Not while shutting down: that must stay short.
