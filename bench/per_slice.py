@@ -1,7 +1,8 @@
 """The per-slice production path of before (one `SliceEvaluator.evaluate` per slice, answers
 read as dicts per timestamp, `ledger.write_slices` with per-slice rollup sums, status reports
-summed inside the write transaction, queries parsed again at every evaluation), kept for the
-benchmarks only: `--per-slice` swaps it in so both paths can be measured side by side in one run.
+summed inside the write transaction one SLO at a time, queries parsed again at every
+evaluation, each query its own request), kept for the benchmarks only: `--per-slice` swaps it
+in so both paths can be measured side by side in one run.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from app.engine.reports import build_slo_report
 from app.slo import promql
 from app.slo.definitions import SLODefinition
 from app.slo.evaluation import SliceEvaluator
+from app.sources.shared_reads import SharedReads
 from app.sources.signals import SignalReader
 from app.store import jobs, ledger, registry, status
 from app.store.store import Store
@@ -84,6 +86,9 @@ def per_slice_path() -> Iterator[None]:
     # Each status written by its SLO's evaluation, one by one, summing the whole period.
     service.Engine.deferred_statuses = False
     service.Engine.refresh_statuses = refresh_one_by_one  # type: ignore[method-assign]
+    # Every query its own request.
+    prefetch = SharedReads.prefetch
+    SharedReads.prefetch = ask_nothing_ahead  # type: ignore[method-assign]
     # Queries were parsed again whenever an SLO was evaluated.
     promql.function_names = names.__wrapped__  # type: ignore[assignment]
     promql._instant_selectors = selectors.__wrapped__  # type: ignore[assignment]
@@ -94,6 +99,7 @@ def per_slice_path() -> Iterator[None]:
         service.Engine._snapshot = snapshot  # type: ignore[method-assign]
         service.Engine.deferred_statuses = True
         service.Engine.refresh_statuses = refresh  # type: ignore[method-assign]
+        SharedReads.prefetch = prefetch  # type: ignore[method-assign]
         promql.function_names, promql._instant_selectors = names, selectors
         assert evaluate.evaluate_range is column_wise
 
@@ -125,3 +131,7 @@ def refresh_one_by_one(
     """The end-of-tick refresh of before: one snapshot after another."""
     for definition in definitions:
         engine._snapshot(definition, int(now))
+
+
+def ask_nothing_ahead(reads: SharedReads, asks: Any, threads: int) -> None:
+    """Before queries were asked several to a request."""

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 TAG = "faultline_query"
-# Query text per request at most: batched requests are GETs, and proxies in front of
-# Prometheus commonly refuse URLs over 8 KiB (encoded, the text grows by about a third).
-MAX_CHARS = 5000
+# Query text and queries per request at most (sent as a form: no URL length limit applies,
+# but one slow batch holds up every SLO waiting for it).
+MAX_CHARS = 16_000
 MAX_QUERIES = 16
 
 

@@ -139,7 +139,9 @@ class PrometheusSource:
             self._local.session = session
         return session
 
-    def _get(self, path: str, params: Mapping[str, str], seconds: float) -> Answer:
+    def _get(
+        self, path: str, params: Mapping[str, str], seconds: float, *, form: bool = False
+    ) -> Answer:
         """One HTTP GET within `seconds`; the answer whatever its status, or requests' errors.
 
         `path` is joined under the URL's own path, so `http://mimir/prometheus` asks
@@ -157,6 +159,7 @@ class PrometheusSource:
             params=params,
             seconds=seconds,
             cancel=self._cancel,
+            form=form,
             headers=credentials,
             # Per request: requests lets REQUESTS_CA_BUNDLE override a session's `verify`.
             verify=self._verify,
@@ -204,7 +207,8 @@ class PrometheusSource:
         """`query_matrix` of each of `queries`, asked in one request (`app.sources.batching`);
         any error is the whole request's: the caller asks the queries alone to learn whose."""
         read = partial(read_tagged_answer, tag=batching.TAG, count=len(queries))
-        return self._asked(batching.tagged_query(queries), start, end, step, deadline, read)
+        query = batching.tagged_query(queries)  # long: sent as a form, not in the URL
+        return self._asked(query, start, end, step, deadline, read, form=True)
 
     def _asked(
         self,
@@ -214,6 +218,8 @@ class PrometheusSource:
         step: int,
         deadline: float | None,
         read: Callable[[Answer], Read],
+        *,
+        form: bool = False,
     ) -> Read:
         """One query's answer, as `read` reads it, with retries (see `query_matrix`)."""
         params = {
@@ -238,7 +244,7 @@ class PrometheusSource:
             if seconds <= 0:
                 break
             attempts += 1
-            outcome = self._attempt(params, seconds, read)
+            outcome = self._attempt(params, seconds, read, form=form)
             if not isinstance(outcome, Verdict):
                 return outcome
             if outcome.kind == "timeout" and seconds < self.config.timeout:
@@ -251,14 +257,19 @@ class PrometheusSource:
         raise self._error(last, query, attempts=attempts)
 
     def _attempt(
-        self, params: Mapping[str, str], seconds: float, read: Callable[[Answer], Read]
+        self,
+        params: Mapping[str, str],
+        seconds: float,
+        read: Callable[[Answer], Read],
+        *,
+        form: bool = False,
     ) -> Read | Verdict:
         """One request within `seconds`: the series, or what went wrong (observed either way)."""
         if self._cancel.is_set():
             raise QueryCancelledError("the source is shutting down")
         started = time.monotonic()
         try:
-            series = read(self._get("/api/v1/query_range", params, seconds))
+            series = read(self._get("/api/v1/query_range", params, seconds, form=form))
         except Unusable as unusable:
             verdict = unusable.verdict
         except requests.Timeout as error:
