@@ -39,6 +39,7 @@ def evaluate_range_per_slice(
     job_id: int | None = None,
     stop: Any = None,
     fence: Any = None,
+    writes: Any = None,  # each chunk in its own transaction, as before
 ) -> RangeResult:
     spec = definition.spec
     step = spec.slice_seconds

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Protocol
 
 import numpy as np
@@ -19,6 +20,7 @@ from sqlalchemy import Connection
 from app.engine.grouped import GroupedChunks
 from app.engine.no_data import explained
 from app.slo.chunk import ChunkEvaluator
+from app.slo.chunk_outcome import ChunkOutcome
 from app.slo.definitions import SLODefinition
 from app.slo.exclusions import ExcludedSlices
 from app.sources.shared_reads import Ask
@@ -33,6 +35,8 @@ ChunkCallback = Callable[[int, int], None]
 Exclusions = ExcludedSlices
 # Asked between two durable chunks: true to stop there (shutdown, the tick's deadline).
 StopWhen = Callable[[], bool]
+# Runs a chunk's write (given its transaction) in a transaction shared with other writes.
+Writes = Callable[[Callable[[Connection], None]], None]
 # Checked first in each chunk's write transaction; raises (rolling it back) when this process
 # may no longer write the SLO (shared evaluation: its lease was taken over).
 Fence = Callable[[Connection], None]
@@ -71,8 +75,12 @@ def evaluate_range(
     job_id: int | None = None,
     stop: StopWhen | None = None,
     fence: Fence | None = None,
+    writes: Writes | None = None,
 ) -> RangeResult:
-    """Evaluate slice ends `first..last` (aligned); the adapter's errors propagate."""
+    """Evaluate slice ends `first..last` (aligned); the adapter's errors propagate.
+
+    `writes`: runs each chunk's write in a transaction shared with other SLOs' writes
+    (`app.engine.group_writes`); by default each chunk is written in its own."""
     spec = definition.spec
     step = spec.slice_seconds
     evaluator = ChunkEvaluator(spec)
@@ -102,20 +110,49 @@ def evaluate_range(
             refined = explained(source, evaluator.signals, records, last, step)
             outcome.set_no_data(unexplained, [refined[int(i)].no_data for i in unexplained])
         no_data.update(outcome.no_data_counts())
-        with store.begin() as connection:
-            if fence is not None:
-                fence(connection)
-            write_chunk(connection, slo_id, outcome)
-            if grouped is not None:
-                grouped.write(connection, chunk_first, chunk_last)
-            registry.advance_checkpoint(connection, slo_id, chunk_first, chunk_last, step)
-            if job_id is not None:
-                jobs.set_cursor(connection, job_id, chunk_last)
+        write = partial(
+            _write,
+            slo_id=slo_id,
+            outcome=outcome,
+            last=chunk_last,
+            fence=fence,
+            job_id=job_id,
+            grouped=grouped,
+        )
+        # A grouped SLO writes its own transaction: its group ledgers are many writes already,
+        # and `grouped` holds the chunk last evaluated until it is written.
+        if writes is not None and grouped is None:
+            writes(write)
+        else:
+            with store.begin() as connection:
+                write(connection)
         written += size
         done = chunk_last
         if on_chunk is not None:
             on_chunk(size, chunk_last)
     return RangeResult(written, done, no_data=no_data)
+
+
+def _write(
+    connection: Connection,
+    *,
+    slo_id: int,
+    outcome: ChunkOutcome,
+    last: int,
+    fence: Fence | None,
+    job_id: int | None,
+    grouped: GroupedChunks | None,
+) -> None:
+    """A chunk's slices, rollups and checkpoint (and its backfill job's cursor), fenced; a
+    grouped SLO's group ledgers in the same transaction."""
+    if fence is not None:
+        fence(connection)
+    write_chunk(connection, slo_id, outcome)
+    if grouped is not None:
+        grouped.write(connection, outcome.first, last)
+    registry.advance_checkpoint(connection, slo_id, outcome.first, last, outcome.step)
+    if job_id is not None:
+        jobs.set_cursor(connection, job_id, last)
 
 
 def _queries(source: SignalReader, evaluator: ChunkEvaluator, step: int) -> dict[str, str]:

@@ -20,6 +20,7 @@ from functools import partial
 
 from app.engine.evaluate import Fence, Shares, evaluate_range
 from app.engine.exclusions import exclusion_marker, sync_declared
+from app.engine.group_writes import GroupWrites
 from app.engine.registration import evaluable, register, say_superseded
 from app.engine.reports import Freshness, build_slo_report
 from app.engine.sampling import learn_sampling, unknown
@@ -219,6 +220,7 @@ class Engine:
             )
             abort = threading.Event()
             reads = SharedReads(self.source, ends)
+            writes = GroupWrites(self.store)
             # The one-chunk catch-ups' queries asked ahead, many to a request.
             asks = ahead_reads(definitions, stored, partial(self.due, now=wall), reads)
             reads.prefetch(asks, self.config.concurrency)
@@ -236,7 +238,7 @@ class Engine:
                 fence = None
                 if held is not None and self.sharing is not None:
                     fence = self.sharing.fence(slo.id, held[slo.id])
-                self._catch_up(definition, slo, wall, result, abort, reads, over, fence)
+                self._catch_up(definition, slo, wall, result, abort, (reads, writes), over, fence)
 
             try:
                 with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
@@ -269,10 +271,11 @@ class Engine:
         wall: float,
         result: TickResult,
         abort: threading.Event,
-        reads: SharedReads,
+        shared: tuple[SharedReads, GroupWrites],
         over: Callable[[], bool],
         fence: Fence | None = None,
     ) -> None:
+        reads, writes = shared
         due = self.due(definition, wall)
         step = definition.spec.slice_seconds
         first = stored.checkpoint + step if stored.checkpoint is not None else None
@@ -298,6 +301,8 @@ class Engine:
                     exclusions=exclusions,
                     stop=over,
                     fence=fence,
+                    # A tick's usual work, committed with the other SLOs' (group commit).
+                    writes=writes.write if due - first < SHORT_CATCH_UP else None,
                 )
                 result.evaluated[definition.key] = outcome.slices
                 result.no_data.update(outcome.no_data)
