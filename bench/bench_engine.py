@@ -9,9 +9,12 @@ shop, on this machine's 2 cores (Prometheus included). Usage:
 `--scrape-interval 15 --phase 23` samples the shop every 15 s, 23 s after the minute (default:
 every 60 s, on the minute). `--previous-method` asks windowed rates as written (the engine before
 counts became differences of samples), `--earlier-counts` the counting formula before the
-restart fix (its `previous` selector three times), for comparison. `--per-slice` runs the per-slice path of
-before (bench/per_slice.py) instead of the column-wise one; `tick --compare` runs ticks with both,
-alternating, in one run.
+restart fix (its `previous` selector three times), for comparison. `--per-slice` runs the
+per-slice path of before (bench/per_slice.py) instead of the column-wise one; `tick --compare`
+runs ticks with both, alternating, in one run; `--against writes-alone|queries-alone|
+periods-summed` alternates instead with the tick of today less one of its changes (no group
+commit, every query alone, every period summed again). `--history-days 30 --ledger-copy FILE`
+fills a 30-day ledger once into FILE and copies it in later runs.
 
 `backfill` also asks the backfill's range queries again, through the same client, over the same
 chunks and threads, without evaluating or writing anything: the raw query time, and the ratio of
@@ -34,12 +37,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from app.engine.evaluate import planned_reads
+from app.engine.group_writes import GroupWrites
 from app.engine.service import Engine, EngineConfig
 from app.runtime.loading import load_definitions
 from app.slo.chunk import ChunkEvaluator
@@ -47,6 +52,9 @@ from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.spec import SLOSpec
 from app.sources.prometheus import PrometheusSource, SourceConfig
 from app.sources.shared_reads import SharedReads
+from app.store import rollup_reads
+from app.store.hour_sums import HourSums
+from app.store.rollups import LEVELS
 from app.store.store import Store
 from app.testbed.dataset import generate
 from app.testbed.prometheus import PrometheusServer
@@ -162,7 +170,9 @@ def bench_tick(args: argparse.Namespace, root: Path) -> dict[str, object]:
         # With --compare, four measured ticks alternate the paths (column-wise, per-slice,
         # per-slice, column-wise), one minute apart; otherwise one.
         measured = 4 * args.rounds if args.compare else 1
-        first_tick = end - 60 * measured
+        # --minutes-before-hour: where in the hour the measured ticks fall (the last ends that
+        # many minutes before an hour); by default at its end.
+        first_tick = end - 60 * (measured + args.minutes_before_hour)
         engine = engine_for(
             server.url, database, definitions, first_tick - 60, 3600, counter, args.concurrency
         )
@@ -193,7 +203,8 @@ def bench_tick(args: argparse.Namespace, root: Path) -> dict[str, object]:
         for definition in engine.definitions.slos:
             # Queries are rendered once per process (cached): as every tick after the first.
             planned_reads(engine.source, definition, first_tick, first_tick)
-        paths = (["column-wise", "per-slice", "per-slice", "column-wise"] * args.rounds)[:measured]
+        other = args.against
+        paths = (["column-wise", other, other, "column-wise"] * args.rounds)[:measured]
         if args.per_slice and not args.compare:
             paths = ["per-slice"]
         times: dict[str, list[float]] = {}
@@ -201,8 +212,8 @@ def bench_tick(args: argparse.Namespace, root: Path) -> dict[str, object]:
             counter.count, counter.seconds = 0, 0.0
             profiles: list[cProfile.Profile] = []
             with contextlib.ExitStack() as stack:
-                if path == "per-slice":
-                    stack.enter_context(per_slice_path())
+                if path != "column-wise":
+                    stack.enter_context(ALTERNATIVES[path]())
                 if args.profile:
                     stack.enter_context(profiled_threads(profiles))
                 began = time.monotonic()
@@ -262,6 +273,56 @@ def profiled_threads(profiles: list[cProfile.Profile]) -> Iterator[None]:
     finally:
         own.disable()
         threading.setprofile(None)
+
+
+@contextlib.contextmanager
+def writes_alone() -> Iterator[None]:
+    """Each SLO's chunk in a write transaction of its own (no group commit)."""
+    write = GroupWrites.write
+
+    def alone(writes: GroupWrites, work: Callable[[Any], None]) -> None:
+        with writes.store.begin() as connection:
+            work(connection)
+
+    GroupWrites.write = alone  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        GroupWrites.write = write  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def queries_alone() -> Iterator[None]:
+    """Each query its own request (nothing asked ahead in batches)."""
+    prefetch = SharedReads.prefetch
+    SharedReads.prefetch = lambda *args: None  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        SharedReads.prefetch = prefetch  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def periods_summed() -> Iterator[None]:
+    """Status snapshots sum every window's whole hours again (no kept sums)."""
+    summed = HourSums.summed
+
+    def again(hours: HourSums, connection: Any, marks: Any, windows: Any) -> Any:
+        return rollup_reads.summed_many(connection, list(marks), LEVELS[0], windows)
+
+    HourSums.summed = again  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        HourSums.summed = summed  # type: ignore[method-assign]
+
+
+ALTERNATIVES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
+    "per-slice": per_slice_path,
+    "writes-alone": writes_alone,
+    "queries-alone": queries_alone,
+    "periods-summed": periods_summed,
+}
 
 
 def bench_backfill(args: argparse.Namespace, root: Path) -> dict[str, object]:
@@ -355,7 +416,16 @@ def main() -> None:
     )
     parser.add_argument("--per-slice", action="store_true", help="the per-slice path of before")
     parser.add_argument("--compare", action="store_true", help="tick: both paths, alternating")
+    parser.add_argument(
+        "--against",
+        choices=sorted(ALTERNATIVES),
+        default="per-slice",
+        help="tick --compare: the path to alternate with (one change of the tick undone)",
+    )
     parser.add_argument("--raw-runs", type=int, default=1, help="backfill: raw query passes")
+    parser.add_argument(
+        "--minutes-before-hour", type=int, default=0, help="tick: where the measured ticks end"
+    )
     parser.add_argument(
         "--rounds", type=int, default=1, help="tick --compare: rounds of four alternating ticks"
     )
