@@ -221,6 +221,9 @@ def bench_tick(args: argparse.Namespace, root: Path) -> dict[str, object]:
                 seconds = time.monotonic() - began
             assert not result.errors and result.unavailable is None, result
             assert all(count == 1 for count in result.evaluated.values()), result.evaluated
+            # Every SLO one new slice (a ledger copy filled for other tick times would leave
+            # nothing to evaluate: a tick of status snapshots only).
+            assert len(result.evaluated) == args.slos, len(result.evaluated)
             times.setdefault(path, []).append(round(seconds, 2))
             print(f"# tick {index + 1}: {path} {seconds:.2f}s", flush=True)
         figures: dict[str, object] = {
@@ -424,7 +427,10 @@ def main() -> None:
     )
     parser.add_argument("--raw-runs", type=int, default=1, help="backfill: raw query passes")
     parser.add_argument(
-        "--minutes-before-hour", type=int, default=0, help="tick: where the measured ticks end"
+        "--minutes-before-hour",
+        type=int,
+        default=0,
+        help="tick: where the measured ticks end (a --ledger-copy is filled for one placement)",
     )
     parser.add_argument(
         "--rounds", type=int, default=1, help="tick --compare: rounds of four alternating ticks"
