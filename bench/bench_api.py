@@ -13,6 +13,7 @@ Prints one JSON line per endpoint with p50/p95/p99 latency; bench/RESULTS.md rec
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -30,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import numpy as np
 
 from app.runtime.loading import load
 from app.runtime.settings import load_settings
@@ -70,7 +72,10 @@ def write_definitions(directory: Path, count: int) -> None:
 
 
 def fill_ledger(database: Path, slo_ids: list[int], end: int, days: int, seed: int = 5) -> int:
-    """Slices and rollups for every SLO, written straight into SQLite (one transaction per SLO)."""
+    """Slices and rollups for every SLO, written straight into SQLite (one transaction per SLO).
+
+    Column-wise (numpy): a 30-day ledger of 1,000 SLOs is 43.2 million slices, and building
+    them one Python object at a time took longer than writing them."""
     rng = random.Random(seed)
     connection = sqlite3.connect(database)
     connection.execute("PRAGMA journal_mode=WAL")
@@ -78,44 +83,52 @@ def fill_ledger(database: Path, slo_ids: list[int], end: int, days: int, seed: i
     start = end - days * 86400
     written = 0
     quiet = _modes_json((0.0, 0.0, 0.0))
+    ends = np.arange(start + 60, end + 1, 60, dtype=np.int64)
+    totals = 900.0 + 300.0 * np.sin(ends / 13_751)
+    ends_listed = ends.tolist()
+    rollup_keys = {size: -(-ends // size) * size for size in (3600, 300)}
     for number, slo_id in enumerate(slo_ids):
-        slice_rows, hours, fives = [], {}, {}
         incident = start + rng.randrange(days * 86400 - 7200)
-        for t in range(start + 60, end + 1, 60):
-            total = 900.0 + 300.0 * math.sin(t / 13_751)
-            burning = incident <= t < incident + 3600
-            bad = total * (0.03 if burning else 0.0002)
-            credited = (bad * 0.9, 0.0, 0.0) if burning else (0.0, 0.0, 0.0)
-            unattributed = bad - sum(credited)
-            modes = _modes_json(credited) if burning else quiet
-            slice_rows.append(
-                (slo_id, t, "ok", total, bad, unattributed, modes, None, None, None, 0)
-            )
-            for table, size in ((hours, 3600), (fives, 300)):
-                key = -(-t // size) * size
-                row = table.setdefault(key, [0.0, 0.0, 0.0, 0, [0.0, 0.0, 0.0]])
-                row[0] += total
-                row[1] += bad
-                row[2] += unattributed
-                row[3] += 1
-                for i, c in enumerate(credited):
-                    row[4][i] += c
+        burning = (ends >= incident) & (ends < incident + 3600)
+        bads = totals * np.where(burning, 0.03, 0.0002)
+        credited = np.where(burning, bads * 0.9, 0.0)
+        unattributed = bads - credited
+        modes = [quiet] * len(ends_listed)
+        for index in np.flatnonzero(burning).tolist():
+            modes[index] = _modes_json((float(credited[index]), 0.0, 0.0))
         connection.executemany(
             "INSERT INTO slices (slo_id, t, status, total, bad, unattributed, modes,"
-            " events_total, events_bad, value, excluded) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            slice_rows,
+            " events_total, events_bad, value, excluded)"
+            " VALUES (?,?,'ok',?,?,?,?,NULL,NULL,NULL,0)",
+            zip(
+                itertools.repeat(slo_id),
+                ends_listed,
+                totals.tolist(),
+                bads.tolist(),
+                unattributed.tolist(),
+                modes,
+            ),
         )
-        for name, key, table in (("hourly", "hour", hours), ("fivemin", "bucket", fives)):
+        for name, key, size in (("hourly", "hour", 3600), ("fivemin", "bucket", 300)):
+            keys, first = np.unique(rollup_keys[size], return_index=True)
+            sums = [np.add.reduceat(column, first) for column in (totals, bads, unattributed)]
+            counts = np.diff(np.r_[first, len(ends)])
+            credit = np.add.reduceat(credited, first).tolist()
             connection.executemany(
                 f"INSERT INTO {name} (slo_id, {key}, total, bad, unattributed, slices, no_data_slices, excluded_slices) VALUES (?,?,?,?,?,?,0,0)",
-                [(slo_id, end_t, r[0], r[1], r[2], r[3]) for end_t, r in table.items()],
+                zip(
+                    itertools.repeat(slo_id),
+                    keys.tolist(),
+                    *(column.tolist() for column in sums),
+                    counts.tolist(),
+                ),
             )
             connection.executemany(
                 f"INSERT INTO {name}_modes (slo_id, {key}, mode, credited, held_slices) VALUES (?,?,?,?,0)",
                 [
-                    (slo_id, end_t, mode, r[4][i])
-                    for end_t, r in table.items()
-                    for i, mode in enumerate(MODES)
+                    (slo_id, bucket, mode, credit[i] if m == 0 else 0.0)
+                    for i, bucket in enumerate(keys.tolist())
+                    for m, mode in enumerate(MODES)
                 ],
             )
         connection.execute(
@@ -123,9 +136,10 @@ def fill_ledger(database: Path, slo_ids: list[int], end: int, days: int, seed: i
             (end, start + 60, slo_id),
         )
         connection.commit()
-        written += len(slice_rows)
+        written += len(ends_listed)
         if number % 100 == 0:
             print(f"# ledger: {number}/{len(slo_ids)} SLOs", flush=True)
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # all in the file, for copies
     connection.close()
     return written
 

@@ -9,9 +9,12 @@ shop, on this machine's 2 cores (Prometheus included). Usage:
 `--scrape-interval 15 --phase 23` samples the shop every 15 s, 23 s after the minute (default:
 every 60 s, on the minute). `--previous-method` asks windowed rates as written (the engine before
 counts became differences of samples), `--earlier-counts` the counting formula before the
-restart fix (its `previous` selector three times), for comparison. `--per-slice` runs the per-slice path of
-before (bench/per_slice.py) instead of the column-wise one; `tick --compare` runs ticks with both,
-alternating, in one run.
+restart fix (its `previous` selector three times), for comparison. `--per-slice` runs the
+per-slice path of before (bench/per_slice.py) instead of the column-wise one; `tick --compare`
+runs ticks with both, alternating, in one run; `--against writes-alone|queries-alone|
+periods-summed` alternates instead with the tick of today less one of its changes (no group
+commit, every query alone, every period summed again). `--history-days 30 --ledger-copy FILE`
+fills a 30-day ledger once into FILE and copies it in later runs.
 
 `backfill` also asks the backfill's range queries again, through the same client, over the same
 chunks and threads, without evaluating or writing anything: the raw query time, and the ratio of
@@ -30,13 +33,18 @@ import json
 import pstats
 import resource
 import shutil
+import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from app.engine.evaluate import planned_reads
+from app.engine.group_writes import GroupWrites
 from app.engine.service import Engine, EngineConfig
 from app.runtime.loading import load_definitions
 from app.slo.chunk import ChunkEvaluator
@@ -44,6 +52,9 @@ from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.spec import SLOSpec
 from app.sources.prometheus import PrometheusSource, SourceConfig
 from app.sources.shared_reads import SharedReads
+from app.store import rollup_reads
+from app.store.hour_sums import HourSums
+from app.store.rollups import LEVELS
 from app.store.store import Store
 from app.testbed.dataset import generate
 from app.testbed.prometheus import PrometheusServer
@@ -158,8 +169,10 @@ def bench_tick(args: argparse.Namespace, root: Path) -> dict[str, object]:
         # steady-state tick that evaluates one new slice per SLO (what runs every minute).
         # With --compare, four measured ticks alternate the paths (column-wise, per-slice,
         # per-slice, column-wise), one minute apart; otherwise one.
-        measured = 4 if args.compare else 1
-        first_tick = end - 60 * measured
+        measured = 4 * args.rounds if args.compare else 1
+        # --minutes-before-hour: where in the hour the measured ticks fall (the last ends that
+        # many minutes before an hour); by default at its end.
+        first_tick = end - 60 * (measured + args.minutes_before_hour)
         engine = engine_for(
             server.url, database, definitions, first_tick - 60, 3600, counter, args.concurrency
         )
@@ -168,28 +181,49 @@ def bench_tick(args: argparse.Namespace, root: Path) -> dict[str, object]:
                 raise SystemExit("--history-days writes the ledger with SQLite only")
             ids = sorted(slo.id for slo in engine.stored_slos().values())
             began = time.monotonic()
-            fill_ledger(root / "ledger.db", ids, first_tick - 60, args.history_days)
-            print(f"# ledger filled in {time.monotonic() - began:.0f}s", flush=True)
+            kept = args.ledger_copy
+            if kept is not None and kept.exists():
+                engine.store.close()  # the same SLOs, ids and times: the filled file's copy
+                for suffix in ("-wal", "-shm"):
+                    (root / f"ledger.db{suffix}").unlink(missing_ok=True)
+                shutil.copyfile(kept, root / "ledger.db")
+                engine = engine_for(
+                    server.url, database, definitions, first_tick - 60, 3600, counter,
+                    args.concurrency,
+                )  # fmt: skip
+                print(f"# ledger copied in {time.monotonic() - began:.0f}s", flush=True)
+            else:
+                fill_ledger(root / "ledger.db", ids, first_tick - 60, args.history_days)
+                print(f"# ledger filled in {time.monotonic() - began:.0f}s", flush=True)
+                if kept is not None:
+                    shutil.copyfile(root / "ledger.db", kept)
         warm = time.monotonic()
         engine.tick(now=first_tick - 60)
         warm_seconds = time.monotonic() - warm
-        paths = ["column-wise", "per-slice", "per-slice", "column-wise"][:measured]
+        for definition in engine.definitions.slos:
+            # Queries are rendered once per process (cached): as every tick after the first.
+            planned_reads(engine.source, definition, first_tick, first_tick)
+        other = args.against
+        paths = (["column-wise", other, other, "column-wise"] * args.rounds)[:measured]
         if args.per_slice and not args.compare:
             paths = ["per-slice"]
         times: dict[str, list[float]] = {}
         for index, path in enumerate(paths):
             counter.count, counter.seconds = 0, 0.0
-            profile = cProfile.Profile() if args.profile else None
-            with per_slice_path() if path == "per-slice" else contextlib.nullcontext():
+            profiles: list[cProfile.Profile] = []
+            with contextlib.ExitStack() as stack:
+                if path != "column-wise":
+                    stack.enter_context(ALTERNATIVES[path]())
+                if args.profile:
+                    stack.enter_context(profiled_threads(profiles))
                 began = time.monotonic()
-                if profile:
-                    profile.enable()
                 result = engine.tick(now=first_tick + 60 * index)
-                if profile:
-                    profile.disable()
                 seconds = time.monotonic() - began
             assert not result.errors and result.unavailable is None, result
             assert all(count == 1 for count in result.evaluated.values()), result.evaluated
+            # Every SLO one new slice (a ledger copy filled for other tick times would leave
+            # nothing to evaluate: a tick of status snapshots only).
+            assert len(result.evaluated) == args.slos, len(result.evaluated)
             times.setdefault(path, []).append(round(seconds, 2))
             print(f"# tick {index + 1}: {path} {seconds:.2f}s", flush=True)
         figures: dict[str, object] = {
@@ -206,14 +240,92 @@ def bench_tick(args: argparse.Namespace, root: Path) -> dict[str, object]:
             "database": engine.store.dialect,
             "scrape_interval": args.scrape_interval,
         }
-        if profile:
+        if profiles:
             out = io.StringIO()
-            pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(25)
+            stats = pstats.Stats(*profiles, stream=out)  # type: ignore[arg-type]
+            stats.sort_stats("cumulative").print_stats(45)
+            stats.sort_stats("tottime").print_stats(25)
             print(out.getvalue())
         engine.store.close()
         return figures
     finally:
         server.close()
+
+
+@contextlib.contextmanager
+def profiled_threads(profiles: list[cProfile.Profile]) -> Iterator[None]:
+    """Every thread started meanwhile (the tick's evaluation threads) and this one profiled,
+    each in its own profile (cProfile sees one thread); `--concurrency 1` keeps the times
+    free of waits for the interpreter lock."""
+    lock = threading.Lock()
+
+    def start(*_: object) -> None:
+        profile = cProfile.Profile()
+        with lock:
+            profiles.append(profile)
+        threading.setprofile(None)
+        sys.setprofile(None)
+        profile.enable()
+
+    own = cProfile.Profile()
+    profiles.append(own)
+    threading.setprofile(start)
+    own.enable()
+    try:
+        yield
+    finally:
+        own.disable()
+        threading.setprofile(None)
+
+
+@contextlib.contextmanager
+def writes_alone() -> Iterator[None]:
+    """Each SLO's chunk in a write transaction of its own (no group commit)."""
+    write = GroupWrites.write
+
+    def alone(writes: GroupWrites, work: Callable[[Any], None]) -> None:
+        with writes.store.begin() as connection:
+            work(connection)
+
+    GroupWrites.write = alone  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        GroupWrites.write = write  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def queries_alone() -> Iterator[None]:
+    """Each query its own request (nothing asked ahead in batches)."""
+    prefetch = SharedReads.prefetch
+    SharedReads.prefetch = lambda *args: None  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        SharedReads.prefetch = prefetch  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def periods_summed() -> Iterator[None]:
+    """Status snapshots sum every window's whole hours again (no kept sums)."""
+    summed = HourSums.summed
+
+    def again(hours: HourSums, connection: Any, marks: Any, windows: Any) -> Any:
+        return rollup_reads.summed_many(connection, list(marks), LEVELS[0], windows)
+
+    HourSums.summed = again  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        HourSums.summed = summed  # type: ignore[method-assign]
+
+
+ALTERNATIVES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
+    "per-slice": per_slice_path,
+    "writes-alone": writes_alone,
+    "queries-alone": queries_alone,
+    "periods-summed": periods_summed,
+}
 
 
 def bench_backfill(args: argparse.Namespace, root: Path) -> dict[str, object]:
@@ -307,7 +419,28 @@ def main() -> None:
     )
     parser.add_argument("--per-slice", action="store_true", help="the per-slice path of before")
     parser.add_argument("--compare", action="store_true", help="tick: both paths, alternating")
+    parser.add_argument(
+        "--against",
+        choices=sorted(ALTERNATIVES),
+        default="per-slice",
+        help="tick --compare: the path to alternate with (one change of the tick undone)",
+    )
     parser.add_argument("--raw-runs", type=int, default=1, help="backfill: raw query passes")
+    parser.add_argument(
+        "--minutes-before-hour",
+        type=int,
+        default=0,
+        help="tick: where the measured ticks end (a --ledger-copy is filled for one placement)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="tick --compare: rounds of four alternating ticks"
+    )
+    parser.add_argument(
+        "--ledger-copy",
+        type=Path,
+        help="tick --history-days: copy this filled ledger (same --slos and days) instead of "
+        "filling one; fill it once when missing",
+    )
     args = parser.parse_args()
     args.slos = args.slos or (1000 if args.which == "tick" else 100)
     root = Path(tempfile.mkdtemp(prefix="faultline-bench-"))

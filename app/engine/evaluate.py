@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Protocol
 
 import numpy as np
@@ -19,8 +20,10 @@ from sqlalchemy import Connection
 from app.engine.grouped import GroupedChunks
 from app.engine.no_data import explained
 from app.slo.chunk import ChunkEvaluator
+from app.slo.chunk_outcome import ChunkOutcome
 from app.slo.definitions import SLODefinition
 from app.slo.exclusions import ExcludedSlices
+from app.sources.shared_reads import Ask
 from app.sources.signals import Matrix, SignalReader
 from app.store import jobs, registry
 from app.store.chunk_writes import write_chunk
@@ -32,6 +35,8 @@ ChunkCallback = Callable[[int, int], None]
 Exclusions = ExcludedSlices
 # Asked between two durable chunks: true to stop there (shutdown, the tick's deadline).
 StopWhen = Callable[[], bool]
+# Runs a chunk's write (given its transaction) in a transaction shared with other writes.
+Writes = Callable[[Callable[[Connection], None]], None]
 # Checked first in each chunk's write transaction; raises (rolling it back) when this process
 # may no longer write the SLO (shared evaluation: its lease was taken over).
 Fence = Callable[[Connection], None]
@@ -70,15 +75,16 @@ def evaluate_range(
     job_id: int | None = None,
     stop: StopWhen | None = None,
     fence: Fence | None = None,
+    writes: Writes | None = None,
 ) -> RangeResult:
-    """Evaluate slice ends `first..last` (aligned); the adapter's errors propagate."""
+    """Evaluate slice ends `first..last` (aligned); the adapter's errors propagate.
+
+    `writes`: runs each chunk's write in a transaction shared with other SLOs' writes
+    (`app.engine.group_writes`); by default each chunk is written in its own."""
     spec = definition.spec
     step = spec.slice_seconds
     evaluator = ChunkEvaluator(spec)
-    closed = source.closed_ranges
-    queries = {
-        key: signal.render(step, closed_ranges=closed) for key, signal in evaluator.signals.items()
-    }
+    queries = _queries(source, evaluator, step)
     # A grouped SLO: one answer per query all the same, split into group ledgers beside its own.
     grouped = GroupedChunks(store, definition, slo_id) if spec.group_by else None
     written = 0
@@ -104,20 +110,69 @@ def evaluate_range(
             refined = explained(source, evaluator.signals, records, last, step)
             outcome.set_no_data(unexplained, [refined[int(i)].no_data for i in unexplained])
         no_data.update(outcome.no_data_counts())
-        with store.begin() as connection:
-            if fence is not None:
-                fence(connection)
-            write_chunk(connection, slo_id, outcome)
-            if grouped is not None:
-                grouped.write(connection, chunk_first, chunk_last)
-            registry.advance_checkpoint(connection, slo_id, chunk_first, chunk_last, step)
-            if job_id is not None:
-                jobs.set_cursor(connection, job_id, chunk_last)
+        write = partial(
+            _write,
+            slo_id=slo_id,
+            outcome=outcome,
+            last=chunk_last,
+            fence=fence,
+            job_id=job_id,
+            grouped=grouped,
+        )
+        # A grouped SLO writes its own transaction: its group ledgers are many writes already,
+        # and `grouped` holds the chunk last evaluated until it is written.
+        if writes is not None and grouped is None:
+            writes(write)
+        else:
+            with store.begin() as connection:
+                write(connection)
         written += size
         done = chunk_last
         if on_chunk is not None:
             on_chunk(size, chunk_last)
     return RangeResult(written, done, no_data=no_data)
+
+
+def _write(
+    connection: Connection,
+    *,
+    slo_id: int,
+    outcome: ChunkOutcome,
+    last: int,
+    fence: Fence | None,
+    job_id: int | None,
+    grouped: GroupedChunks | None,
+) -> None:
+    """A chunk's slices, rollups and checkpoint (and its backfill job's cursor), fenced; a
+    grouped SLO's group ledgers in the same transaction."""
+    if fence is not None:
+        fence(connection)
+    write_chunk(connection, slo_id, outcome)
+    if grouped is not None:
+        grouped.write(connection, outcome.first, last)
+    registry.advance_checkpoint(connection, slo_id, outcome.first, last, outcome.step)
+    if job_id is not None:
+        jobs.set_cursor(connection, job_id, last)
+
+
+def _queries(source: SignalReader, evaluator: ChunkEvaluator, step: int) -> dict[str, str]:
+    """The PromQL of each signal, as this source is asked it."""
+    closed = source.closed_ranges
+    return {
+        key: signal.render(step, closed_ranges=closed) for key, signal in evaluator.signals.items()
+    }
+
+
+def planned_reads(
+    source: SignalReader, definition: SLODefinition, first: int, last: int
+) -> list[Ask]:
+    """The queries `evaluate_range` asks for slices `first..last` when they fit one chunk
+    (a tick's usual work), to be asked ahead for many SLOs at once; none otherwise."""
+    step = definition.spec.slice_seconds
+    if len(source.chunks(first, last, step)) != 1:
+        return []
+    queries = _queries(source, ChunkEvaluator(definition.spec), step)
+    return [(query, first, last, step) for query in queries.values()]
 
 
 def _read_ahead(

@@ -9,7 +9,6 @@ the groups' outcomes beside it (`write`), so the group ledgers and the SLO's nev
 from __future__ import annotations
 
 import logging
-from typing import Protocol
 
 from sqlalchemy import Connection
 
@@ -81,30 +80,17 @@ class GroupedChunks:
         groups.record_overflow(connection, self.slo_id, overflowing, last)
 
 
-class _Config(Protocol):
-    @property
-    def freshness(self) -> Freshness: ...
-
-
-class Snapshots(Protocol):
-    """What the engine gives for group snapshots (`Engine`)."""
-
-    @property
-    def store(self) -> Store: ...
-
-    @property
-    def definitions(self) -> DefinitionSet: ...
-
-    @property
-    def config(self) -> _Config: ...
-
-
-def save_group_statuses(engine: Snapshots, definition: SLODefinition, moment: int) -> None:
+def save_group_statuses(
+    store: Store,
+    definitions: DefinitionSet,
+    freshness: Freshness,
+    definition: SLODefinition,
+    moment: int,
+) -> None:
     """Refresh the status snapshot of every group of a grouped SLO (what the group listing
     sorts and pages in the database); nothing for an ungrouped SLO."""
     if not definition.spec.group_by:
         return
-    store, definitions, freshness = engine.store, engine.definitions, engine.config.freshness
     try:
         with store.begin() as connection:
             parent = registry.get_slo(connection, definition.key)

@@ -19,7 +19,7 @@ from app.slo.ledger import WindowTotals
 from app.slo.no_data import describe
 from app.slo.report import ReportInput, SLOReport, build_report, rfc3339
 from app.slo.windows import STANDARD_WINDOWS, Window, align_down, period_window, trailing
-from app.store import ledger, rollup_reads
+from app.store import bucket_reads, ledger, rollup_reads
 from app.store import no_data as no_data_reads
 from app.store.registry import StoredSLO
 
@@ -74,7 +74,7 @@ def _incidents(
     buckets = [
         (end, WindowTotals(total=total, bad=bad, slices=count))
         for part in reach
-        for end, total, bad, count in ledger.bucket_totals(
+        for end, total, bad, count in bucket_reads.bucket_totals(
             connection, stored.id, part, rule.bucket, burning_above=budget * rule.burn_rate_above
         )
     ]
@@ -83,7 +83,7 @@ def _incidents(
         # Spans are then whole five-minute buckets, whose rollups hold their exact bad: a span
         # that spent too little (most) is dropped before its exact sums are read. The margin
         # covers summing in another order; the exact sums decide.
-        bads = ledger.five_minute_bad(connection, stored.id, spans)
+        bads = bucket_reads.five_minute_bad(connection, stored.id, spans)
         spans = [
             span
             for span, bad in zip(spans, bads, strict=True)

@@ -15,21 +15,23 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import partial
 
 from app.engine.evaluate import Fence, Shares, evaluate_range
 from app.engine.exclusions import exclusion_marker, sync_declared
-from app.engine.grouped import save_group_statuses
+from app.engine.group_writes import GroupWrites
 from app.engine.registration import evaluable, register, say_superseded
 from app.engine.reports import Freshness, build_slo_report
 from app.engine.sampling import learn_sampling, unknown
-from app.engine.ticks import TickResult, furthest_behind_first
+from app.engine.statuses import Statuses
+from app.engine.ticks import SHORT_CATCH_UP, TickResult, ahead_reads, furthest_behind_first
 from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.report import SLOReport
 from app.slo.windows import Window, align_down, align_up, period_window
 from app.sources.shared_reads import SharedReads
 from app.sources.signals import SignalSource
-from app.store import leases, registry, status
+from app.store import leases, registry
 from app.store.errors import StoreError
 from app.store.registry import StoredSLO, SyncResult
 from app.store.slo_leases import LeaseLostError
@@ -59,6 +61,9 @@ class EngineConfig:
 
 class Engine:
     """Thread-safe: ticks, backfills and reloads may come from the scheduler and the API."""
+
+    # Statuses of short catch-ups written together at the end of a tick (see `_catch_up`).
+    deferred_statuses = True
 
     def __init__(
         self,
@@ -94,6 +99,7 @@ class Engine:
         self.definitions_generation: int | None = None
         self.superseded_by: int | None = None
         self.withheld: list[str] = []
+        self.statuses = Statuses(store, self.config.freshness)
 
     def stop(self) -> None:
         """Shutdown: stop after the durable chunks, and abandon the queries in flight."""
@@ -214,6 +220,10 @@ class Engine:
             )
             abort = threading.Event()
             reads = SharedReads(self.source, ends)
+            writes = GroupWrites(self.store)
+            # The one-chunk catch-ups' queries asked ahead, many to a request.
+            asks = ahead_reads(definitions, stored, partial(self.due, now=wall), reads)
+            reads.prefetch(asks, self.config.concurrency)
 
             def over() -> bool:
                 return self.stopping.is_set() or (ends is not None and time.monotonic() >= ends)
@@ -228,16 +238,21 @@ class Engine:
                 fence = None
                 if held is not None and self.sharing is not None:
                     fence = self.sharing.fence(slo.id, held[slo.id])
-                self._catch_up(definition, slo, wall, result, abort, reads, over, fence)
+                self._catch_up(definition, slo, wall, result, abort, (reads, writes), over, fence)
 
-            with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
-                list(pool.map(run, definitions))
+            try:
+                with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
+                    list(pool.map(run, definitions))
+            finally:
+                reads.close()
             self.source_error = result.unavailable
             # Evaluated SLOs refreshed their status as they finished; the others may have
             # turned stale meanwhile. Not while shutting down: that must stay short.
             if not self.stopping.is_set():
                 rest = [d for d in definitions if d.key not in result.refreshed]
-                self.refresh_statuses(wall, rest)
+                self.refresh_statuses(wall, rest, result.succeeded)
+            else:
+                self.statuses.record_successes(result.succeeded)
             result.finished = time.monotonic()
             self.last_tick = result
         if self.stopping.is_set():
@@ -256,10 +271,11 @@ class Engine:
         wall: float,
         result: TickResult,
         abort: threading.Event,
-        reads: SharedReads,
+        shared: tuple[SharedReads, GroupWrites],
         over: Callable[[], bool],
         fence: Fence | None = None,
     ) -> None:
+        reads, writes = shared
         due = self.due(definition, wall)
         step = definition.spec.slice_seconds
         first = stored.checkpoint + step if stored.checkpoint is not None else None
@@ -285,6 +301,8 @@ class Engine:
                     exclusions=exclusions,
                     stop=over,
                     fence=fence,
+                    # A tick's usual work, committed with the other SLOs' (group commit).
+                    writes=writes.write if due - first < SHORT_CATCH_UP else None,
                 )
                 result.evaluated[definition.key] = outcome.slices
                 result.no_data.update(outcome.no_data)
@@ -303,6 +321,12 @@ class Engine:
                     abort.set()  # nothing else will answer either; try again next tick
                 if kept is not None:
                     self._record_error(stored.id, *kept, now)
+        if self.deferred_statuses and due - first < SHORT_CATCH_UP:
+            # A tick's usual work (a slice or a few): its status is written with the others'
+            # at the end of the tick, in one read and one write for all.
+            if succeeded_at is not None:
+                result.succeeded[definition.key] = succeeded_at
+            return
         # Right away, not at the end of the tick: during a long first backfill each SLO
         # shows its figures as soon as its own history is in.
         self._snapshot(definition, int(wall), succeeded_at)
@@ -336,49 +360,22 @@ class Engine:
                 with_incidents=incidents,
             )
 
-    def refresh_statuses(self, now: float, definitions: Sequence[SLODefinition]) -> None:
-        """Store each SLO's current report (without incidents) for fast listing."""
-        for definition in definitions:
-            self._snapshot(definition, int(now))
+    def refresh_statuses(
+        self,
+        now: float,
+        definitions: Sequence[SLODefinition],
+        succeeded: Mapping[str, int] | None = None,
+    ) -> None:
+        """Store each SLO's current report (without incidents) for fast listing, all at once;
+        `succeeded`: key → when its evaluation succeeded, recorded with it."""
+        self.statuses.refresh(self._definitions, definitions, int(now), succeeded)
 
     def _snapshot(
         self, definition: SLODefinition, moment: int, succeeded_at: int | None = None
     ) -> None:
-        """Write the SLO's status snapshot, and its last success when given.
-
-        The report is read in a read transaction and only its row written in a write one: on
-        SQLite writers queue on one lock, and summing a 30-day period while holding it made
-        every other SLO's chunk writes wait. A ledger write by another process in between
-        leaves the snapshot one write behind until the next tick refreshes it."""
-        try:
-            with self.store.snapshot() as connection:
-                stored = registry.get_slo(connection, definition.key)
-                if stored is None:
-                    return
-                if succeeded_at is not None:
-                    stored = replace(
-                        stored,
-                        last_error=None,
-                        last_error_kind=None,
-                        last_error_at=None,
-                        last_success_at=succeeded_at,
-                    )
-                report = build_slo_report(
-                    connection,
-                    stored,
-                    definition,
-                    self._definitions,
-                    moment,
-                    freshness=self.config.freshness,
-                    with_incidents=False,
-                )
-            with self.store.begin() as connection:
-                if succeeded_at is not None:
-                    registry.record_success(connection, stored.id, succeeded_at)
-                status.save_status(connection, stored.id, report, moment)
-            save_group_statuses(self, definition, moment)  # a grouped SLO's groups too
-        except StoreError:
-            log.exception("could not refresh the status of %s", definition.key)
+        """Write one SLO's status snapshot, and its last success when given."""
+        succeeded = None if succeeded_at is None else {definition.key: succeeded_at}
+        self.statuses.refresh(self._definitions, [definition], moment, succeeded)
 
     def evaluation_lag(self, now: float | None = None) -> float:
         """Age in seconds of the oldest slice that is due but not yet evaluated (0 if none)."""

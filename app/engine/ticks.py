@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
+from app.engine.evaluate import planned_reads
+from app.slo.definitions import SLODefinition
 from app.sources.errors import (
     ERROR_KINDS,
     MalformedAnswerError,
@@ -20,12 +22,19 @@ from app.sources.errors import (
     QueryError,
     SourceUnavailableError,
 )
+from app.sources.shared_reads import Ask
+from app.sources.signals import SignalReader
 from app.store.errors import StoreError
 from app.store.registry import StoredSLO
 
 log = logging.getLogger(__name__)
 
 Keyed = TypeVar("Keyed", bound="HasKey")
+
+# A catch-up shorter than this (seconds of slices) is a tick's usual work: its queries are asked
+# ahead with the other SLOs', its status written at the end of the tick with theirs. A longer
+# one (a first backfill) reads chunk by chunk and shows its status as soon as it is done.
+SHORT_CATCH_UP = 3600
 
 # The kinds of query failure the source reports, for /metrics (which never imports the adapter).
 QUERY_ERROR_KINDS = ERROR_KINDS
@@ -41,6 +50,7 @@ class TickResult:
     deferred: set[str] = field(default_factory=set)  # left for the next tick (deadline, stop)
     no_data: Counter[str] = field(default_factory=Counter)  # no-data slices written, by reason
     refreshed: set[str] = field(default_factory=set)  # status snapshots already written
+    succeeded: dict[str, int] = field(default_factory=dict)  # key → success, not yet recorded
     handed_over: set[str] = field(default_factory=set)  # taken over by another process meanwhile
 
     @property
@@ -83,3 +93,19 @@ def furthest_behind_first(definitions: list[Keyed], stored: Mapping[str, StoredS
     first SLOs every tick while the others starve.
     """
     return sorted(definitions, key=lambda d: stored[d.key].checkpoint or -1)
+
+
+def ahead_reads(
+    definitions: Sequence[SLODefinition],
+    stored: Mapping[str, StoredSLO],
+    due: Callable[[SLODefinition], int],
+    source: SignalReader,
+) -> list[Ask]:
+    """The queries of the SLOs whose catch-up is short, in the order they are evaluated."""
+    asks: list[Ask] = []
+    for definition in definitions:
+        checkpoint, last = stored[definition.key].checkpoint, due(definition)
+        first = None if checkpoint is None else checkpoint + definition.spec.slice_seconds
+        if first is not None and first <= last and last - first < SHORT_CATCH_UP:
+            asks += planned_reads(source, definition, first, last)
+    return asks

@@ -22,7 +22,7 @@ from app.slo.definitions import SLODefinition
 from app.slo.ledger import WindowTotals
 from app.slo.report import SLOReport, rfc3339
 from app.slo.windows import Window, align_down, align_up
-from app.store import history, jobs, ledger, registry, status
+from app.store import bucket_reads, history, jobs, registry, status
 from app.store.jobs import Job
 from app.store.registry import StoredSLO
 from app.store.status import ListingOrder, ListingQuery
@@ -281,7 +281,7 @@ def burn_rate_series(
     first, last = align_up(window.start + 1, step), align_down(window.end, step)
     lookback = Window(first - longest, last)
     with engine.store.read() as connection:
-        rows = ledger.bucket_totals(connection, stored.id, lookback, step)
+        rows = bucket_reads.bucket_totals(connection, stored.id, lookback, step)
     # Dense prefix sums over every bucket since the lookback start: each trailing window is then
     # one subtraction, whatever its length.
     index = {end: (total, bad, count) for end, total, bad, count in rows}

@@ -54,6 +54,17 @@ class Unusable(Exception):  # noqa: N818 - carries a Verdict, translated by the 
 
 def read_answer(answer: Answer) -> Matrix:
     """The series of a successful answer; raises Unusable with what any other answer means."""
+    return parse_matrix(_data(answer))
+
+
+def read_tagged_answer(answer: Answer, tag: str, count: int) -> list[Matrix]:
+    """The answers of `count` queries asked in one, each series tagged with its query's index
+    in label `tag` (see `app.sources.batching`); raises Unusable as `read_answer` does."""
+    return parse_tagged(_data(answer), tag, count)
+
+
+def _data(answer: Answer) -> Any:
+    """The `data` of a successful answer; raises Unusable with what any other answer means."""
     envelope = _envelope(answer)
     if envelope is None:
         if answer.status in AUTH_STATUSES:
@@ -64,7 +75,7 @@ def read_answer(answer: Answer) -> Matrix:
         raise Unusable(Verdict("not_prometheus", f"HTTP {answer.status}, {media}"))
     if envelope.get("status") != "success" or answer.status >= 300:
         raise Unusable(_api_error(answer.status, envelope))
-    return parse_matrix(envelope.get("data"))
+    return envelope.get("data")
 
 
 def _envelope(answer: Answer) -> dict[str, Any] | None:
@@ -98,23 +109,51 @@ def parse_matrix(data: Any) -> Matrix:
 
     NaN and ±Inf are valid sample values and are handed on: the pure core decides what they mean.
     """
+    series = _series(data)
+    return Matrix(
+        tuple(_columns(samples) for _, samples in series), tuple(labels for labels, _ in series)
+    )
+
+
+def parse_tagged(data: Any, tag: str, count: int) -> list[Matrix]:
+    """`parse_matrix` for an answer of `count` queries, each series tagged with its query's
+    index in label `tag`: each query's series without the tag, in the order Prometheus gives
+    one query's series (by their label sets), so each answer is the one asked alone."""
+    tagged: list[list[tuple[list[tuple[str, str]], list[Any]]]] = [[] for _ in range(count)]
+    for labels, samples in _series(data):
+        index = labels.pop(tag, None)
+        if index is None or not index.isdigit() or int(index) >= count:
+            raise _malformed(f"a series without a known {tag!r} label: {_excerpt(repr(labels))}")
+        tagged[int(index)].append((sorted(labels.items()), samples))
+    answers = []
+    for found in tagged:
+        ordered = sorted(found, key=lambda s: s[0])
+        answers.append(
+            Matrix(
+                tuple(_columns(samples) for _, samples in ordered),
+                tuple(dict(labels) for labels, _ in ordered),
+            )
+        )
+    return answers
+
+
+def _series(data: Any) -> list[tuple[dict[str, str], list[Any]]]:
+    """(labels, samples) of each series of a range query's `data`; raises Unusable(malformed)
+    when it is not a matrix."""
     if not isinstance(data, dict):
         raise _malformed("`data` is missing")
     result = data.get("result")
     if data.get("resultType") != "matrix" or not isinstance(result, list):
         raise _malformed(f"expected a matrix result, got {_excerpt(json.dumps(data))}")
     found = []
-    labels = []
     for series in result:
         samples = series.get("values") if isinstance(series, dict) else None
         if not isinstance(samples, list):
             raise _malformed(f"a series without a list of values: {_excerpt(json.dumps(series))}")
-        found.append(_columns(samples))
         metric = series.get("metric")
-        labels.append(
-            {str(k): str(v) for k, v in metric.items()} if isinstance(metric, dict) else {}
-        )
-    return Matrix(tuple(found), tuple(labels))
+        labels = {str(k): str(v) for k, v in metric.items()} if isinstance(metric, dict) else {}
+        found.append((labels, samples))
+    return found
 
 
 def _columns(samples: list[Any]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:

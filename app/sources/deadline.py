@@ -124,9 +124,11 @@ def bounded_get(
     params: Mapping[str, str],
     seconds: float,
     cancel: threading.Event | None = None,
+    form: bool = False,
     **kwargs: Any,
 ) -> requests.Response:
-    """GET `url` and read its whole body within `seconds` of wall time, or raise.
+    """GET `url` (POST `params` as a form with `form`) and read its whole body within
+    `seconds` of wall time, or raise.
 
     Raises requests' exceptions: `Timeout` when the deadline passes or `cancel` is set while
     waiting, `ConnectionError` and the like otherwise.
@@ -136,7 +138,10 @@ def bounded_get(
     try:
         # Connecting is bounded by the same deadline; reading is bounded by the reader above;
         # without `stream` requests reads the whole body before it returns.
-        response = session.get(url, params=params, timeout=seconds, **kwargs)
+        if form:
+            response = session.post(url, data=params, timeout=seconds, **kwargs)
+        else:
+            response = session.get(url, params=params, timeout=seconds, **kwargs)
     except requests.ConnectionError as error:
         # requests reports a read timeout in the body as a ConnectionError: name it a timeout.
         if error.args and isinstance(error.args[0], ReadTimeoutError):

@@ -15,15 +15,17 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import requests
 
 from app.slo.redaction import redact_url
-from app.sources.answers import Answer, Unusable, Verdict, read_answer
+from app.sources import batching
+from app.sources.answers import Answer, Unusable, Verdict, read_answer, read_tagged_answer
 from app.sources.credentials import (
     Credential,
     CredentialError,
@@ -48,6 +50,9 @@ from app.sources.signals import Matrix, Series
 log = logging.getLogger(__name__)
 
 __all__ = ["PrometheusSource", "QueryObserver", "Series", "SourceConfig", "SourceKind"]
+
+# What an answer is read as: one query's series, or several queries' (`query_batch`).
+Read = TypeVar("Read", Matrix, list[Matrix])
 
 # Called after every HTTP query: (seconds taken, outcome: "ok" or an error kind, see errors.py).
 QueryObserver = Callable[[float, str], None]
@@ -134,7 +139,9 @@ class PrometheusSource:
             self._local.session = session
         return session
 
-    def _get(self, path: str, params: Mapping[str, str], seconds: float) -> Answer:
+    def _get(
+        self, path: str, params: Mapping[str, str], seconds: float, *, form: bool = False
+    ) -> Answer:
         """One HTTP GET within `seconds`; the answer whatever its status, or requests' errors.
 
         `path` is joined under the URL's own path, so `http://mimir/prometheus` asks
@@ -152,6 +159,7 @@ class PrometheusSource:
             params=params,
             seconds=seconds,
             cancel=self._cancel,
+            form=form,
             headers=credentials,
             # Per request: requests lets REQUESTS_CA_BUNDLE override a session's `verify`.
             verify=self._verify,
@@ -185,6 +193,35 @@ class PrometheusSource:
         Each attempt ends within `timeout`; `deadline` (a `time.monotonic()` instant, e.g. the
         end of a tick) caps the whole query, retries and pauses included.
         """
+        return self._asked(query, start, end, step, deadline, read_answer)
+
+    def query_batch(
+        self,
+        queries: Sequence[str],
+        start: int,
+        end: int,
+        step: int,
+        *,
+        deadline: float | None = None,
+    ) -> list[Matrix]:
+        """`query_matrix` of each of `queries`, asked in one request (`app.sources.batching`);
+        any error is the whole request's: the caller asks the queries alone to learn whose."""
+        read = partial(read_tagged_answer, tag=batching.TAG, count=len(queries))
+        query = batching.tagged_query(queries)  # long: sent as a form, not in the URL
+        return self._asked(query, start, end, step, deadline, read, form=True)
+
+    def _asked(
+        self,
+        query: str,
+        start: int,
+        end: int,
+        step: int,
+        deadline: float | None,
+        read: Callable[[Answer], Read],
+        *,
+        form: bool = False,
+    ) -> Read:
+        """One query's answer, as `read` reads it, with retries (see `query_matrix`)."""
         params = {
             "query": query,
             "start": str(start),
@@ -207,7 +244,7 @@ class PrometheusSource:
             if seconds <= 0:
                 break
             attempts += 1
-            outcome = self._attempt(params, seconds)
+            outcome = self._attempt(params, seconds, read, form=form)
             if not isinstance(outcome, Verdict):
                 return outcome
             if outcome.kind == "timeout" and seconds < self.config.timeout:
@@ -219,13 +256,20 @@ class PrometheusSource:
             raise QueryCancelledError("the caller's deadline passed before an answer")
         raise self._error(last, query, attempts=attempts)
 
-    def _attempt(self, params: Mapping[str, str], seconds: float) -> Matrix | Verdict:
+    def _attempt(
+        self,
+        params: Mapping[str, str],
+        seconds: float,
+        read: Callable[[Answer], Read],
+        *,
+        form: bool = False,
+    ) -> Read | Verdict:
         """One request within `seconds`: the series, or what went wrong (observed either way)."""
         if self._cancel.is_set():
             raise QueryCancelledError("the source is shutting down")
         started = time.monotonic()
         try:
-            series = read_answer(self._get("/api/v1/query_range", params, seconds))
+            series = read(self._get("/api/v1/query_range", params, seconds, form=form))
         except Unusable as unusable:
             verdict = unusable.verdict
         except requests.Timeout as error:

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
+from app.sources.batching import batches
+from app.sources.errors import (
+    MalformedAnswerError,
+    QueryCancelledError,
+    QueryError,
+    SourceUnavailableError,
+)
 from app.sources.signals import Matrix, Series, SignalSource
+
+# One query over the instants `start, start + step, …, end`: (query, start, end, step).
+Ask = tuple[str, int, int, int]
+# `PrometheusSource.query_batch`: several queries' answers from one request.
+Batcher = Callable[..., list[Matrix]]
 
 
 class SharedReads:
@@ -30,6 +43,8 @@ class SharedReads:
         self._guard = threading.Lock()
         self.asked = 0
         self.shared = 0
+        self._prefetching: ThreadPoolExecutor | None = None
+        self._given_up = False  # the source failed a prefetch: no more of them
 
     @property
     def closed_ranges(self) -> bool:
@@ -67,3 +82,63 @@ class SharedReads:
         self, queries: Mapping[str, str], start: int, end: int, step: int
     ) -> dict[str, Matrix]:
         return {key: self.query_matrix(query, start, end, step) for key, query in queries.items()}
+
+    def prefetch(self, asks: Sequence[Ask], threads: int) -> None:
+        """Start asking `asks` a few to a request (`app.sources.batching`), in order, in
+        `threads` threads of its own; `close` waits for them. Readers of a query in flight
+        wait for its answer. A request that fails is left alone: its queries are asked one by
+        one by whoever needs them, so a bad query costs its own SLO only, never its batch's."""
+        batcher = getattr(self.source, "query_batch", None)
+        if batcher is None or self._prefetching is not None:
+            return
+        groups: dict[tuple[int, int, int], dict[str, None]] = {}  # ordered sets of queries
+        for query, start, end, step in asks:
+            groups.setdefault((start, end, step), {})[query] = None
+        work = [
+            (batch, *instants)
+            for instants, group in groups.items()
+            for batch in batches(list(group))
+        ]
+        pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="prefetch")
+        self._prefetching = pool
+        for batch in work:
+            pool.submit(self._ask_batch, batcher, *batch)
+
+    def close(self) -> None:
+        """Wait for prefetching to end (its requests are bounded by the deadline)."""
+        if self._prefetching is not None:
+            self._prefetching.shutdown(wait=True)
+
+    def _ask_batch(
+        self, batcher: Batcher, queries: list[str], start: int, end: int, step: int
+    ) -> None:
+        if self._given_up:
+            return
+        held: list[tuple[tuple[str, int, int, int], threading.Lock]] = []
+        try:
+            for query in queries:
+                key = (query, start, end, step)
+                with self._guard:
+                    lock = self._pending.setdefault(key, threading.Lock())
+                    if key in self._answers or not lock.acquire(blocking=False):
+                        continue  # answered, or being asked alone
+                held.append((key, lock))
+            if not held:
+                return
+            try:
+                answers = batcher(
+                    [key[0] for key, _ in held], start, end, step, deadline=self.deadline
+                )
+            except (SourceUnavailableError, QueryCancelledError):
+                self._given_up = True  # asked alone, they say so for their SLOs
+                return
+            except (QueryError, MalformedAnswerError):
+                return
+            with self._guard:
+                self.asked += 1
+                for (key, _), answer in zip(held, answers, strict=True):
+                    self._answers[key] = answer
+                    self._points += answer.points
+        finally:
+            for _, lock in held:
+                lock.release()

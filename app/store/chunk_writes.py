@@ -21,6 +21,7 @@ from app.slo.chunk_outcome import BucketSums, ChunkOutcome, bucket_spans, bucket
 from app.slo.ledger import SliceRecord, SliceStatus
 from app.slo.windows import Window
 from app.store import ledger, rollups
+from app.store.hour_sums import note_rewrite
 from app.store.locks import lock_slo
 from app.store.rollups import FIVE_MINUTES, HOUR, LEVELS, Level
 
@@ -36,6 +37,7 @@ def write_chunk(connection: Connection, slo_id: int, outcome: ChunkOutcome) -> N
     if outcome.size == 0:
         return
     lock_slo(connection, slo_id)
+    note_rewrite(connection, slo_id, int(outcome.ends[0]))
     whole_hours = _in_whole_hours(outcome)
     edges = np.flatnonzero(~whole_hours)
     previous: list[SliceRecord] = []

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, func, or_, select, update
 
 from app.slo.exclusions import ExcludedSlices
 from app.slo.windows import Window, align_up
+from app.store.hour_sums import note_rewrite
 from app.store.ledger import HOUR, rebuild_hours
 from app.store.locks import lock_slo
 from app.store.tables import slices
@@ -61,5 +62,6 @@ def remark_slices(
             )
     hours = sorted({align_up(t, HOUR) for t in (*to_exclude, *to_include)})
     if hours:
+        note_rewrite(connection, slo_id, min(*to_exclude, *to_include))
         rebuild_hours(connection, slo_id, hours)
     return len(to_exclude) + len(to_include)

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, func, select
 from app.slo.ledger import WindowTotals
 from app.slo.windows import Window, align_up
 from app.store import ledger, rollup_reads
+from app.store.hour_sums import note_rewrite
 from app.store.locks import lock_slo
 from app.store.rollups import HOUR, LEVELS, Level, Sums
 from app.store.tables import slices
@@ -127,5 +128,6 @@ def repair_rollups(connection: Connection, slo_id: int) -> list[Disagreement]:
     wrong = rollup_disagreements(connection, slo_id)
     hours = sorted({align_up(item.bucket, HOUR) for item in wrong})
     if hours:
+        note_rewrite(connection, slo_id, hours[0] - HOUR + 1)
         ledger.rebuild_hours(connection, slo_id, hours)
     return wrong

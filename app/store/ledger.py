@@ -9,17 +9,18 @@ from __future__ import annotations
 import json
 import math
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, func, select
+from sqlalchemy import Connection, Table, delete, func, select
 
 from app.slo.ledger import ModeSlice, NoData, SliceRecord, SliceStatus, WindowTotals
 from app.slo.windows import Window, align_up
 from app.store import rollup_reads, rollups
 from app.store.database import dialect_insert, insert_sql
+from app.store.hour_sums import note_rewrite
 from app.store.locks import lock_slo
 from app.store.tables import fivemin, fivemin_modes, hourly, hourly_modes, slices
 
@@ -115,6 +116,7 @@ def write_slices(
         return
     lock_slo(connection, slo_id)
     ends = {record.t for record in records}
+    note_rewrite(connection, slo_id, min(ends))
     previous = [
         record
         for record in read_slices(connection, slo_id, Window(min(ends) - 1, max(ends)))
@@ -190,9 +192,13 @@ def window_totals(
 
 
 def window_totals_many(
-    connection: Connection, slo_ids: Sequence[int], windows: Sequence[Window]
+    connection: Connection,
+    slo_ids: Sequence[int],
+    windows: Sequence[Window],
+    hours: HourReader | None = None,
 ) -> dict[int, list[WindowTotals]]:
-    """`window_totals` of several SLOs over the same windows, in the same five queries."""
+    """`window_totals` of several SLOs over the same windows, in the same five queries;
+    `hours` sums the whole hours instead of the hourly rollups (`app.store.hour_sums`)."""
     plans = [_plan(window) for window in windows]
     five_ranges = sorted({span for plan in plans for span in plan.fives})
     slice_ranges = sorted({span for plan in plans for span in plan.slices})
@@ -205,11 +211,21 @@ def window_totals_many(
         ):
             edges[row.slo_id].append(record_from_row(row))
     hourly_windows = [plan.hours for plan in plans if plan.hours is not None]
-    hour_sums = rollup_reads.summed_many(connection, slo_ids, rollups.LEVELS[0], hourly_windows)
+    hour_sums = (hours or _summed_hours)(connection, slo_ids, hourly_windows)
     return {
         slo_id: _assembled(plans, hour_sums[slo_id], fives[slo_id], edges[slo_id])
         for slo_id in slo_ids
     }
+
+
+# Sums of the hourly rollups over windows, per SLO: (connection, SLO ids, windows).
+HourReader = Callable[[Connection, Sequence[int], Sequence[Window]], dict[int, list[WindowTotals]]]
+
+
+def _summed_hours(
+    connection: Connection, slo_ids: Sequence[int], windows: Sequence[Window]
+) -> dict[int, list[WindowTotals]]:
+    return rollup_reads.summed_many(connection, slo_ids, rollups.LEVELS[0], windows)
 
 
 def _assembled(
@@ -257,30 +273,6 @@ def _added(parts: Sequence[WindowTotals]) -> WindowTotals:
     return WindowTotals(total, bad, unattributed, credited, held, slices, no_data, excluded)
 
 
-def five_minute_bad(connection: Connection, slo_id: int, spans: Sequence[Window]) -> list[float]:
-    """The bad total of each span from the five-minute rollups (spans of whole five-minute
-    buckets: exact, summed in Python's order rather than the database's)."""
-    if not spans:
-        return []
-    ranges = [(span.start, span.end) for span in spans]
-    rows = connection.execute(
-        _five_minute_bad_statement(len(ranges)), rollup_reads.span_parameters([slo_id], ranges)
-    )
-    found = {int(end): float(bad) for end, bad in rows}
-    ends = sorted(found)
-    return [
-        math.fsum(found[end] for end in ends[bisect_right(ends, lo) : bisect_right(ends, hi)])
-        for lo, hi in ranges
-    ]
-
-
-@cache
-def _five_minute_bad_statement(spans: int) -> Any:
-    return select(fivemin.c.bucket, fivemin.c.bad).where(
-        rollup_reads.any_range(fivemin.c.slo_id, fivemin.c.bucket, spans)
-    )
-
-
 @cache
 def _edge_statement(spans: int) -> Any:
     return select(slices).where(rollup_reads.any_range(slices.c.slo_id, slices.c.t, spans))
@@ -323,67 +315,9 @@ def hour_totals(connection: Connection, slo_id: int, hours: Window) -> dict[int,
     )
 
 
-def bucket_totals(
-    connection: Connection,
-    slo_id: int,
-    window: Window,
-    bucket: int,
-    burning_above: float | None = None,
-) -> list[tuple[int, float, float, int]]:
-    """(bucket end, total, bad, counted slices) per bucket of `bucket` seconds, aligned to
-    multiples of it, summed by the database; modes not included.
-
-    When buckets are whole five minutes the middle of the window comes from the five-minute
-    rollups (a 30-day period is 8,640 rows instead of 43,200 slices) and only the ragged ends
-    from slices.
-    """
-
-    def keep(rows: list[tuple[int, float, float, int]]) -> list[tuple[int, float, float, int]]:
-        if burning_above is None:
-            return rows
-        return [row for row in rows if row[1] > 0 and row[2] > row[1] * burning_above]
-
-    first, last = align_up(window.start, FIVE), window.end - window.end % FIVE
-    if bucket % FIVE or last <= first:
-        return keep(_slice_buckets(connection, slo_id, window, bucket))
-    merged: dict[int, list[float]] = {}
-    parts = [
-        _slice_buckets(connection, slo_id, Window(window.start, first), bucket),
-        rollup_reads.coarse_buckets(connection, slo_id, Window(first, last), bucket, burning_above),
-        _slice_buckets(connection, slo_id, Window(last, window.end), bucket),
-    ]
-    for part in parts:
-        for end, total, bad, count in part:
-            row = merged.setdefault(end, [0.0, 0.0, 0])
-            row[0] += total
-            row[1] += bad
-            row[2] += count
-    return keep([(end, row[0], row[1], int(row[2])) for end, row in sorted(merged.items())])
-
-
-def _slice_buckets(
-    connection: Connection, slo_id: int, window: Window, bucket: int
-) -> list[tuple[int, float, float, int]]:
-    if window.seconds <= 0:
-        return []
-    bucket_end = ((slices.c.t + (bucket - 1)) // bucket) * bucket
-    counted = and_(slices.c.status == SliceStatus.OK.value, slices.c.excluded.is_(False))
-    rows = connection.execute(
-        select(
-            bucket_end.label("bucket"),
-            func.sum(slices.c.total).filter(counted),
-            func.sum(slices.c.bad).filter(counted),
-            func.count().filter(counted),
-        )
-        .where(slices.c.slo_id == slo_id, slices.c.t > window.start, slices.c.t <= window.end)
-        .group_by("bucket")
-        .order_by("bucket")
-    )
-    return [(int(end), total or 0.0, bad or 0.0, count) for end, total, bad, count in rows]
-
-
 def delete_history(connection: Connection, slo_id: int) -> None:
     lock_slo(connection, slo_id)
+    note_rewrite(connection, slo_id, None)
     for table in (fivemin_modes, fivemin, hourly_modes, hourly, slices):
         connection.execute(delete(table).where(table.c.slo_id == slo_id))
 

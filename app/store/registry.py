@@ -40,6 +40,7 @@ class StoredSLO:
     definitions_generation: int | None = None  # the definitions generation that registered it
     parent_id: int | None = None  # a group's ledger: the grouped SLO's row (`app.store.groups`)
     group_labels: dict[str, str] | None = None
+    history_rewrites: int = 0  # see `note_rewrite`
 
 
 @dataclass
@@ -72,6 +73,7 @@ def _stored(row: Any) -> StoredSLO:
         definitions_generation=row.definitions_generation,
         parent_id=row.parent_id,
         group_labels=None if row.group_labels is None else json.loads(row.group_labels),
+        history_rewrites=row.history_rewrites,
     )
 
 
@@ -284,7 +286,13 @@ def definition_of(stored: StoredSLO) -> SLODefinition:
 
 
 def set_checkpoint(connection: Connection, slo_id: int, checkpoint: int | None) -> None:
-    connection.execute(update(slos).where(slos.c.id == slo_id).values(checkpoint=checkpoint))
+    """Put the checkpoint anywhere (tools, tests): sums kept for the SLO's history are dropped,
+    as they are only valid while it moves forward (`app.store.hour_sums`)."""
+    connection.execute(
+        update(slos)
+        .where(slos.c.id == slo_id)
+        .values(checkpoint=checkpoint, history_rewrites=slos.c.history_rewrites + 1)
+    )
 
 
 def record_error(connection: Connection, slo_id: int, kind: str, message: str, now: int) -> None:

@@ -14,6 +14,13 @@ from app.store.tables import slos, statuses
 
 
 def save_status(connection: Connection, slo_id: int, report: SLOReport, now: int) -> None:
+    save_statuses(connection, [(slo_id, report)], now)
+
+
+def save_statuses(
+    connection: Connection, reports: Sequence[tuple[int, SLOReport]], now: int
+) -> None:
+    """Upsert the snapshot of each (SLO id, report), in one statement."""
     upsert(
         connection,
         statuses,
@@ -31,6 +38,7 @@ def save_status(connection: Connection, slo_id: int, report: SLOReport, now: int
                 "burn_1d": report.burn_rates.get("1d"),
                 "report": report.model_dump_json(),
             }
+            for slo_id, report in reports
         ],
         ["slo_id"],
     )

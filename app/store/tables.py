@@ -58,6 +58,10 @@ slos = Table(
     # with its `group_by` label values as JSON (NULL for every ungrouped SLO and every parent).
     Column("parent_id", Integer, nullable=True, index=True),
     Column("group_labels", Text, nullable=True),
+    # Writes that changed history already evaluated (slices at or before the checkpoint: a
+    # backfill of older slices, corrections, repairs, a history reset): sums of it cached
+    # between ticks are valid while this count is unchanged (`app.store.hour_sums`).
+    Column("history_rewrites", Integer, nullable=False, server_default="0"),
 )
 
 # Groups of a grouped SLO beyond its `max_groups`, counted in its "other" group: reported,

@@ -27,7 +27,7 @@ from app.slo.ledger import ModeSlice, SliceRecord, SliceStatus, WindowTotals
 from app.slo.report import rfc3339
 from app.slo.windows import Window, align_down, period_window
 from app.sources.prometheus import PrometheusSource, SourceConfig
-from app.store import ledger, registry
+from app.store import bucket_reads, ledger, registry
 from app.store.database import alembic_config, head_revision
 from app.store.store import Store
 
@@ -166,7 +166,9 @@ def every_span_summed(
     budget = definition.spec.budget
     buckets = [
         (end, WindowTotals(total=total, bad=bad, slices=count))
-        for end, total, bad, count in ledger.bucket_totals(connection, slo_id, window, rule.bucket)
+        for end, total, bad, count in bucket_reads.bucket_totals(
+            connection, slo_id, window, rule.bucket
+        )
     ]
     spans = burning_spans(buckets, budget=budget, rule=rule)
     return [

@@ -233,3 +233,34 @@ def test_a_real_prometheus_2_closes_its_ranges(
         PrometheusSource(SourceConfig(url=running.url, kind="victoriametrics")).closed_ranges
         is False
     )
+
+
+@pytest.mark.parametrize("backend", ["prometheus", "victoriametrics"])
+def test_queries_asked_in_one_request_answer_as_asked_alone(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    """Series of several queries told apart by their tag: each query's series, labels and
+    order as its own request gives them; one bad query fails the whole request."""
+    running = request.getfixturevalue(f"{backend}_over")("steady")
+    real = source(running.url, kind=backend)
+    queries = [
+        'http_requests_total{service="checkout"}',  # many series, each with its labels
+        'sum by (code) (rate(http_requests_total{service="checkout"}[5m]))',
+        "nonexistent_metric_total",  # no series
+        "sum(rate(http_requests_total[5m])) # a comment ends its line, not the request",
+        'http_requests_total{service="checkout"}',  # the same query twice
+    ]
+    start, end = running.scenario.start + 3600, running.scenario.start + 3600 + 300
+    batched = real.query_batch(queries, start, end, 60)
+    assert len(batched) == len(queries)
+    for query, answer in zip(queries, batched, strict=True):
+        alone = real.query_matrix(query, start, end, 60)
+        assert len(answer.series) == len(alone.series), query
+        for (times, values), (times_alone, values_alone) in zip(
+            answer.series, alone.series, strict=True
+        ):
+            assert times.tolist() == times_alone.tolist()
+            assert values.tolist() == values_alone.tolist()
+    assert len(batched[0].series) > 1 and not batched[2].series
+    with pytest.raises(QueryError):
+        real.query_batch([queries[1], "sum(rate(http_requests_total[5m])) by ("], start, end, 60)

@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 
 from app.slo.ledger import ModeSlice, SliceRecord, SliceStatus, WindowTotals
 from app.slo.windows import STANDARD_WINDOWS, Window, trailing
-from app.store import ledger
+from app.store import bucket_reads, ledger
 from app.store.database import alembic_config
 from app.store.store import Store
 from app.store.tables import fivemin, fivemin_modes, metadata, slices, slos
@@ -117,7 +117,7 @@ def test_bucket_totals(database_url: str, stores: list[Store]) -> None:
     with store.begin() as connection:
         ledger.write_slices(connection, slo_id, batch)
     with store.read() as connection:
-        buckets = ledger.bucket_totals(connection, slo_id, Window(0, 2_000_000_000), 300)
+        buckets = bucket_reads.bucket_totals(connection, slo_id, Window(0, 2_000_000_000), 300)
     assert len(buckets) == 24
     for end, total, bad, count in buckets:
         members = [r for r in batch if end - 300 < r.t <= end]
