@@ -85,8 +85,11 @@ class EngineScheduler:
                 seconds=self.tick_seconds, start_date=datetime.fromtimestamp(first, UTC)
             ),
             id="tick",
-            next_run_time=datetime.now(UTC),  # catch up right away on start
         )
+        # Catch up right away, in a one-off run: an immediate first run of the tick job itself
+        # would phase every later tick on the start time (APScheduler adds the interval to the
+        # previous run), up to a tick interval after the slices they are due for.
+        self._scheduler.add_job(self._counted(self._tick), id="catch-up")
         self._scheduler.add_job(
             self._counted(self._backfills),
             IntervalTrigger(seconds=self.backfill_seconds),
@@ -99,6 +102,11 @@ class EngineScheduler:
             executor="lease",
         )
         self._scheduler.start()
+
+    def next_tick(self) -> float | None:
+        """When the tick job runs next (epoch seconds), if it is scheduled."""
+        job = self._scheduler.get_job("tick")
+        return None if job is None or job.next_run_time is None else job.next_run_time.timestamp()
 
     def _renew(self) -> None:
         was_evaluator = self.role.held
