@@ -2,9 +2,12 @@
 processes over one PostgreSQL ledger, and the failover time when one of 3 is killed mid-tick.
 
 Real processes (`faultline serve`), a real Prometheus (Debian package) over a day of the test
-bed's shop ending now, PostgreSQL on 127.0.0.1:5432 (a fresh schema per run). Usage:
+bed's shop before the start and `HORIZON` minutes after it (a static TSDB, so the slices the run
+evaluates hold data, as a live Prometheus's would: past its end every slice would be `no-data`
+and cost the questions about why), PostgreSQL on 127.0.0.1:5432 (a fresh schema per run).
+Alert notifications go to a loopback port nothing listens on. Usage:
 
-    PYTHONPATH=. .venv/bin/python -m bench.bench_ha [--slos 3000] [--lease 15]
+    PYTHONPATH=. .venv/bin/python -m bench.bench_ha [--slos 3000] [--lease 15] [--log-dir DIR]
 
 Figures (a JSON line per run): the first full evaluation after start (registration included),
 a steady-state tick (from the slice boundary until every SLO holds that slice), each process's
@@ -41,11 +44,17 @@ from app.testbed.scenarios import demo_history
 from app.testbed.tsdb import build_tsdb
 from bench.bench_engine import REPO, synthetic_slos
 
-FAULTLINE = str(Path(sys.executable).with_name("faultline"))
 POSTGRES_DSN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
 DAY = 1440
 SLICE = 60
+HORIZON = 4 * 60  # minutes of data after the start: longer than any run of both sizes
 FIRST_TIMEOUT = 2400  # seconds for the first full evaluation (a shared, loaded machine)
+# `faultline serve` with the engine's INFO lines (each tick's SLOs, seconds and deadline cuts,
+# lease changes) in its log, which the default WARNING level leaves out.
+SERVE = (
+    "import logging, sys; logging.getLogger('app.engine').setLevel(logging.INFO);"
+    " from app.cli import main; sys.argv[0] = 'faultline'; sys.exit(main())"
+)
 
 
 def write_definitions(count: int, target: Path) -> None:
@@ -57,8 +66,19 @@ def write_definitions(count: int, target: Path) -> None:
         by_service.setdefault(definition.service, []).append(spec)
     for service, specs in by_service.items():
         (target / f"{service}.yaml").write_text(yaml.safe_dump({"service": service, "slos": specs}))
+    catalog = REPO / "slo_definitions" / "design_choices.yaml"
+    (target / catalog.name).write_text(catalog.read_text())
     loaded = load_definitions(target, alerts=REPO / "alerts")
     assert len(loaded.definitions.slos) == count, loaded.problems[:3]
+
+
+def alert_routes(target: Path) -> None:
+    """The shipped alert policies and routes, with Alertmanager on a port nothing listens on:
+    alerts are judged and queued as in production, and delivered nowhere."""
+    target.mkdir()
+    for file in (REPO / "alerts").glob("*.yaml"):
+        text = file.read_text().replace("127.0.0.1:9093", f"127.0.0.1:{free_port()}")
+        (target / file.name).write_text(text)
 
 
 def checkpoints(url: str) -> dict[int, int]:
@@ -116,7 +136,7 @@ def run(
             with (root / f"{schema}-{n}.log").open("wb") as log:
                 serves.append(
                     subprocess.Popen(
-                        [FAULTLINE, "serve", "--port", str(free_port())],
+                        [sys.executable, "-c", SERVE, "serve", "--port", str(free_port())],
                         env=env,
                         stdout=log,
                         stderr=subprocess.STDOUT,
@@ -211,6 +231,7 @@ def main() -> None:
     parser.add_argument("--slos", type=int, default=3000)
     parser.add_argument("--lease", type=int, default=15)
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 3])
+    parser.add_argument("--log-dir", type=Path, help="keep the processes' logs here")
     parser.add_argument(
         "--first-timeout", type=float, default=FIRST_TIMEOUT,
         help="seconds for the first full evaluation; past it, how far it got is reported",
@@ -220,16 +241,18 @@ def main() -> None:
         root = Path(directory)
         now = int(time.time())
         start = align_down(now, SLICE) - DAY * SLICE + SLICE
-        build_tsdb(generate(demo_history(start, DAY).scenario), root / "tsdb", work_dir=root)
+        scenario = demo_history(start, DAY + HORIZON).scenario
+        build_tsdb(generate(scenario), root / "tsdb", work_dir=root)
         server = PrometheusServer(root / "tsdb", work_dir=root / "prometheus")
         server.start()
         try:
             write_definitions(args.slos, root / "definitions")
+            alert_routes(root / "alerts")
             environment = {
                 **os.environ,
                 "FAULTLINE_PROMETHEUS_URL": server.url,
                 "FAULTLINE_DEFINITIONS": str(root / "definitions"),
-                "FAULTLINE_ALERTS": str(REPO / "alerts"),
+                "FAULTLINE_ALERTS": str(root / "alerts"),
                 "FAULTLINE_EVALUATION_DELAY": "0",
                 "FAULTLINE_INITIAL_BACKFILL": str(30 * SLICE),
                 "FAULTLINE_LEASE_SECONDS": str(args.lease),
@@ -238,7 +261,9 @@ def main() -> None:
                 "FAULTLINE_PROMETHEUS_SCRAPE_INTERVAL": "60",
             }
             for processes in args.processes:
-                figures = run(processes, args.slos, environment, root, args.first_timeout)
+                logs = args.log_dir or root
+                logs.mkdir(parents=True, exist_ok=True)
+                figures = run(processes, args.slos, environment, logs, args.first_timeout)
                 print(json.dumps(figures), flush=True)
         finally:
             server.close()
