@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import Connection, text
 
 from app.store import slo_leases
 from app.store.slo_leases import LeaseLostError
@@ -57,6 +58,37 @@ def test_an_expired_holder_is_taken_over_with_a_new_generation_and_fenced(store:
     assert _renew(store, "a", 100 + TTL + 2).held.keys() <= {2, 3, 4, 5, 6, 7}  # a rejoins
     with store.begin() as connection:
         slo_leases.verify(connection, slo, "b", generation + 1)
+
+
+def _waits_at_most(connection: Connection, seconds: float) -> Connection:
+    """A lock wait past `seconds` fails the statement instead of blocking the test."""
+    connection.execute(text(f"SET LOCAL lock_timeout = '{int(seconds * 1000)}ms'"))
+    return connection
+
+
+def test_renewals_and_writes_in_flight_never_wait_for_each_other(store: Store) -> None:
+    """A renewal moves the expiry of every SLO held, every third of a lease period, while
+    chunk writes run: neither waits for the other (under FOR SHARE both did, in turns)."""
+    held = _renew(store, "a", 100).held
+    with store.begin() as writing:
+        slo_leases.verify(writing, 1, "a", held[1])  # a chunk write of SLO 1 in flight
+        with store.begin() as renewing:
+            share = slo_leases.claim_share(_waits_at_most(renewing, 3), "a", SLOS, 101, TTL)
+            assert share.held == held
+            with store.begin() as other:  # another chunk write while the renewal is open
+                slo_leases.verify(_waits_at_most(other, 3), 2, "a", held[2])
+
+
+def test_a_taker_skips_the_slo_being_written_until_the_write_commits(store: Store) -> None:
+    held = _renew(store, "a", 100).held
+    with store.begin() as writing:
+        slo_leases.verify(writing, 1, "a", held[1])  # a, paused past its lease mid-write
+        taken = _renew(store, "b", 100 + TTL + 1).held
+        assert set(taken) == set(SLOS) - {1}
+    taken = _renew(store, "b", 100 + TTL + 2).held
+    assert set(taken) == set(SLOS) and taken[1] == held[1] + 1
+    with pytest.raises(LeaseLostError), store.begin() as connection:
+        slo_leases.verify(connection, 1, "a", held[1])
 
 
 def test_a_clean_release_frees_the_slos_at_once(store: Store) -> None:
