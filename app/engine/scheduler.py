@@ -10,7 +10,8 @@ On SQLite, ticks and the backfill worker run only while this process holds the e
 (`app.engine.role`). On PostgreSQL every process ticks the SLOs it holds (`app.engine.sharing`)
 and the leader lease replaces the evaluator's: the backfill worker, and what the app hangs on
 the role (alerts, the dispatcher), run on the leader only. Leases are renewed on their own
-thread so a long tick never lets them lapse.
+thread so a long tick never lets them lapse, and backfills run on theirs so that ticks (a
+takeover's included) never hold up the takeover of a dead leader's backfill.
 """
 
 from __future__ import annotations
@@ -67,7 +68,13 @@ class EngineScheduler:
         self._backfilling = threading.Lock()  # one backfill run at a time (interval, takeover)
         self._idle = threading.Condition()
         self._scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(2), "lease": ThreadPoolExecutor(1)},
+            executors={
+                "default": ThreadPoolExecutor(2),  # ticks
+                # Not with the ticks: a tick and a takeover's tick waiting for it took both
+                # threads, and a dead leader's backfill waited for them (39 s at a 3 s lease).
+                "backfill": ThreadPoolExecutor(1),
+                "lease": ThreadPoolExecutor(1),
+            },
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
             timezone=UTC,
         )
@@ -94,6 +101,7 @@ class EngineScheduler:
             self._counted(self._backfills),
             IntervalTrigger(seconds=self.backfill_seconds),
             id="backfills",
+            executor="backfill",
         )
         self._scheduler.add_job(
             self._renew,
@@ -124,6 +132,7 @@ class EngineScheduler:
             self._scheduler.add_job(
                 self._counted(lambda: self._backfills(takeover=True)),
                 id="backfill-takeover",
+                executor="backfill",
                 replace_existing=True,
             )
 
