@@ -99,23 +99,32 @@ def run(
     progress: Progress | None = None,
     stop: threading.Event | None = None,
     wait: bool = False,
+    in_order: bool = False,
 ) -> BackfillOutcome:
     """Run jobs oldest first, each under a claim renewed after every chunk, so no two processes
     ever run one job at once. A job another live process holds is skipped, or with `wait`
     waited for, and taken over if its holder dies. A query error fails only its job, a
     malformed answer leaves only its job pending, unavailability stops the run (raised, its
-    job left pending and unclaimed: it resumes at once next time)."""
+    job left pending and unclaimed: it resumes at once next time).
+
+    `in_order` (the serving leader): no job starts while an older one is held elsewhere; the
+    run waits for it (`wait`) or stops there. A new leader's first run otherwise skipped the
+    dead leader's job, still claimed for up to a lease, and ran every younger job to its end
+    before coming back to it (a takeover of 17 s in CI, and over 60 s here, at a 3 s lease)."""
     done: list[str] = []
     failed: dict[str, str] = {}
     waiting = list(queue)
     while waiting:
         held: list[Job] = []
-        for job in waiting:
+        for index, job in enumerate(waiting):
             if stop is not None and stop.is_set():
                 return BackfillOutcome(done, failed, interrupted=True)
             claimed = _claim(engine, job)
             if claimed is None:
                 held.append(job)
+                if in_order:
+                    held += waiting[index + 1 :]
+                    break
                 continue
             job = claimed  # noqa: PLW2901 - as stored now: its cursor may have moved meanwhile
             try:

@@ -204,8 +204,9 @@ class EngineScheduler:
     def _backfills(self, *, takeover: bool = False) -> None:
         """Run the queued backfills (the leader). On taking the lead, jobs still claimed by the
         previous leader are waited for and taken over as soon as their claims expire."""
-        # A takeover waits for an interval run in progress (which skipped the jobs still
-        # claimed by the dead leader) instead of leaving them to the next interval.
+        # A takeover waits for an interval run in progress (which stopped at the jobs still
+        # claimed by the dead leader: runs take jobs in order) instead of leaving them to the
+        # next interval.
         if not self.role.held or not self._backfilling.acquire(blocking=takeover):
             return
         try:
@@ -218,7 +219,7 @@ class EngineScheduler:
         if not queue:
             return
         try:
-            backfill.run(self.engine, queue, stop=self._stop, wait=wait)
+            backfill.run(self.engine, queue, stop=self._stop, wait=wait, in_order=True)
         except (SourceUnavailableError, StoreError) as error:
             log.warning("backfill paused: %s", error)
         except Exception:  # the next run must still happen; the job stays resumable
