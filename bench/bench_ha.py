@@ -2,10 +2,13 @@
 processes over one PostgreSQL ledger, and the failover time when one of 3 is killed mid-tick.
 
 Real processes (`faultline serve`), a real Prometheus (Debian package) over a day of the test
-bed's shop before the start and `HORIZON` minutes after it (a static TSDB, so the slices the run
-evaluates hold data, as a live Prometheus's would: past its end every slice would be `no-data`
-and cost the questions about why), PostgreSQL on 127.0.0.1:5432 (a fresh schema per run).
-Alert notifications go to a loopback port nothing listens on. Usage:
+bed's shop in steady traffic before the start and `HORIZON` minutes after it (a static TSDB, so
+the slices the run evaluates hold data, as a live Prometheus's would: past its end every slice
+would be `no-data` and cost the questions about why; steady, so no alert fires or resolves in
+one half of the run and not in the other: with the demo's incidents, all 3,000 copies of an SLO
+paged at once and the alert judging after each tick outweighed the evaluation),
+PostgreSQL on 127.0.0.1:5432 (a fresh schema per run). Alert notifications go to a loopback port
+nothing listens on. Usage:
 
     PYTHONPATH=. .venv/bin/python -m bench.bench_ha [--slos 3000] [--lease 15] [--log-dir DIR]
 
@@ -40,7 +43,7 @@ from app.store.errors import StoreError
 from app.store.store import Store
 from app.testbed.dataset import generate
 from app.testbed.prometheus import PrometheusServer, free_port
-from app.testbed.scenarios import demo_history
+from app.testbed.scenarios import steady
 from app.testbed.tsdb import build_tsdb
 from bench.bench_engine import REPO, synthetic_slos
 
@@ -247,7 +250,7 @@ def main() -> None:
         root = Path(directory)
         now = int(time.time())
         start = align_down(now, SLICE) - DAY * SLICE + SLICE
-        scenario = demo_history(start, DAY + HORIZON).scenario
+        scenario = steady(start, DAY + HORIZON).scenario
         build_tsdb(generate(scenario), root / "tsdb", work_dir=root)
         server = PrometheusServer(root / "tsdb", work_dir=root / "prometheus")
         server.start()
