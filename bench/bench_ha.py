@@ -169,8 +169,11 @@ def run(
                 ),
                 "share": sorted(Counter(holders(url).values()).values()),
             }
-        # A steady tick: from the next slice boundary until every SLO holds that slice.
-        boundary = align_down(int(time.time()), SLICE) + SLICE
+        # A steady tick: from a slice boundary until every SLO holds that slice; one boundary
+        # later than the next: the first judging of every SLO's alerts after the catch-up (46 s
+        # at 1,000 SLOs, then 6 s a tick, none firing) runs on the tick's thread, over the next
+        # boundary, and that tick is skipped (measured as 83 s for a tick of 18 s).
+        boundary = align_down(int(time.time()), SLICE) + 2 * SLICE
         time.sleep(max(0.0, boundary - time.time()))
         figures: dict[str, object] = {
             "processes": processes,
