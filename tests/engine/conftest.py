@@ -10,7 +10,8 @@ import pytest
 
 from app.engine.service import Engine, EngineConfig
 from app.runtime.loading import load_definitions
-from app.slo.definitions import DefinitionSet
+from app.slo.definitions import DefinitionSet, SLODefinition
+from app.slo.spec import SLOSpec
 from app.sources.prometheus import PrometheusSource, SourceConfig, SourceKind
 from app.sources.retry import RetryPolicy
 from app.store.store import Store
@@ -23,6 +24,34 @@ def shipped() -> DefinitionSet:
     result = load_definitions(REPO / "slo_definitions", alerts=REPO / "alerts")
     assert result.ok, result.problems
     return result.definitions
+
+
+BROKEN_KEY = "broken/unknown-function"
+
+
+def shipped_with_a_broken_slo() -> DefinitionSet:
+    """The shipped SLOs and one whose `bad` is valid for the Rust parser the validator uses but
+    refused by Prometheus 2.42 at query time (`sort_by_label`)."""
+    definitions = shipped()
+    broken = SLODefinition(
+        service="broken",
+        spec=SLOSpec.model_validate(
+            {
+                "name": "unknown-function",
+                "objective": 99,
+                "sli": {
+                    "events": {
+                        "total": "sum(rate(http_requests_total[{{window}}]))",
+                        "bad": 'sum(rate(http_requests_total{code=~"5.."}[{{window}}])) and on() '
+                        'absent_over_time(nonexistent_metric[{{window}}]) * sort_by_label(up, "job")',
+                    }
+                },
+            }
+        ),
+    )
+    return DefinitionSet(
+        slos=(*definitions.slos, broken), catalog=definitions.catalog, alerts=definitions.alerts
+    )
 
 
 @dataclass

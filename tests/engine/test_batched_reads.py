@@ -12,42 +12,16 @@ import pytest
 from sqlalchemy import select
 
 from app.engine.service import Engine
-from app.slo.definitions import DefinitionSet, SLODefinition
-from app.slo.spec import SLOSpec
 from app.sources.prometheus import PrometheusSource
 from app.sources.shared_reads import SharedReads
 from app.store import registry
 from app.store.tables import slices, slos
 from tests.conftest import RunningPrometheus
-from tests.engine.conftest import shipped
+from tests.engine.conftest import shipped_with_a_broken_slo
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
 
 BROKEN = "broken/unknown-function"
-
-
-def with_a_broken_slo() -> DefinitionSet:
-    """The shipped SLOs and one whose `bad` Prometheus 2.42 refuses at query time."""
-    definitions = shipped()
-    broken = SLODefinition(
-        service="broken",
-        spec=SLOSpec.model_validate(
-            {
-                "name": "unknown-function",
-                "objective": 99,
-                "sli": {
-                    "events": {
-                        "total": "sum(rate(http_requests_total[{{window}}]))",
-                        "bad": 'sum(rate(http_requests_total{code=~"5.."}[{{window}}])) and on() '
-                        'absent_over_time(nonexistent_metric[{{window}}]) * sort_by_label(up, "job")',
-                    }
-                },
-            }
-        ),
-    )
-    return DefinitionSet(
-        slos=(*definitions.slos, broken), catalog=definitions.catalog, alerts=definitions.alerts
-    )
 
 
 def as_if_evaluated(engine: Engine, key: str, checkpoint: int) -> None:
@@ -80,7 +54,7 @@ def test_batched_steady_ticks_write_the_ledger_of_queries_asked_alone(
     running = prometheus_over("fast_burn")
     start, end = running.scenario.start, running.scenario.end
     first = end - 12 * 60  # the first tick is a backfill, the next twelve steady ticks
-    definitions = with_a_broken_slo()
+    definitions = shipped_with_a_broken_slo()
     batched = engines(running.url, database_url, start, first, definitions)
     alone = engines(running.url, f"sqlite:///{tmp_path}/alone.db", start, first, definitions)
     requests: list[tuple[int, bool]] = []  # (queries in the request, answered)

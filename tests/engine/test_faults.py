@@ -15,13 +15,11 @@ from sqlalchemy import func, select
 
 from app.engine.service import Engine
 from app.slo.conventions import Status
-from app.slo.definitions import DefinitionSet, SLODefinition
-from app.slo.spec import SLOSpec
 from app.slo.windows import Window
 from app.store import ledger, registry
 from app.store.tables import slices
 from tests.conftest import RunningPrometheus
-from tests.engine.conftest import REPO, shipped
+from tests.engine.conftest import REPO, shipped, shipped_with_a_broken_slo
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
 StartPrometheus = Callable[[str], RunningPrometheus]
@@ -149,26 +147,7 @@ def test_broken_promql_marks_only_its_slo(
     running = prometheus_over("fast_burn")
     start, end = running.scenario.start, running.scenario.end
     definitions = shipped()
-    # Valid for the Rust parser the validator uses, refused by Prometheus 2.42 at query time.
-    broken = SLODefinition(
-        service="broken",
-        spec=SLOSpec.model_validate(
-            {
-                "name": "unknown-function",
-                "objective": 99,
-                "sli": {
-                    "events": {
-                        "total": "sum(rate(http_requests_total[{{window}}]))",
-                        "bad": 'sum(rate(http_requests_total{code=~"5.."}[{{window}}])) and on() '
-                        'absent_over_time(nonexistent_metric[{{window}}]) * sort_by_label(up, "job")',
-                    }
-                },
-            }
-        ),
-    )
-    with_broken = DefinitionSet(
-        slos=(*definitions.slos, broken), catalog=definitions.catalog, alerts=definitions.alerts
-    )
+    with_broken = shipped_with_a_broken_slo()
     engine = engines(running.url, database_url, start, end, definitions=with_broken)
     result = engine.tick(now=end)
     assert set(result.errors) == {"broken/unknown-function"}

@@ -3,7 +3,7 @@ database) with the groups beyond `max_groups`, and one group's full report."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import Field
@@ -11,6 +11,7 @@ from pydantic import Field
 from app.api.deps import EngineDep, ReadAccess
 from app.api.errors import ApiError
 from app.api.lookup import loaded_definition
+from app.api.paging import Limit, Offset, Order, Search
 from app.api.ranges import resolve_range
 from app.api.responses import model_json
 from app.api.schemas import Schema, error_responses
@@ -56,11 +57,11 @@ def list_groups(
     engine: EngineDep,
     service: str,
     slo: str,
-    search: Annotated[str | None, Query(max_length=200, description="Substring of the key")] = None,
+    search: Search = None,
     sort: SortKey = "remaining",
-    order: Literal["asc", "desc"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    order: Order = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> Response:
     definition = _grouped(engine, service, slo)
     listing = group_views.list_groups(

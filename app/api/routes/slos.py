@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from app.api.deps import EngineDep, ReadAccess
 from app.api.errors import ApiError
 from app.api.lookup import registered_slo
+from app.api.paging import Limit, Offset, Order, Search
 from app.api.ranges import PeriodStart, RangeEnd, resolve_range
 from app.api.responses import model_json
 from app.api.schemas import Definition, SLOPage, error_responses
@@ -38,11 +39,11 @@ def list_slos(
     ] = None,
     policy: Annotated[list[PolicyState] | None, Query()] = None,
     state: Annotated[list[Status] | None, Query(alias="status")] = None,
-    search: Annotated[str | None, Query(max_length=200, description="Substring of the key")] = None,
+    search: Search = None,
     sort: SortKey = "remaining",
-    order: Literal["asc", "desc"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    order: Order = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> Response:
     try:
         labels = [views.parse_label(item) for item in label or []]
