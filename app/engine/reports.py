@@ -32,6 +32,12 @@ class Freshness:
     evaluation_delay: int = 60
 
 
+def behind(stored: StoredSLO, at: int, freshness: Freshness) -> bool:
+    """Whether the SLO's ledger is too far behind at `at` to count as current (stale)."""
+    due = align_down(at - freshness.evaluation_delay, stored.slice_seconds)
+    return stored.checkpoint is None or due - stored.checkpoint > freshness.stale_after
+
+
 def slo_status(
     stored: StoredSLO, at: int, freshness: Freshness, recent: WindowTotals
 ) -> tuple[Status, str | None]:
@@ -42,8 +48,7 @@ def slo_status(
     )
     if failing_since_success and stored.last_error_kind == "query":
         return Status.ERROR, stored.last_error
-    due = align_down(at - freshness.evaluation_delay, stored.slice_seconds)
-    if stored.checkpoint is None or due - stored.checkpoint > freshness.stale_after:
+    if behind(stored, at, freshness):
         through = "never evaluated" if stored.checkpoint is None else "evaluation is behind"
         return Status.STALE, stored.last_error if failing_since_success else through
     if not recent.has_data:

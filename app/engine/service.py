@@ -246,10 +246,10 @@ class Engine:
             finally:
                 reads.close()
             self.source_error = result.unavailable
-            # Evaluated SLOs refreshed their status as they finished; the others may have
-            # turned stale meanwhile. Not while shutting down: that must stay short.
+            # Long catch-ups refreshed their status as they finished; the short ones' and those
+            # of SLOs turned stale are written now. Not while shutting down: that must stay short.
             if not self.stopping.is_set():
-                rest = [d for d in definitions if d.key not in result.refreshed]
+                rest = self.statuses.to_refresh(definitions, stored, result, int(wall))
                 self.refresh_statuses(wall, rest, result.succeeded)
             else:
                 self.statuses.record_successes(result.succeeded)
@@ -324,8 +324,7 @@ class Engine:
         if self.deferred_statuses and due - first < SHORT_CATCH_UP:
             # A tick's usual work (a slice or a few): its status is written with the others'
             # at the end of the tick, in one read and one write for all.
-            if succeeded_at is not None:
-                result.succeeded[definition.key] = succeeded_at
+            result.leave_status(definition.key, succeeded_at)
             return
         # Right away, not at the end of the tick: during a long first backfill each SLO
         # shows its figures as soon as its own history is in.

@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from app.engine.grouped import save_group_statuses
 from app.engine.reports import Freshness, build_slo_report, report_windows
+from app.engine.ticks import TickResult, still_to_refresh
 from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.ledger import WindowTotals
 from app.slo.report import SLOReport
@@ -85,6 +86,23 @@ class Statuses:
             log.exception("could not refresh the status of %d SLO(s)", len(chosen))
         for definition in chosen:  # a grouped SLO's groups too
             save_group_statuses(self.store, definitions, self.freshness, definition, moment)
+
+    def to_refresh(
+        self,
+        chosen: Sequence[SLODefinition],
+        stored: Mapping[str, StoredSLO],
+        tick: TickResult,
+        moment: int,
+    ) -> list[SLODefinition]:
+        """Of the SLOs a tick had, those whose snapshot it has yet to write at `moment` (see
+        `still_to_refresh`); all of them if when their snapshots were computed cannot be read."""
+        try:
+            with self.store.read() as connection:
+                shown = status.computed_at(connection)
+        except StoreError:
+            log.exception("could not read when the status snapshots were computed")
+            shown = {}
+        return still_to_refresh(list(chosen), stored, tick, shown, moment, self.freshness)
 
     def _totals(
         self,

@@ -44,6 +44,12 @@ def save_statuses(
     )
 
 
+def computed_at(connection: Connection) -> dict[int, int]:
+    """When each SLO's snapshot was computed, by SLO id."""
+    rows = connection.execute(select(statuses.c.slo_id, statuses.c.computed_at))
+    return {slo_id: at for slo_id, at in rows}  # noqa: C416 - Row is not a pair for mypy
+
+
 ListingOrder = Literal["remaining", "burn_rate", "name"]
 
 
