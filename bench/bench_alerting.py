@@ -26,7 +26,7 @@ from app.slo.alert_spec import Receiver
 from app.slo.ledger import ModeSlice, SliceRecord, SliceStatus
 from app.store import ledger, registry
 from app.store.store import Store
-from bench.checkout_copies import registered_copies
+from tests.alerting.copies import registered_copies
 from tests.alerting.receiver import WebhookReceiver
 from tests.alerting.support import only, shipped, with_receivers
 
