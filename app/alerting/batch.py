@@ -20,7 +20,7 @@ from app.alerting.conditions import AlertRule, Verdict, alert_rules, judge, wind
 from app.alerting.transitions import AlertState, step
 from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.ledger import WindowTotals
-from app.slo.windows import trailing
+from app.slo.windows import Window, period_window, trailing
 from app.store import ledger
 from app.store.registry import StoredSLO
 
@@ -45,6 +45,21 @@ class Target:
         return judge(self.definition, policy, self.rules, windows)
 
 
+@dataclass
+class PeriodTotals:
+    """The budget period's totals, read only when an alert has something to say: most ticks
+    change no alert, and the period is the largest window to sum."""
+
+    slo_id: int
+    window: Window
+    _totals: WindowTotals | None = None
+
+    def read(self, connection: Connection) -> WindowTotals:
+        if self._totals is None:
+            (self._totals,) = ledger.window_totals(connection, self.slo_id, [self.window])
+        return self._totals
+
+
 def already_judged(known: dict[str, states.StoredAlert], rules: list[AlertRule], at: int) -> bool:
     return all(rule.name in known and known[rule.name].evaluated_at >= at for rule in rules)
 
@@ -62,6 +77,19 @@ def read_windows(
         totals = ledger.window_totals_many(connection, [t.slo.id for t in members], windows)
         for slo_id, sums in totals.items():
             found[slo_id] = dict(zip(lengths, sums, strict=True))
+    return found
+
+
+def read_periods(connection: Connection, targets: Sequence[Target]) -> dict[int, WindowTotals]:
+    """Each target's budget-period totals at its slice end, by SLO id (what a firing alert's
+    or a transition's figures need), SLOs with the same period window read together."""
+    together: dict[Window, list[int]] = defaultdict(list)
+    for target in targets:
+        together[period_window(target.definition.spec.period, target.at)].append(target.slo.id)
+    found: dict[int, WindowTotals] = {}
+    for window, slo_ids in together.items():
+        for slo_id, (totals,) in ledger.window_totals_many(connection, slo_ids, [window]).items():
+            found[slo_id] = totals
     return found
 
 

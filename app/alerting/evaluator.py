@@ -23,7 +23,14 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from app.alerting import states
-from app.alerting.batch import Target, already_judged, read_windows, unchanged
+from app.alerting.batch import (
+    PeriodTotals,
+    Target,
+    already_judged,
+    read_periods,
+    read_windows,
+    unchanged,
+)
 from app.alerting.conditions import Verdict
 from app.alerting.document import (
     Document,
@@ -41,7 +48,7 @@ from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.groups import group_definition
 from app.slo.ledger import WindowTotals
 from app.slo.windows import Window, period_window
-from app.store import ledger, registry
+from app.store import registry
 from app.store.errors import StoreError
 from app.store.registry import StoredSLO
 from app.store.store import Store
@@ -56,21 +63,6 @@ class EvaluationResult:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
-class _PeriodTotals:
-    """The budget period's totals, read only when an alert has something to say: most ticks
-    change no alert, and the period is the largest window to sum."""
-
-    slo_id: int
-    window: Window
-    _totals: WindowTotals | None = None
-
-    def read(self, connection: Connection) -> WindowTotals:
-        if self._totals is None:
-            (self._totals,) = ledger.window_totals(connection, self.slo_id, [self.window])
-        return self._totals
-
-
 @dataclass(frozen=True)
 class _Context:
     """What one SLO's evaluation at `at` knows: its totals and where to send transitions."""
@@ -80,7 +72,7 @@ class _Context:
     slo_id: int
     at: int
     windows: dict[int, WindowTotals]
-    period: _PeriodTotals
+    period: PeriodTotals
     now: float
 
 
@@ -179,11 +171,28 @@ class AlertEvaluator:
                 quiet.append((target, touched))
         for target in self._touch(quiet, result):
             loud.append((target, target.judge(definitions, windows[target.slo.id])))
+        periods = self._periods([target for target, _ in loud])
         for target, verdicts in loud:
+            period = PeriodTotals(
+                target.slo.id,
+                period_window(target.definition.spec.period, target.at),
+                periods.get(target.slo.id),
+            )
             try:
-                self._write(target, definitions, verdicts, windows[target.slo.id], result)
+                self._write(target, definitions, verdicts, windows[target.slo.id], period, result)
             except StoreError as error:
                 _failed(result, target.slo.key, error)
+
+    def _periods(self, targets: list[Target]) -> dict[int, WindowTotals]:
+        """The period totals of SLOs written on the full path, read together (most of them
+        have a firing alert to describe); on a failed read each is read when needed."""
+        if self.per_slo or not targets:
+            return {}
+        try:
+            with self.store.read() as connection:
+                return read_periods(connection, targets)
+        except StoreError:
+            return {}
 
     def _touch(
         self, quiet: list[tuple[Target, list[states.StoredAlert]]], result: EvaluationResult
@@ -210,11 +219,11 @@ class AlertEvaluator:
         definitions: DefinitionSet,
         verdicts: list[Verdict],
         windows: dict[int, WindowTotals],
+        period: PeriodTotals,
         result: EvaluationResult,
     ) -> None:
         """The SLO's new states and transitions, in one transaction (the transactional outbox)."""
         definition, slo, at = target.definition, target.slo, target.at
-        period = _PeriodTotals(slo.id, period_window(definition.spec.period, at))
         context = _Context(definition, definitions, slo.id, at, windows, period, self.clock())
         with self.store.begin() as connection:
             current = states.load_alerts(connection, slo.id, lock=True)
@@ -363,7 +372,7 @@ class AlertEvaluator:
                 return
             at = max(slo.checkpoint or 0, *(alert.evaluated_at for alert in firing))
             definition = registry.definition_of(slo)
-            period = _PeriodTotals(slo.id, Window(at, at))  # never read: retiring says no figures
+            period = PeriodTotals(slo.id, Window(at, at))  # never read: retiring says no figures
             context = _Context(definition, definitions, slo.id, at, {}, period, self.clock())
             reason = "the SLO is no longer loaded"
             retired = [self._retire(connection, context, slo, a, reason, result) for a in firing]
