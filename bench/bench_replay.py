@@ -29,7 +29,7 @@ from app.slo.replay_models import ReplayRequest
 from app.slo.whatif import Change, EditKind, ModeEdit
 from app.store import ledger, registry
 from app.store.store import Store
-from bench.checkout_copies import registered_copies
+from tests.alerting.copies import registered_copies
 from tests.alerting.support import only, shipped
 
 START = 1_706_745_600  # 2024-02-01 00:00 UTC

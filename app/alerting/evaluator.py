@@ -3,10 +3,12 @@
 Each SLO is judged at its checkpoint, the newest slice end the tick evaluated (with an
 up-to-date ledger, the `due` slice end of the tick), so `engine.tick(now=T)` followed by
 evaluation judges exactly the slices up to T and a rerun for the same slice changes nothing.
-Window sums come from `app.store.ledger.window_totals`: one read per SLO, never Prometheus.
+Window sums come from the ledger, never Prometheus, read for many SLOs at once
+(`app.alerting.batch`).
 
 The new states and every transition's event and notifications are written in one transaction
-per SLO (the transactional outbox): a crash loses neither, and doubles neither.
+per SLO (the transactional outbox): a crash loses neither, and doubles neither. An SLO whose
+judgement moves nothing but `evaluated_at` (the common case) is written with many others.
 """
 
 from __future__ import annotations
@@ -21,7 +23,15 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from app.alerting import states
-from app.alerting.conditions import AlertRule, Verdict, alert_rules, judge, window_lengths
+from app.alerting.batch import (
+    PeriodTotals,
+    Target,
+    already_judged,
+    read_periods,
+    read_windows,
+    unchanged,
+)
+from app.alerting.conditions import Verdict
 from app.alerting.document import (
     Document,
     alert_labels,
@@ -37,8 +47,8 @@ from app.alerting.transitions import AlertState, Position
 from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.groups import group_definition
 from app.slo.ledger import WindowTotals
-from app.slo.windows import Window, period_window, trailing
-from app.store import ledger, registry
+from app.slo.windows import Window, period_window
+from app.store import registry
 from app.store.errors import StoreError
 from app.store.registry import StoredSLO
 from app.store.store import Store
@@ -53,21 +63,6 @@ class EvaluationResult:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
-class _PeriodTotals:
-    """The budget period's totals, read only when an alert has something to say: most ticks
-    change no alert, and the period is the largest window to sum."""
-
-    slo_id: int
-    window: Window
-    _totals: WindowTotals | None = None
-
-    def read(self, connection: Connection) -> WindowTotals:
-        if self._totals is None:
-            (self._totals,) = ledger.window_totals(connection, self.slo_id, [self.window])
-        return self._totals
-
-
 @dataclass(frozen=True)
 class _Context:
     """What one SLO's evaluation at `at` knows: its totals and where to send transitions."""
@@ -77,7 +72,7 @@ class _Context:
     slo_id: int
     at: int
     windows: dict[int, WindowTotals]
-    period: _PeriodTotals
+    period: PeriodTotals
     now: float
 
 
@@ -91,12 +86,16 @@ class AlertEvaluator:
         *,
         base_url: str,
         clock: Callable[[], float] = time.time,
+        per_slo: bool = False,
     ) -> None:
         self.store = store
         self._definitions = definitions
         self.base_url = base_url
         self.clock = clock  # wall time, for outbox rows (their age is exported)
         self._lock = threading.Lock()
+        # Judge SLO by SLO, each read and written on its own (the way before batching): the
+        # reference the batched evaluation is tested against.
+        self.per_slo = per_slo
 
     def on_tick(self, _result: object) -> None:
         """The engine's `after_tick` hook."""
@@ -108,59 +107,123 @@ class AlertEvaluator:
             definitions = self._definitions()
             with self.store.read() as connection:
                 stored = registry.list_slos(connection, active_only=False)
+            targets: list[Target] = []
             for slo in stored:
                 definition = _as_registered(definitions.get(slo.key), slo) if slo.active else None
                 try:
                     if definition is None:
                         self._retire_all(slo, definitions, result)
                     elif slo.checkpoint is not None:
-                        self._evaluate_slo(definition, definitions, slo, slo.checkpoint, result)
-                    self._evaluate_groups(definition, definitions, slo, result)
+                        targets.append(Target.of(definition, definitions, slo, slo.checkpoint))
+                    targets.extend(self._group_targets(definition, definitions, slo, result))
                 except StoreError as error:
-                    result.errors[slo.key] = str(error)
-                    log.error("alert evaluation of %s failed: %s", slo.key, error)
+                    _failed(result, slo.key, error)
+            size = 1 if self.per_slo else _BATCH
+            for first in range(0, len(targets), size):
+                self._judge(targets[first : first + size], definitions, result)
             return result
 
-    def _evaluate_groups(
+    def _group_targets(
         self,
         definition: SLODefinition | None,
         definitions: DefinitionSet,
         slo: StoredSLO,
         result: EvaluationResult,
-    ) -> None:
+    ) -> list[Target]:
         """A grouped SLO's groups, each judged as an SLO of its own (its labels on its alerts);
         retired with their SLO."""
         grouped = definition.spec.group_by if definition else slo.definition["spec"].get("group_by")
         if not grouped:
-            return
+            return []
         with self.store.read() as connection:
             members = registry.list_groups(connection, slo.id)
+        targets = []
         for group in members:
             if definition is None or group.group_labels is None or not group.active:
                 self._retire_all(group, definitions, result)  # with its SLO, or aged out
             elif group.checkpoint is not None:
                 judged = group_definition(definition, group.group_labels)
-                self._evaluate_slo(judged, definitions, group, group.checkpoint, result)
+                targets.append(Target.of(judged, definitions, group, group.checkpoint))
+        return targets
 
-    def _evaluate_slo(
+    def _judge(
+        self, targets: list[Target], definitions: DefinitionSet, result: EvaluationResult
+    ) -> None:
+        """Judge a batch: states and windows read together; SLOs whose judgement moves only
+        `evaluated_at` written together; the others each in a transaction of its own."""
+        try:
+            with self.store.read() as connection:
+                known = states.load_alerts_many(connection, [t.slo.id for t in targets])
+                due = [t for t in targets if not already_judged(known[t.slo.id], t.rules, t.at)]
+                windows = read_windows(connection, due)
+        except StoreError as error:
+            for target in targets:
+                _failed(result, target.slo.key, error)
+            return
+        quiet: list[tuple[Target, list[states.StoredAlert]]] = []
+        loud: list[tuple[Target, list[Verdict]]] = []
+        for target in due:
+            verdicts = target.judge(definitions, windows[target.slo.id])
+            touched = None if self.per_slo else unchanged(verdicts, known[target.slo.id], target.at)
+            if touched is None:
+                loud.append((target, verdicts))
+            else:
+                quiet.append((target, touched))
+        for target in self._touch(quiet, result):
+            loud.append((target, target.judge(definitions, windows[target.slo.id])))
+        periods = self._periods([target for target, _ in loud])
+        for target, verdicts in loud:
+            period = PeriodTotals(
+                target.slo.id,
+                period_window(target.definition.spec.period, target.at),
+                periods.get(target.slo.id),
+            )
+            try:
+                self._write(target, definitions, verdicts, windows[target.slo.id], period, result)
+            except StoreError as error:
+                _failed(result, target.slo.key, error)
+
+    def _periods(self, targets: list[Target]) -> dict[int, WindowTotals]:
+        """The period totals of SLOs written on the full path, read together (most of them
+        have a firing alert to describe); on a failed read each is read when needed."""
+        if self.per_slo or not targets:
+            return {}
+        try:
+            with self.store.read() as connection:
+                return read_periods(connection, targets)
+        except StoreError:
+            return {}
+
+    def _touch(
+        self, quiet: list[tuple[Target, list[states.StoredAlert]]], result: EvaluationResult
+    ) -> list[Target]:
+        """Move `evaluated_at` of the quiet SLOs in one transaction; returns those another
+        judge wrote in between, to be judged on the full path (which guards double judgement)."""
+        if not quiet:
+            return []
+        judged = [states.Judged(t.slo.id, alert, t.at) for t, touched in quiet for alert in touched]
+        with self.store.begin() as connection:
+            states.touch_evaluated(connection, judged)
+            after = states.load_alerts_many(connection, [t.slo.id for t, _ in quiet])
+        missed = []
+        for target, _ in quiet:
+            if already_judged(after[target.slo.id], target.rules, target.at):
+                result.judged[target.definition.key] = target.at
+            else:
+                missed.append(target)
+        return missed
+
+    def _write(
         self,
-        definition: SLODefinition,
+        target: Target,
         definitions: DefinitionSet,
-        slo: StoredSLO,
-        at: int,
+        verdicts: list[Verdict],
+        windows: dict[int, WindowTotals],
+        period: PeriodTotals,
         result: EvaluationResult,
     ) -> None:
-        policy = definitions.policy_for(definition)
-        rules = alert_rules(definition, policy)
-        with self.store.read() as connection:
-            known = states.load_alerts(connection, slo.id)
-            if _already_judged(known, rules, at):
-                return
-            lengths = window_lengths(rules)
-            totals = ledger.window_totals(connection, slo.id, [trailing(at, s) for s in lengths])
-        windows = dict(zip(lengths, totals, strict=True))
-        verdicts = judge(definition, policy, rules, windows)
-        period = _PeriodTotals(slo.id, period_window(definition.spec.period, at))
+        """The SLO's new states and transitions, in one transaction (the transactional outbox)."""
+        definition, slo, at = target.definition, target.slo, target.at
         context = _Context(definition, definitions, slo.id, at, windows, period, self.clock())
         with self.store.begin() as connection:
             current = states.load_alerts(connection, slo.id, lock=True)
@@ -168,7 +231,7 @@ class AlertEvaluator:
                 self._apply(connection, context, verdict, current.get(verdict.rule.name), result)
                 for verdict in verdicts
             ]
-            names = {rule.name for rule in rules}
+            names = {rule.name for rule in target.rules}
             for alert in current.values():
                 if alert.tier not in names and alert.position.state is AlertState.FIRING:
                     reason = "the rule is no longer part of the SLO's alert policy"
@@ -309,15 +372,19 @@ class AlertEvaluator:
                 return
             at = max(slo.checkpoint or 0, *(alert.evaluated_at for alert in firing))
             definition = registry.definition_of(slo)
-            period = _PeriodTotals(slo.id, Window(at, at))  # never read: retiring says no figures
+            period = PeriodTotals(slo.id, Window(at, at))  # never read: retiring says no figures
             context = _Context(definition, definitions, slo.id, at, {}, period, self.clock())
             reason = "the SLO is no longer loaded"
             retired = [self._retire(connection, context, slo, a, reason, result) for a in firing]
             states.save_alerts(connection, slo.id, retired)
 
 
-def _already_judged(known: dict[str, states.StoredAlert], rules: list[AlertRule], at: int) -> bool:
-    return all(rule.name in known and known[rule.name].evaluated_at >= at for rule in rules)
+_BATCH = 500  # SLOs per batched read: bounds the IN lists and the memory of one read
+
+
+def _failed(result: EvaluationResult, key: str, error: StoreError) -> None:
+    result.errors[key] = str(error)
+    log.error("alert evaluation of %s failed: %s", key, error)
 
 
 def _epoch(text: str) -> int:

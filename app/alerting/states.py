@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 
 from app.alerting.document import Document
 from app.alerting.transitions import AlertState, Position
@@ -40,6 +40,59 @@ def load_alerts(
     if lock:
         query = query.with_for_update()
     return {row.tier: _stored(row) for row in connection.execute(query)}
+
+
+def load_alerts_many(
+    connection: Connection, slo_ids: Sequence[int]
+) -> dict[int, dict[str, StoredAlert]]:
+    """`load_alerts` of several SLOs in one query (no locks: the evaluator's batched read)."""
+    found: dict[int, dict[str, StoredAlert]] = {slo_id: {} for slo_id in slo_ids}
+    if slo_ids:
+        query = select(alert_states).where(alert_states.c.slo_id.in_(list(slo_ids)))
+        for row in connection.execute(query):
+            found[row.slo_id][row.tier] = _stored(row)
+    return found
+
+
+@dataclass(frozen=True)
+class Judged:
+    """An alert judged at `at` without any change but its `evaluated_at` (as read)."""
+
+    slo_id: int
+    alert: StoredAlert
+    at: int
+
+
+def touch_evaluated(connection: Connection, judged: Sequence[Judged]) -> None:
+    """Move `evaluated_at` to `at` for alerts nobody wrote since they were read: the row must
+    still have the `evaluated_at` and state read (every judgement that writes raises
+    `evaluated_at`), so a concurrent judge's write is never overwritten. The caller reads the
+    rows back to find those left behind."""
+    if not judged:
+        return
+    statement = (
+        update(alert_states)
+        .where(
+            alert_states.c.slo_id == bindparam("b_slo_id"),
+            alert_states.c.tier == bindparam("b_tier"),
+            alert_states.c.evaluated_at == bindparam("b_seen"),
+            alert_states.c.state == bindparam("b_state"),
+        )
+        .values(evaluated_at=bindparam("b_at"))
+    )
+    connection.execute(
+        statement,
+        [
+            {
+                "b_slo_id": item.slo_id,
+                "b_tier": item.alert.tier,
+                "b_seen": item.alert.evaluated_at,
+                "b_state": item.alert.position.state.value,
+                "b_at": item.at,
+            }
+            for item in judged
+        ],
+    )
 
 
 def _stored(row: Any) -> StoredAlert:

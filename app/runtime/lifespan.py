@@ -20,9 +20,10 @@ from app import __version__
 from app.alerting.dispatcher import Dispatcher
 from app.alerting.evaluator import AlertEvaluator
 from app.alerting.metrics import AlertingCollector
+from app.alerting.worker import JudgeWorker
 from app.api.cluster_metrics import ClusterCollector
 from app.api.metrics import EngineMetrics, LedgerCollector
-from app.engine.scheduler import EngineScheduler
+from app.engine.scheduler import SHUTDOWN_GRACE, EngineScheduler
 from app.engine.service import Engine
 from app.runtime.loading import LoadResult, load
 from app.runtime.settings import Settings
@@ -53,7 +54,7 @@ def lifespan_for(config: Settings, engine_factory: EngineFactory | None = None) 
         # One line per store outage, not one traceback per tick, poll, scrape and request.
         outage.watch(engine.store.engine)
         outage.quiet_handlers()
-        state = _process_state(config, engine, registry, metrics, loaded)
+        state, judging = _process_state(config, engine, registry, metrics, loaded)
         # Alerts are judged from the ledger after every tick; the dispatcher drains the outbox.
         dispatcher = Dispatcher(engine.store, lambda: engine.definitions.alerts)
         app.state.faultline, _ = as_seen_by_api_and_dashboards(state)
@@ -72,6 +73,8 @@ def lifespan_for(config: Settings, engine_factory: EngineFactory | None = None) 
         finally:
             if state.scheduler is not None:
                 state.scheduler.shutdown()  # waits for the tick in progress
+            if not judging.stop(SHUTDOWN_GRACE):  # and for the alert judgement in progress
+                log.warning("shutdown: the alert judgement in progress did not end in time")
             dispatcher.close()
             engine.store.close()
 
@@ -84,15 +87,26 @@ def _process_state(
     registry: CollectorRegistry,
     metrics: EngineMetrics,
     loaded: LoadResult,
-) -> AppState:
-    """The state the API and dashboards read, with the tick hooks and collectors registered."""
+) -> tuple[AppState, JudgeWorker]:
+    """The state the API and dashboards read, with the tick hooks and collectors registered,
+    and the worker that judges alerts after the scheduler's ticks."""
     engine.after_tick.append(metrics.observe_tick)
     evaluator = AlertEvaluator(engine.store, lambda: engine.definitions, base_url=config.base_url)
 
-    def judge_alerts(result: object) -> None:
+    def leading() -> bool:
         # On PostgreSQL every process ticks its share of the SLOs; the leader alone judges.
-        if state.scheduler is None or state.scheduler.role.held:
+        return state.scheduler is None or state.scheduler.role.held
+
+    # Off the scheduler's tick thread (a long judgement held it and the next tick was skipped);
+    # leadership is checked again when the judgement starts. Ticks run by hand (no scheduler)
+    # are judged before the tick returns.
+    judging = JudgeWorker(lambda: evaluator.evaluate() if leading() else None)
+
+    def judge_alerts(result: object) -> None:
+        if state.scheduler is None:
             evaluator.on_tick(result)
+        elif leading():
+            judging.request()
 
     engine.after_tick.append(judge_alerts)
     state = AppState(
@@ -108,4 +122,4 @@ def _process_state(
         AlertingCollector(lambda: state.engine.store, time.time, metrics.store_errors.inc)
     )
     registry.register(ClusterCollector(lambda: state.scheduler, engine.clock))
-    return state
+    return state, judging

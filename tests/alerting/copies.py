@@ -1,6 +1,7 @@
 """Copies of the shipped checkout/checkout-success SLO, registered in a fresh ledger.
 
-The alerting and replay benchmarks both measure N identical SLOs; this builds them once.
+The alerting and replay benchmarks and the batched-evaluation test measure N identical SLOs;
+this builds them once.
 """
 
 from __future__ import annotations
