@@ -42,6 +42,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from app.engine.evaluate import planned_reads
 from app.engine.group_writes import GroupWrites
@@ -278,53 +279,28 @@ def profiled_threads(profiles: list[cProfile.Profile]) -> Iterator[None]:
         threading.setprofile(None)
 
 
-@contextlib.contextmanager
-def writes_alone() -> Iterator[None]:
+def _write_alone(writes: GroupWrites, work: Callable[[Any], None]) -> None:
     """Each SLO's chunk in a write transaction of its own (no group commit)."""
-    write = GroupWrites.write
-
-    def alone(writes: GroupWrites, work: Callable[[Any], None]) -> None:
-        with writes.store.begin() as connection:
-            work(connection)
-
-    GroupWrites.write = alone  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        GroupWrites.write = write  # type: ignore[method-assign]
+    with writes.store.begin() as connection:
+        work(connection)
 
 
-@contextlib.contextmanager
-def queries_alone() -> Iterator[None]:
-    """Each query its own request (nothing asked ahead in batches)."""
-    prefetch = SharedReads.prefetch
-    SharedReads.prefetch = lambda *args: None  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        SharedReads.prefetch = prefetch  # type: ignore[method-assign]
-
-
-@contextlib.contextmanager
-def periods_summed() -> Iterator[None]:
+def _summed_again(hours: HourSums, connection: Any, marks: Any, windows: Any) -> Any:
     """Status snapshots sum every window's whole hours again (no kept sums)."""
-    summed = HourSums.summed
+    return rollup_reads.summed_many(connection, list(marks), LEVELS[0], windows)
 
-    def again(hours: HourSums, connection: Any, marks: Any, windows: Any) -> Any:
-        return rollup_reads.summed_many(connection, list(marks), LEVELS[0], windows)
 
-    HourSums.summed = again  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        HourSums.summed = summed  # type: ignore[method-assign]
+def _without(owner: type, name: str, replacement: Callable[..., Any]) -> Callable[[], Any]:
+    """Today's tick less one change: `owner.name` replaced while the context is open."""
+    return lambda: mock.patch.object(owner, name, replacement)
 
 
 ALTERNATIVES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "per-slice": per_slice_path,
-    "writes-alone": writes_alone,
-    "queries-alone": queries_alone,
-    "periods-summed": periods_summed,
+    "writes-alone": _without(GroupWrites, "write", _write_alone),
+    # Each query its own request (nothing asked ahead in batches).
+    "queries-alone": _without(SharedReads, "prefetch", lambda *args: None),
+    "periods-summed": _without(HourSums, "summed", _summed_again),
 }
 
 
