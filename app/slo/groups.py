@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from functools import cached_property
 from typing import Any
@@ -199,14 +199,7 @@ class GroupDefinition(SLODefinition):
 
 
 def group_definition(definition: SLODefinition, labels: Mapping[str, str]) -> GroupDefinition:
-    return GroupDefinition(
-        service=definition.service,
-        spec=definition.spec,
-        owner=definition.owner,
-        service_labels=definition.service_labels,
-        source=definition.source,
-        line=definition.line,
-        text=definition.text,
-        sampling=definition.sampling,
-        group=dict(labels),
-    )
+    # Every field of the SLO's definition, derived rather than listed: one it gains later is
+    # not dropped from its groups.
+    inherited = {item.name: getattr(definition, item.name) for item in fields(SLODefinition)}
+    return GroupDefinition(**inherited, group=dict(labels))

@@ -26,6 +26,19 @@ def shipped() -> DefinitionSet:
     return result.definitions
 
 
+def definitions_with(tmp_path: Path, file_name: str, text: str) -> tuple[Path, DefinitionSet]:
+    """A definitions directory holding `text` as `file_name` beside the shipped design-choice
+    catalog, and what loads from it (asserted valid)."""
+    directory = tmp_path / "slo_definitions"
+    directory.mkdir()
+    (directory / file_name).write_text(text)
+    catalog = REPO / "slo_definitions" / "design_choices.yaml"
+    (directory / catalog.name).write_bytes(catalog.read_bytes())
+    loaded = load_definitions(directory, alerts=REPO / "alerts")
+    assert loaded.ok, loaded.problems
+    return directory, loaded.definitions
+
+
 BROKEN_KEY = "broken/unknown-function"
 
 

@@ -20,13 +20,12 @@ from app.api.metrics import LedgerCollector
 from app.cli import cli
 from app.engine import group_views
 from app.engine.service import Engine
-from app.runtime.loading import load_definitions
 from app.slo.definitions import DefinitionSet
 from app.slo.windows import Window
 from app.store import groups, ledger, registry
 from app.testbed.prometheus import PrometheusServer, find_binary
 from tests.conftest import TEST_START, require_prometheus
-from tests.engine.conftest import REPO
+from tests.engine.conftest import definitions_with
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
 
@@ -94,14 +93,7 @@ def prometheus(tmp_path: Path) -> Iterator[Callable[[Spans], str]]:
 
 
 def load(tmp_path: Path, text: str) -> DefinitionSet:
-    directory = tmp_path / "slo_definitions"
-    directory.mkdir()
-    (directory / "shop.yaml").write_text(text)
-    catalog = REPO / "slo_definitions" / "design_choices.yaml"
-    (directory / catalog.name).write_bytes(catalog.read_bytes())
-    loaded = load_definitions(directory, alerts=REPO / "alerts")
-    assert loaded.ok, loaded.problems
-    return loaded.definitions
+    return definitions_with(tmp_path, "shop.yaml", text)[1]
 
 
 def test_600_routes_with_max_groups_500_give_500_ledgers_other_and_an_exact_total(

@@ -22,7 +22,6 @@ from app.alerting.evaluator import AlertEvaluator
 from app.engine import backfill, group_views
 from app.engine.corrections import create_correction
 from app.engine.service import Engine
-from app.runtime.loading import load_definitions
 from app.slo.alert_spec import Receiver
 from app.slo.correction_spec import CorrectionSpec
 from app.slo.corrections import Correction
@@ -47,7 +46,7 @@ from tests.alerting.receiver import WebhookReceiver
 from tests.alerting.support import with_receivers
 from tests.api.conftest import TOKEN, serve_engine
 from tests.conftest import RunningPrometheus
-from tests.engine.conftest import REPO
+from tests.engine.conftest import definitions_with
 from tests.engine.test_accuracy import epoch
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
@@ -95,14 +94,7 @@ def region_truth(region: str) -> SLOTruthSpec:
 
 
 def load(tmp_path: Path) -> tuple[Path, DefinitionSet]:
-    directory = tmp_path / "slo_definitions"
-    directory.mkdir()
-    (directory / "storefront.yaml").write_text(YAML)
-    catalog = REPO / "slo_definitions" / "design_choices.yaml"
-    (directory / catalog.name).write_bytes(catalog.read_bytes())
-    result = load_definitions(directory, alerts=REPO / "alerts")
-    assert result.ok, result.problems
-    return directory, result.definitions
+    return definitions_with(tmp_path, "storefront.yaml", YAML)
 
 
 def summed(parts: list[WindowTruth]) -> WindowTruth:
