@@ -9,6 +9,11 @@ the hour; rates and counts are only converted (× window seconds) when one SLO m
 The expressions follow the ledger's rules: series are summed, a `bad` query without series
 means zero bad events, a threshold slice is bad when any series breaks the condition, and an SLI
 without series has no data (the recorded series is absent, which the no-data alert watches).
+
+A grouped SLO (`group_by`) sums `by` its group labels instead, so every expression answers one
+series per group, and a group's ratio is its own bad over its own total; a group without `bad`
+series counts zero bad events (`or (total * 0)`, which keeps the group's labels, where an
+ungrouped SLO uses `or vector(0)`).
 """
 
 from __future__ import annotations
@@ -48,17 +53,41 @@ def _aggregation(query: str) -> str | None:
     return None
 
 
+@cache
+def _summed_by(query: str) -> frozenset[str] | None:
+    """The labels of an outermost `sum by (...)`; None for any other query."""
+    expr = promql_parser.parse(promql.render(query, 60))
+    if (
+        isinstance(expr, promql_parser.AggregateExpr)
+        and str(expr.op) == "sum"
+        and expr.modifier is not None
+        and str(expr.modifier.type).endswith("By")
+    ):
+        return frozenset(expr.modifier.labels)
+    return None
+
+
+def summed(query: str, rendered: str, by: tuple[str, ...] = ()) -> str:
+    """`rendered` (the query with its window) summed to one series, or one per group of `by`;
+    a query already summed that way is kept as it is."""
+    if by:
+        if _summed_by(query) == frozenset(by):
+            return rendered
+        return f"sum by ({', '.join(by)}) ({rendered})"
+    return rendered if _aggregation(query) == "sum" else f"sum({rendered})"
+
+
 @dataclass(frozen=True)
 class Counter:
     """One events query and whether it returns a per-second rate or a count."""
 
     query: str
     unit: Unit
+    by: tuple[str, ...] = ()  # a grouped SLO's group labels
 
     def over(self, window: int, unit: Unit) -> str:
-        """`sum(...)` of the query over `window`, in `unit`."""
-        rendered = promql.render(self.query, window)
-        expr = rendered if _aggregation(self.query) == "sum" else f"sum({rendered})"
+        """`sum(...)` (per group: `sum by (...)`) of the query over `window`, in `unit`."""
+        expr = summed(self.query, promql.render(self.query, window), self.by)
         if self.unit == unit:
             return expr
         if unit == "count":
@@ -86,12 +115,14 @@ class EventsSignals:
 
     def bad_over(self, window: int) -> str:
         unit = self.unit
+        # No series until the first failure ever happens: that is zero bad events (per group:
+        # zero for each group that has a total, with its labels).
+        zero = f"({self.total_over(window)} * 0)" if self.total.by else "vector(0)"
         if self.bad is not None:
-            # No series until the first failure ever happens: that is zero bad events.
-            return f"({self.bad.over(window, unit)} or vector(0))"
+            return f"({self.bad.over(window, unit)} or {zero})"
         if self.good is not None:
             return f"({self.total_over(window)} - {self.good.over(window, unit)})"
-        parts = [f"({mode.over(window, unit)} or vector(0))" for mode in self.mode_bad]
+        parts = [f"({mode.over(window, unit)} or {zero})" for mode in self.mode_bad]
         return "(" + " + ".join(parts) + ")"
 
     def error_ratio(self, window: int) -> str:
@@ -103,19 +134,20 @@ def events_signals(spec: SLOSpec) -> EventsSignals | None:
     sli = spec.sli
     if sli is None:
         return None
+    by = spec.group_by or ()
     if sli.latency is not None:
         requests, fast = promql.latency_queries(
-            sli.latency.histogram, sli.latency.selector, sli.latency.le
+            sli.latency.histogram, sli.latency.selector, sli.latency.le, by
         )
-        return EventsSignals(Counter(requests, "rate"), good=Counter(fast, "rate"))
+        return EventsSignals(Counter(requests, "rate", by), good=Counter(fast, "rate", by))
     events = sli.events
     if events is None:
         return None
 
     def counter(query: str | None) -> Counter | None:
-        return None if query is None else Counter(query, _unit(spec, query))
+        return None if query is None else Counter(query, _unit(spec, query), by)
 
-    total = Counter(events.total, _unit(spec, events.total))
+    total = Counter(events.total, _unit(spec, events.total), by)
     modes = tuple(
         c for c in (counter(mode.bad) for mode in spec.failure_modes if mode.bad) if c is not None
     )

@@ -12,6 +12,12 @@
   and `SLONoData` (the SLI has no series for `no_data_after`), labelled like Faultline's own
   alerts so one Alertmanager routing tree serves both.
 
+A grouped SLO (`group_by`) records one series per group, summed `by` the group labels, so each
+ratio is the group's own and the burn alerts fire per group, each with its group labels beside
+the SLO's (Alertmanager can group and inhibit by them), exactly as Faultline's own per-group
+alerts are labelled. `SLONoData` stays one alert for the SLO (no group has data). Prometheus
+knows no `max_groups`: it records every group the queries return, with no "other" group.
+
 The budget over the whole period, and what spent it, stay Faultline's job: Prometheus cannot
 attribute spend to failure modes, so the annotations list the modes to check instead.
 """
@@ -83,6 +89,16 @@ def recording_rules(definition: SLODefinition, rules: list[AlertRule]) -> list[d
     return records
 
 
+def _subject(definition: SLODefinition) -> str:
+    """`service/slo`, or for a grouped SLO its group's key templated from the alert's labels
+    (`service/slo{route="/pay"}`, as Faultline names a group)."""
+    group_by = definition.spec.group_by or ()
+    if not group_by:
+        return definition.key
+    matchers = ",".join(f'{name}="{{{{ $labels.{name} }}}}"' for name in group_by)
+    return f"{definition.key}{{{matchers}}}"
+
+
 def _annotations(definition: SLODefinition, summary: str, base_url: str) -> dict[str, str]:
     spec = definition.spec
     lines = [
@@ -110,8 +126,11 @@ def alerting_rules(
     selector = _selector(definition)
     length = period_seconds(spec.period)
     out: list[dict[str, Any]] = []
+    # A group's labels come with its series and win over the SLO's labels of the same name,
+    # as in Faultline's own per-group alerts (validation refuses group labels it sets itself).
+    grouped = set(spec.group_by or ())
     for rule in rules:
-        labels = alert_labels(definition, rule)
+        labels = {k: v for k, v in alert_labels(definition, rule).items() if k not in grouped}
         if rule.kind is RuleKind.NO_DATA:
             shortest = min((r.short_window for r in rules if r.kind is RuleKind.BURN), default=300)
             ratio = RATIO.format(window=format_duration(shortest))
@@ -144,7 +163,7 @@ def alerting_rules(
             if guard > 0:
                 conditions.append(f"{EVENTS.format(window=long_label)}{selector} >= {guard}")
         summary = (
-            f"{definition.key} burns its error budget faster than {factor:.4g}× over "
+            f"{_subject(definition)} burns its error budget faster than {factor:.4g}× over "
             f"{long_label} and {short_label} ({rule.name}: {number(rule.budget_fraction * 100)}% "
             f"of the {spec.period.describe()} budget in {long_label})."
         )

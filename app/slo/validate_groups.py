@@ -9,6 +9,22 @@ from app.slo.spec import SLOSpec
 Loc = tuple[int | str, ...]
 Found = list[tuple[Loc, str]]
 
+# Labels Faultline sets on every alert (and on the series `faultline rules` records): a group
+# label of one of these names would be overwritten, and the groups' alerts would be one alert.
+ALERT_LABELS = frozenset(
+    {
+        "alertname",
+        "service",
+        "slo",
+        "severity",
+        "long_window",
+        "short_window",
+        "no_data_for",
+        "faultline_service",
+        "faultline_slo",
+    }
+)
+
 
 def group_problems(spec: SLOSpec) -> tuple[Found, Found]:
     """(problems, notes) of a grouped SLO's queries; nothing for an ungrouped one.
@@ -19,7 +35,16 @@ def group_problems(spec: SLOSpec) -> tuple[Found, Found]:
     if not group_by or spec.sli is None:
         return [], []
     labels = ", ".join(group_by)
-    problems: Found = []
+    problems: Found = [
+        (
+            ("group_by", index),
+            f"`{name}` is a label Faultline sets on every alert, so the groups' alerts could not "
+            f"be told apart: name the group label otherwise in the queries (e.g. "
+            f'`label_replace(..., "{name}_group", "$1", "{name}", "(.*)")`) and group by that',
+        )
+        for index, name in enumerate(group_by)
+        if name in ALERT_LABELS
+    ]
     notes: Found = []
     events = spec.sli.events
     for role in ("total", "bad", "good"):

@@ -1,7 +1,8 @@
 """Real Prometheus for tests and the demo (TSDBs are built by `app.testbed.tsdb`).
 
 `PrometheusServer` runs `/usr/bin/prometheus` on 127.0.0.1 on a free port with a 400-day
-retention (the default 15 days would delete a 30-day history), logging to a file. It keeps its
+retention (the default 15 days would delete a 30-day history), logging to a file; optionally
+with rule files, evaluated every `evaluation_interval`, and Alertmanagers to notify. It keeps its
 port across `stop()` and `start()`, so a test can take it down for a while and bring it back.
 """
 
@@ -95,6 +96,9 @@ class PrometheusServer:
         work_dir: Path | None = None,
         ready_timeout: float = 60.0,
         retention: str = "400d",
+        rule_files: Sequence[Path] = (),
+        evaluation_interval: str | None = None,
+        alertmanagers: Sequence[str] = (),
     ) -> None:
         self.binary = find_binary("prometheus")
         self.data_dir = data_dir
@@ -102,6 +106,9 @@ class PrometheusServer:
         self.scrape_interval = scrape_interval
         self.ready_timeout = ready_timeout
         self.retention = retention
+        self.rule_files = tuple(rule_files)
+        self.evaluation_interval = evaluation_interval
+        self.alertmanagers = tuple(require_loopback(target) for target in alertmanagers)
         self._owns_work_dir = work_dir is None
         self.work_dir = (
             Path(tempfile.mkdtemp(prefix="faultline-prometheus-")) if work_dir is None else work_dir
@@ -193,10 +200,17 @@ class PrometheusServer:
             if self.scrape_targets
             else []
         )
-        config = {
-            "global": {"scrape_interval": self.scrape_interval},
+        config: dict[str, object] = {
+            "global": {
+                "scrape_interval": self.scrape_interval,
+                "evaluation_interval": self.evaluation_interval or self.scrape_interval,
+            },
             "scrape_configs": scrape_configs,
+            "rule_files": [str(path) for path in self.rule_files],
         }
+        if self.alertmanagers:
+            targets = [{"targets": list(self.alertmanagers)}]
+            config["alerting"] = {"alertmanagers": [{"static_configs": targets}]}
         # JSON is YAML, and needs no YAML writer.
         self.config_path.write_text(json.dumps(config, indent=2), encoding="utf-8")
 

@@ -1,0 +1,63 @@
+"""`faultline validate` refuses what grouping does not support, each at file:line:col:
+
+- a threshold (gauge) SLI and time-slice budgeting of an events SLI: a group's slices would not
+  add up to an SLO-level figure, so the engine does not group them (refused, not half-done);
+- a group label Faultline sets on every alert itself (`service`, `slo`, `severity`, ...): the
+  groups' alerts (its own and those of `faultline rules`) could not be told apart.
+
+The other SLOs of the file still load.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from app.cli import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = (
+    "{events: {total: 'sum by (route) (rate(a[{{window}}]))', "
+    "bad: 'sum by (route) (rate(b[{{window}}]))'}}"
+)
+SHOP = f"""\
+service: shop
+slos:
+  - name: gauge
+    objective: 99
+    group_by: [route]
+    sli: {{threshold: {{query: max by (route) (queue_age), op: '<=', value: 300}}}}
+  - name: sliced
+    objective: 99
+    budgeting: timeslices
+    slice_target: 95
+    group_by: [route]
+    sli: {EVENTS}
+  - name: by-service
+    objective: 99
+    group_by: [route, service]
+    sli: {{events: {{total: 'sum by (route, service) (rate(a[{{{{window}}}}]))', bad: 'sum by (route, service) (rate(b[{{{{window}}}}]))'}}}}
+  - name: fine
+    objective: 99
+    group_by: [route]
+    sli: {EVENTS}
+"""
+
+
+def test_unsupported_grouping_is_refused_at_file_line_col(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)  # the shipped catalog and alert policies
+    shop = tmp_path / "shop.yaml"
+    shop.write_text(SHOP)
+    result = CliRunner().invoke(cli, ["validate", str(shop)])
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 1
+    refused = "`group_by` works with `occurrences` budgeting of an events or latency SLI"
+    assert lines[0].startswith(f"{shop}:3:5: slos[0]: ") and refused in lines[0]
+    assert "threshold SLIs and time slices cannot be grouped yet" in lines[0]
+    assert lines[1].startswith(f"{shop}:7:5: slos[1]: ") and refused in lines[1]
+    assert lines[2].startswith(f"{shop}:15:23: slos[2].group_by[1]: `service` is a label")
+    assert "Faultline sets on every alert" in lines[2] and "label_replace" in lines[2]
+    assert len(lines) == 3, lines
+    summary = " ".join(result.stderr.split())
+    assert summary.startswith("3 problems in 1 file; 1 SLO valid"), summary
