@@ -9,7 +9,8 @@ transaction), `states` and `outbox` (the tables), `dispatcher` and `notifiers` (
 API v2 and signed webhooks, with backoff and idempotency keys), `metrics` (outbox age), `views`
 (read models for the API and dashboards).
 
-For teams that alert from Prometheus: `promexpr` and `promrules` (recording and alerting rules).
+For teams that alert from Prometheus: `promrules` (recording and alerting rules, from the pure
+`app.slo.promexpr`, which the Grafana export shares).
 
 Alerting reads the ledger, never Prometheus (an import contract holds it to that).
 """

@@ -3,7 +3,7 @@
 `faultline rules` writes one file per service to `alerts/prometheus/`, one rule group per SLO:
 
 - `faultline:slo_error_ratio:<window>` for every window the SLO's tiers use, from counts over
-  the window (see `app.alerting.promexpr`); timeslice SLOs first record
+  the window (see `app.slo.promexpr`); timeslice SLOs first record
   `faultline:slo_bad_slice:bool` once per slice (the group runs at the slice length) and take the
   share of bad slices in each window;
 - `faultline:slo_events:<window>` for the long windows of occurrence SLOs (the minimum-events
@@ -36,10 +36,10 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 from app.alerting.conditions import AlertRule, RuleKind, alert_rules, guard_events
 from app.alerting.document import BURN_ALERTNAME, NO_DATA_ALERTNAME, alert_labels
 from app.alerting.facts import dashboard_url
-from app.alerting.promexpr import bad_slice, events_signals, is_timeslices, number
 from app.slo.burn_alerts import burn_rate_factor, effective_min_events
 from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.durations import format_duration
+from app.slo.promexpr import bad_slice, events_signals, is_timeslices, number
 from app.slo.windows import period_seconds
 
 RATIO = "faultline:slo_error_ratio:{window}"

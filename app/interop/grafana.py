@@ -2,7 +2,9 @@
 
 `faultline dashboards export` writes one overview (every SLO and failure mode, with Faultline's
 own health) and one dashboard per service, whose burn-rate panels draw each SLO's alert-tier
-factors as thresholds, derived exactly as the alerting engine derives them.
+factors as thresholds, derived exactly as the alerting engine derives them. A grouped SLO's
+rows add its groups' panels and the service dashboard a variable per group label
+(`app.interop.grafana_groups`); an ungrouped SLO's panels are as they were.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from app.interop.grafana_groups import group_panels, group_variables
 from app.interop.grafana_panels import (
     BUDGET_THRESHOLDS,
     Layout,
@@ -255,6 +258,8 @@ def _slo_panels(layout: Layout, definitions: DefinitionSet, definition: SLODefin
         6,
         8,
     )
+    if spec.group_by:
+        group_panels(layout, definition, _burn_thresholds(definitions, definition))
 
 
 def service_dashboard(definitions: DefinitionSet, service: str) -> dict[str, Any]:
@@ -273,7 +278,7 @@ def service_dashboard(definitions: DefinitionSet, service: str) -> dict[str, Any
         f"Faultline: {service}",
         description,
         layout,
-        [datasource_variable()],
+        [datasource_variable(), *group_variables(slos)],
         [*TAGS, service],
     )
 

@@ -22,10 +22,10 @@ import requests
 
 from app.alerting.conditions import alert_rules
 from app.alerting.document import alert_labels
-from app.alerting.promexpr import events_signals
 from app.alerting.promrules import rule_files
 from app.engine.service import Engine
 from app.slo.definitions import DefinitionSet
+from app.slo.promexpr import events_signals
 from app.slo.spec import SLOSpec
 from app.slo.validate_groups import ALERT_LABELS
 from app.slo.windows import Window

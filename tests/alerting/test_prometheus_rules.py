@@ -19,9 +19,9 @@ import pytest
 from typer.testing import CliRunner
 
 from app.alerting.conditions import alert_rules
-from app.alerting.promexpr import events_signals
 from app.alerting.promrules import rule_files
 from app.cli import cli
+from app.slo.promexpr import events_signals
 from app.slo.spec import SLOSpec
 from app.testbed.prometheus import find_binary
 from tests.alerting.support import shipped
