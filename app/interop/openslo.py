@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from app.interop import openslo_annotations as notes
 from app.interop.findings import Origin
+from app.interop.grouping import openslo_grouping
 from app.interop.imported import Data, Imported, ImportedSLO
 from app.interop.naming import faultline_name, slug
 from app.interop.openslo_alerts import slo_alert_policies
@@ -31,7 +32,8 @@ BUDGETING = {"Occurrences": "occurrences", "Timeslices": "timeslices"}
 # The order in which people write an SLO (see slo_definitions/).
 SLO_KEY_ORDER = (
     "name", "description", "invariant", "objective", "period", "budgeting", "slice",
-    "slice_target", "labels", "sli", "failure_modes", "alerting", "corrections",
+    "slice_target", "labels", "group_by", "max_groups", "sli", "failure_modes", "alerting",
+    "corrections",
 )  # fmt: skip
 
 
@@ -149,17 +151,18 @@ def _slo(node: Node, index: OpenSLOIndex, imported: Imported) -> None:
     description = description or indicator.description
     if description and meta.display_name:
         findings.warn(node.at("metadata", "displayName"), "display name not imported")
+    indicator = _with_unit(node, _own_bad(indicator, ours), ours.get(notes.UNIT))
     common: Data = {
         "description": description or meta.display_name,
         "invariant": ours.get(notes.INVARIANT),
         "period": period,
         "labels": {k: v for k, v in meta.labels.items() if service_labels.get(k) != v},
+        **openslo_grouping(node, ours, _queries(indicator)),
     }
-    indicator = _with_unit(node, _own_bad(indicator, ours), ours.get(notes.UNIT))
     budgeting = Budgeting(
         BUDGETING[method], indicator, ours.get(notes.SLICE), ours.get(notes.THRESHOLD_OP)
     )
-    latency = _latency(node, ours, indicator)
+    latency = _latency(node, ours, indicator, tuple(common.get("group_by") or ()))
     tail = {
         "failure_modes": notes.read_json(node, ours, notes.FAILURE_MODES),
         "alerting": slo_alerting(node, ours, policies, period, imported),
@@ -191,6 +194,10 @@ def _slo(node: Node, index: OpenSLOIndex, imported: Imported) -> None:
         imported.slos.append(ImportedSLO(service, data, objective.origin))
 
 
+def _queries(indicator: Indicator) -> list[str]:
+    return [query for role, query in (indicator.events or {}).items() if role != "unit"]
+
+
 def _own_bad(indicator: Indicator, ours: dict[str, str]) -> Indicator:
     """An SLO whose bad events come from its failure modes was exported with their sum as `bad`
     (OpenSLO needs one); Faultline computes it from the modes again."""
@@ -217,7 +224,9 @@ def _with_unit(node: Node, indicator: Indicator, unit: str | None) -> Indicator:
     return Indicator(indicator.origin, events, None, indicator.description)
 
 
-def _latency(node: Node, ours: dict[str, str], indicator: Indicator) -> Data | None:
+def _latency(
+    node: Node, ours: dict[str, str], indicator: Indicator, group_by: tuple[str, ...]
+) -> Data | None:
     """Latency sugar exported by Faultline, if the queries are still what it expands to."""
     sugar = notes.read_json(node, ours, notes.LATENCY)
     events = indicator.events
@@ -225,7 +234,7 @@ def _latency(node: Node, ours: dict[str, str], indicator: Indicator) -> Data | N
         return None
     try:
         expanded: tuple[str, str] | None = promql.latency_queries(
-            sugar["histogram"], sugar.get("selector", ""), sugar["le"]
+            sugar["histogram"], sugar.get("selector", ""), sugar["le"], group_by
         )
     except (KeyError, TypeError, AttributeError):
         expanded = None

@@ -1,7 +1,8 @@
 """The `faultline.dev/` annotations that carry what OpenSLO has no field for.
 
 Export writes them so that importing an export gives back the same SLOs (failure modes, the
-invariant, the alert policy reference, latency sugar, the events unit); other OpenSLO tools keep
+invariant, the alert policy reference, latency sugar, the events unit, `group_by` and
+`max_groups`); other OpenSLO tools keep
 annotations they do not understand, as the spec asks.
 """
 
@@ -28,6 +29,8 @@ POLICY = PREFIX + "policy"
 TIER = PREFIX + "tier"
 SHORT_WINDOW = PREFIX + "short-window"
 CORRECTIONS = PREFIX + "corrections"
+GROUP_BY = PREFIX + "group-by"  # OpenSLO v1 has no grouping: a JSON list of label names
+MAX_GROUPS = PREFIX + "max-groups"
 
 SLO_KEYS = frozenset(
     {
@@ -41,6 +44,8 @@ SLO_KEYS = frozenset(
         THRESHOLD_OP,
         BAD_FROM_MODES,
         CORRECTIONS,
+        GROUP_BY,
+        MAX_GROUPS,
     }
 )
 SERVICE_KEYS = frozenset({OWNER, CORRECTIONS})

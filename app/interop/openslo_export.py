@@ -117,6 +117,8 @@ def _slo(
         annotations[notes.CORRECTIONS] = _corrections(spec.corrections)
     if spec.effective_budgeting is Budgeting.OCCURRENCES and spec.slice_seconds != 60:
         annotations[notes.SLICE] = format_duration(spec.slice_seconds)
+    if spec.group_by:
+        _grouping(definition, annotations, export)
     indicator, objective = _indicator(definition, annotations, export)
     metadata: Data = {"name": name}
     if definition.labels:
@@ -136,6 +138,22 @@ def _slo(
     if policies:
         body["alertPolicies"] = [{"alertPolicyRef": policy} for policy in policies]
     return _document("SLO", metadata, body)
+
+
+def _grouping(
+    definition: SLODefinition, annotations: dict[str, str], export: OpenSLOExport
+) -> None:
+    """`group_by` and `max_groups` as annotations: OpenSLO v1 has no grouping."""
+    spec = definition.spec
+    annotations[notes.GROUP_BY] = notes.encode(list(spec.group_by or ()))
+    if spec.max_groups is not None:
+        annotations[notes.MAX_GROUPS] = str(spec.max_groups)
+    labels = ", ".join(spec.group_by or ())
+    export.warnings.append(
+        f"{definition.key}: OpenSLO v1 has no grouping; `group_by: [{labels}]`"
+        f" is kept in the {notes.GROUP_BY} annotation, which only Faultline reads (another tool "
+        "sees one SLO whose queries answer a series per group)"
+    )
 
 
 def _alerting(spec: SLOSpec) -> Data:
@@ -170,7 +188,9 @@ def _indicator(
     ratio: Data = {"counter": True}
     if sli.latency is not None:
         latency = sli.latency
-        total, good = promql.latency_queries(latency.histogram, latency.selector, latency.le)
+        total, good = promql.latency_queries(
+            latency.histogram, latency.selector, latency.le, spec.group_by or ()
+        )
         annotations[notes.LATENCY] = notes.encode(latency.model_dump(mode="json"))
         ratio |= {"good": _source(good), "total": _source(total)}
         return {"ratioMetric": ratio}, {}

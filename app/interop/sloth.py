@@ -8,6 +8,10 @@ disables its two tiers. Alert names, labels and annotations have no per-SLO plac
 (alerts are named after the SLO and routed in `alerts/`), so they become warnings. A `raw` SLI
 is an error *ratio*, which cannot be turned into counts: that SLO is skipped with a warning, as
 are plugin SLIs, whose queries only Sloth's plugins know.
+
+Sloth has no grouping field; an SLO whose two queries aggregate `by` the same labels is recorded
+and alerted per group by Sloth, so it is imported with those labels as `group_by` (a ledger per
+group), with a warning that says so (`app.interop.grouping`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from app.interop.findings import Origin
+from app.interop.grouping import common_group_labels, phrase, reserved
 from app.interop.imported import Data, Imported, ImportedSLO
 from app.interop.naming import faultline_name, labels
 from app.interop.promql_adapt import normalize_window
@@ -135,6 +140,9 @@ def _slo(node: Node, period: str) -> Data | None:
     data |= {"objective": objective, "period": period, "budgeting": "occurrences"}
     if slo_labels:
         data["labels"] = slo_labels
+    group_by = _group_by(node, sli)
+    if group_by:
+        data["group_by"] = list(group_by)
     data["sli"] = sli
     data["alerting"] = alerting
     return data
@@ -171,6 +179,31 @@ def _sli(node: Node) -> Data | None:
     else:
         return _events(events)
     return None
+
+
+def _group_by(node: Node, sli: Data) -> tuple[str, ...] | None:
+    """The labels both queries aggregate `by`: Sloth's groups (it has no field for them)."""
+    events = sli.get("events") or {}
+    labels = common_group_labels([events["total"], events["bad"]]) if events else None
+    if not labels:
+        return None
+    origin = node.at("sli", "events")
+    taken = reserved(labels)
+    if taken:
+        node.findings.warn(
+            origin,
+            f"both queries aggregate by ({phrase(labels)}), so Sloth alerts per group, but "
+            f"Faultline sets {phrase(taken)} on every alert itself; imported as one SLO over "
+            "all groups (rename the label in the queries to group by it)",
+        )
+        return None
+    node.findings.warn(
+        origin,
+        f"Sloth has no grouping field, but both queries aggregate by ({phrase(labels)}), so "
+        f"Sloth records and alerts per group: imported as `group_by: [{phrase(labels)}]`, a "
+        "ledger, budget and alerts per group (at most 500 groups: set `max_groups`)",
+    )
+    return labels
 
 
 def _events(events: Node) -> Data | None:
