@@ -1,4 +1,4 @@
-"""`faultline import sloth|openslo FILE... --out DIR` and `faultline export openslo`.
+"""`faultline import sloth|openslo|pyrra FILE... --out DIR` and `faultline export openslo`.
 
 The conversions are pure (`app.interop`); this module reads and writes the files. Warnings go
 to stderr as `file:line:col: document: field: why`; the exit status is 1 when an input could
@@ -28,6 +28,7 @@ from app.interop.findings import Findings
 from app.interop.imported import POLICIES_SOURCE, Imported, ImportOutput, assemble
 from app.interop.openslo import import_openslo
 from app.interop.openslo_export import export_openslo
+from app.interop.pyrra import import_pyrra
 from app.interop.reader import parse_documents
 from app.interop.render import to_yaml, to_yaml_documents
 from app.interop.sloth import DEFAULT_PERIOD, import_sloth
@@ -108,6 +109,21 @@ def import_openslo_command(
     """OpenSLO v1 documents (Service, SLO, SLI, DataSource, AlertPolicy, AlertCondition)."""
     project_alerts = alerts or settings_from(definitions, prometheus_url, database_url).alerts
     _import(files, out_dir, "openslo", import_openslo, project_alerts, force)
+
+
+@import_app.command("pyrra")
+def import_pyrra_command(
+    files: FilesArgument,
+    out_dir: OutOption,
+    alerts: AlertsOption = None,
+    force: ForceOption = False,
+    definitions: DefinitionsOption = None,
+    prometheus_url: PrometheusOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Pyrra ServiceLevelObjective resources (pyrra.dev/v1alpha1), with their grouping."""
+    project_alerts = alerts or settings_from(definitions, prometheus_url, database_url).alerts
+    _import(files, out_dir, "pyrra", import_pyrra, project_alerts, force)
 
 
 def _import(
