@@ -3,6 +3,8 @@
 - the recorded ratios are summed `by` the group labels (one series per group, a group without
   bad series at zero with its labels), the burn alerts carry the group labels from the series
   and template them into the summary, and an ungrouped SLO's rules are as they were;
+- `promtool test rules` (Prometheus' rule engine on exact series): us-east failing 10 % fires
+  all four tiers with its `region`, eu-west, without any 5xx series, records 0 and stays quiet;
 - live: the generated file passes `promtool check rules` and is loaded into a real Prometheus
   (with a real Alertmanager) over fresh data in which us-east serves 20 % errors for the last
   80 minutes and eu-west is healthy: the burn alerts fire for us-east only, with its `region`
@@ -103,6 +105,59 @@ def test_latency_and_mode_counts_are_summed_by_every_group_label() -> None:
     assert signals.error_ratio(300) == (
         f"((sum by (route) (rate(a[5m])) or ({total} * 0))) / {total}"
     )
+
+
+PROMTOOL_SUITE = """\
+rule_files: [storefront.rules.yaml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'http_requests_total{service="storefront", region="us-east", code="200"}'
+        values: '0+900x180'
+      - series: 'http_requests_total{service="storefront", region="us-east", code="503"}'
+        values: '0+100x180'
+      - series: 'http_requests_total{service="storefront", region="eu-west", code="200"}'
+        values: '0+1000x180'
+    promql_expr_test:
+      - expr: round(faultline:slo_error_ratio:1h * 1000)  # per mille, exact
+        eval_time: 2h
+        exp_samples:
+          - labels: '{region="us-east", LABELS}'
+            value: 100
+          - labels: '{region="eu-west", LABELS}'
+            value: 0
+      - expr: count by (region, long_window, severity) (ALERTS{alertstate="firing"})
+        eval_time: 2h
+        exp_samples:
+          - labels: '{region="us-east", long_window="1h", severity="page"}'
+            value: 1
+          - labels: '{region="us-east", long_window="6h", severity="page"}'
+            value: 1
+          - labels: '{region="us-east", long_window="1d", severity="ticket"}'
+            value: 1
+          - labels: '{region="us-east", long_window="3d", severity="ticket"}'
+            value: 1
+"""
+
+
+@pytest.mark.prometheus
+def test_promtool_fires_each_tier_for_the_burning_region_only(tmp_path: Path) -> None:
+    """Prometheus' own rule engine (`promtool test rules`) on exact series: us-east fails 10 %,
+    eu-west has no 5xx series at all (its ratio is recorded as 0, not dropped)."""
+    require_prometheus()
+    _, definitions = definitions_with(tmp_path, "storefront.yaml", YAML)
+    (tmp_path / "storefront.rules.yaml").write_text(grouped_rules(definitions))
+    suite = tmp_path / "grouped.test.yaml"
+    suite.write_text(PROMTOOL_SUITE.replace("LABELS", SELECTOR))
+    run = subprocess.run(
+        [find_binary("promtool"), "test", "rules", str(suite)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
 
 
 # ---- live: a real Prometheus evaluates the generated rules over fresh data -----------------
