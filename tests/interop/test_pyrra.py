@@ -74,3 +74,25 @@ def test_a_document_of_another_kind_is_an_error(tmp_path: Path) -> None:
     assert "not a Pyrra resource: expected pyrra.dev/v1alpha1 ServiceLevelObjective" in (
         result.stderr
     )
+
+
+def test_burn_rate_alerts_turned_off_disable_every_tier(tmp_path: Path) -> None:
+    quiet = tmp_path / "quiet.yaml"
+    quiet.write_text(
+        "apiVersion: pyrra.dev/v1alpha1\nkind: ServiceLevelObjective\n"
+        "metadata: {name: quiet, namespace: shop}\n"
+        "spec:\n  description: no alerts\n  target: '99'\n  window: 4w\n"
+        "  indicator: {ratio: {errors: {metric: 'x_total{code=\"500\"}'}, total: {metric: x_total}}}\n"
+        "  alerting: {burnrates: false}\n"
+    )
+    result = run("import", "pyrra", str(quiet), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.stderr
+    loaded = load_written(tmp_path / "out", alerts=ROOT / "alerts")
+    assert loaded.ok, loaded.problems
+    [slo] = loaded.definitions.slos
+    assert set(slo.spec.alerting.disabled_tiers) == {
+        "page-fast",
+        "page-slow",
+        "ticket-fast",
+        "ticket-slow",
+    }
