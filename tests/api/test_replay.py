@@ -103,6 +103,7 @@ def test_cli_and_api_return_the_same_numbers(
         ({"change": {"period": "fortnight"}}, "period"),
         ({"change": {"policy": {"tiers": []}}}, "at least one tier"),
         ({"window": "30d"}, ""),
+        ({"slos": [f"s/{i}" for i in range(501)]}, "at most 500 items"),
     ],
 )
 def test_nonsense_is_refused_with_422(served: str, body: dict, says: str) -> None:  # type: ignore[type-arg]

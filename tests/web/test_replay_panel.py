@@ -135,6 +135,20 @@ def test_the_replay_panel_shows_the_apis_answer(
     links = browser.execute_script(
         "return [...document.querySelectorAll('a.whatif-link')].map(a => a.getAttribute('href'));"
     )
+    # Every failure mode's row links each SLO it spent budget of to that mode's what-if there
+    # (a mode that spent nothing in the range lists no SLO, so it has nothing to remove).
+    rows = browser.execute_script(
+        "return [...document.querySelectorAll('#ranking-table tr.group-row')].map(tr => ({"
+        "group: tr.dataset.group, consumed: Number(tr.querySelector('td.consumed .num')"
+        ".dataset.value), items: [...tr.querySelectorAll('li[data-slo]')].map(li => {"
+        "const a = li.querySelector('a.whatif-link');"
+        "return [li.dataset.slo, a && a.dataset.whatif, a && a.getAttribute('href')];})}));"
+    )
+    assert len(rows) > 1 and all(bool(row["items"]) == (row["consumed"] > 0) for row in rows)
+    for row in rows:
+        for slo, mode, href in row["items"]:
+            assert mode == row["group"], (row["group"], slo, mode)
+            assert href.startswith(f"/slo/{slo}?") and f"wi_mode={mode}" in href, href
     mine = [href for href in links if href.startswith(f"/slo/{CHECKOUT}?")]
     assert any("wi_mode=payment-timeout" in href for href in mine), links
     load(browser, late + next(h for h in mine if "wi_mode=payment-timeout" in h))
