@@ -319,3 +319,22 @@ def test_replayed_alerts_are_never_written_nor_delivered(week: Week) -> None:
     with week.store.read() as connection:
         for table in (alert_states, alert_events, notifications):
             assert connection.execute(select(func.count()).select_from(table)).scalar_one() == 0
+
+
+def test_another_objective_divides_the_same_bad_events_by_its_budget(week: Week) -> None:
+    """99.85 % instead of 99.9 %: the truth's bad over total, over a budget 1.5 times larger;
+    the tiers' firings are the ones by hand at that budget (page-fast alone, for the fast burn)."""
+    whole = week.truth.window(week.first - 60, week.last)
+    slo = week.replay(Change(objective=99.85)).slos[0]
+    assert slo.changed is not None and slo.difference is not None
+    ratio = whole.bad / whole.total
+    assert slo.changed.budget.consumed == pytest.approx(ratio / 0.0015, rel=1e-9)
+    assert slo.difference.budget_consumed == pytest.approx(ratio / 0.0015 - ratio / 0.001, rel=1e-9)
+    hand = ByHand(week.truth, 0.0015, whole.total)
+    policy = week.definitions.policy_for(week.definitions.slos[0])
+    fired = []
+    for tier in policy.tiers:
+        firings = [a.t for a in slo.changed.alerts if a.tier == tier.name and a.state == "firing"]
+        assert firings == [f for f, _ in hand.firings(tier, policy.min_events)], tier.name
+        fired += [tier.name] * len(firings)
+    assert fired == ["page-fast"]
