@@ -21,6 +21,7 @@ from app.testbed.prometheus import PrometheusNotInstalledError, PrometheusServer
 from app.testbed.scenario import Scenario
 from app.testbed.scenarios import NAMED_SCENARIOS, NamedScenario
 from app.testbed.truth import GroundTruth
+from app.testbed.vmsemantics import VictoriaMetricsEvaluator
 from tests.fixtures.databases import database_url
 from tests.fixtures.fake_prometheus import fake_prometheus
 from tests.fixtures.victoriametrics import BINARY as VICTORIAMETRICS
@@ -67,6 +68,7 @@ class TestbedCache:
         self.root = root
         self._built: dict[str, BuiltScenario] = {}
         self._tsdb: dict[str, Path] = {}
+        self._on_vm: dict[int, BuiltScenario] = {}
 
     def get(self, name: str, **sampling: float) -> BuiltScenario:
         """The named scenario; `sampling` sets `interval`, `phase` and `jitter` (a field cell)."""
@@ -78,6 +80,14 @@ class TestbedCache:
             dataset = generate(named.scenario)
             self._built[key] = BuiltScenario(named, dataset, GroundTruth(dataset))
         return self._built[key]
+
+    def on_victoriametrics(self, built: BuiltScenario) -> BuiltScenario:
+        """The same scenario with the truth's `when` in VictoriaMetrics' semantics, made once."""
+        key = id(built)
+        if key not in self._on_vm:
+            evaluator = VictoriaMetricsEvaluator(built.dataset)
+            self._on_vm[key] = replace(built, truth=GroundTruth(built.dataset, evaluator=evaluator))
+        return self._on_vm[key]
 
     def tsdb(self, name: str, **sampling: float) -> Path:
         key = variant(name, **sampling)
@@ -167,7 +177,9 @@ def victoriametrics_over(
         servers.append(server)
         server.start()
         server.load(built.dataset)
-        return RunningPrometheus(server.url, server, built)
+        # `when` conditions are the user's queries asked as written: true where VictoriaMetrics'
+        # own rate() says so (the counts' truth is the same events).
+        return RunningPrometheus(server.url, server, testbed.on_victoriametrics(built))
 
     yield start
     for server in servers:

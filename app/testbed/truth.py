@@ -108,10 +108,17 @@ class SLOTruth:
 class GroundTruth:
     """Truth for every shipped SLO of a dataset, computed on first use and kept."""
 
-    def __init__(self, dataset: Dataset, specs: Sequence[SLOTruthSpec] = SHIPPED_SLOS) -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        specs: Sequence[SLOTruthSpec] = SHIPPED_SLOS,
+        evaluator: Evaluator | None = None,
+    ) -> None:
+        """`evaluator`: the semantics `when` conditions are asked with (Prometheus 2.42's by
+        default; `vmsemantics.VictoriaMetricsEvaluator` for a VictoriaMetrics source)."""
         self.dataset = dataset
         self.specs = {spec.key: spec for spec in specs}
-        self._evaluator = Evaluator(dataset)
+        self._evaluator = evaluator or Evaluator(dataset)
         self._observable = observability(dataset)
         self._computed: dict[str, SLOTruth] = {}
 
