@@ -7,11 +7,13 @@ The field matrix samples the scenarios as Prometheus scrapes in the field: every
 60 s, at some second after the minute, ±1 s, with the shipped YAML unchanged. A representative
 slice runs here (each interval with another phase, every scenario at 60 s, one cell at 5 s and
 one at 2 minutes, the ends of the range the engine takes, PostgreSQL once);
-`bench/bench_field.py` sweeps the whole matrix.
+`bench/bench_field.py` sweeps the whole matrix, and so does this suite with
+`FAULTLINE_FIELD_MATRIX=full` (every scenario at 5/10/15/30/60 s × phases 7/23/41 s, 75 cells).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import datetime
 
@@ -96,6 +98,13 @@ FIELD_CELLS = [
     ("queue_age", 60, 7),
     ("overlapping", 60, 41),
 ]
+if os.environ.get("FAULTLINE_FIELD_MATRIX") == "full":
+    FIELD_CELLS = [
+        (name, interval, phase)
+        for name in SCENARIOS
+        for interval in (5, 10, 15, 30, 60)
+        for phase in (7, 23, 41)
+    ]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
