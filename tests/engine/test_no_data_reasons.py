@@ -148,6 +148,19 @@ def test_each_no_data_slice_carries_its_reason_in_the_api_and_the_report(
 
     sparse = engine.report(COUNTER, in_gap).no_data
     assert sparse is not None and "sampled every 1m" in sparse.message
+    # The SLO page at a moment in the gap names the reason and the interval found.
+    in_gap_page = gather(
+        engine, COUNTER, ViewState(range="custom", start=str(in_gap - 3600), end=str(in_gap))
+    )
+    assert in_gap_page is not None
+    (sparse_line,) = [
+        node
+        for node in _nodes(headline(in_gap_page))
+        if getattr(node, "id", None) == "detail-no-data"
+    ]
+    assert sparse_line.children.startswith("No data since ")
+    assert "(too-sparse): " in sparse_line.children
+    assert "series sampled every 1m" in sparse_line.children
     # The stretch starts at the first slice of the gap without a sample of its own.
     assert gap.start < int(_epoch(sparse.since)) <= gap.start + 120
     # After the gap, the last hour still shows the gap's reason; the status is ok again.
