@@ -8,7 +8,8 @@ The field matrix samples the scenarios as Prometheus scrapes in the field: every
 slice runs here (each interval with another phase, every scenario at 60 s, one cell at 5 s and
 one at 2 minutes, the ends of the range the engine takes, PostgreSQL once);
 `bench/bench_field.py` sweeps the whole matrix, and so does this suite with
-`FAULTLINE_FIELD_MATRIX=full` (every scenario at 5/10/15/30/60 s × phases 7/23/41 s, 75 cells).
+`FAULTLINE_FIELD_MATRIX=full` (every scenario at 5/10/15/30/60 s × phases 7/23/41 s, 75 cells,
+on SQLite and PostgreSQL).
 """
 
 from __future__ import annotations
@@ -98,7 +99,9 @@ FIELD_CELLS = [
     ("queue_age", 60, 7),
     ("overlapping", 60, 41),
 ]
+MATRIX_DATABASES = ["sqlite"]  # and PostgreSQL for the whole matrix
 if os.environ.get("FAULTLINE_FIELD_MATRIX") == "full":
+    MATRIX_DATABASES = ["sqlite", "postgresql"]
     FIELD_CELLS = [
         (name, interval, phase)
         for name in SCENARIOS
@@ -107,7 +110,7 @@ if os.environ.get("FAULTLINE_FIELD_MATRIX") == "full":
     ]
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("database_url", MATRIX_DATABASES, indirect=True)
 @pytest.mark.parametrize(("name", "interval", "phase"), FIELD_CELLS)
 def test_every_figure_matches_the_truth_at_field_scrape_intervals(
     evaluate: Callable[..., Evaluated], name: str, interval: int, phase: int

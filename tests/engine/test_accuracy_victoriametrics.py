@@ -3,7 +3,8 @@
 VictoriaMetrics is loaded with exactly the samples Prometheus gets (same scenarios, scrape
 intervals, phases and jitter) and the shipped YAML is unchanged; the bounds are the same.
 With `FAULTLINE_FIELD_MATRIX=full` the whole matrix runs (every scenario at 10/15/30/60 s ×
-phases 7/23/41 s, 60 cells, a few minutes), as `bench/bench_field.py` sweeps it on Prometheus.
+phases 7/23/41 s, 60 cells, on SQLite and PostgreSQL, a few minutes), as `bench/bench_field.py`
+sweeps it on Prometheus.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ CELLS = [
     ("queue_age", 60, 7),
     ("overlapping", 15, 41),
 ]
+MATRIX_DATABASES = ["sqlite"]  # and PostgreSQL for the whole matrix
 if os.environ.get("FAULTLINE_FIELD_MATRIX") == "full":
+    MATRIX_DATABASES = ["sqlite", "postgresql"]
     CELLS = [
         (name, interval, phase)
         for name in ("steady", "fast_burn", "slow_burn", "queue_age", "overlapping")
@@ -46,7 +49,7 @@ if os.environ.get("FAULTLINE_FIELD_MATRIX") == "full":
     ]
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("database_url", MATRIX_DATABASES, indirect=True)
 @pytest.mark.parametrize(("name", "interval", "phase"), CELLS)
 def test_every_figure_matches_the_truth_on_victoriametrics(
     evaluate_on_victoriametrics: Callable[..., Evaluated], name: str, interval: int, phase: int
