@@ -117,8 +117,10 @@ class ByHand:
         total, bad = self.sums(end, seconds)
         return 0.0 if total <= 0 else bad / total / self.budget
 
-    def firings(self, tier: Tier, min_events: int) -> list[tuple[int, int | None]]:
-        factor = tier.budget_fraction * 30 * 86400 / tier.long_window
+    def firings(
+        self, tier: Tier, min_events: int, period: int = 30 * 86400
+    ) -> list[tuple[int, int | None]]:
+        factor = tier.budget_fraction * period / tier.long_window
         guard = max(min_events, math.ceil(1 / (factor * self.budget) - 1e-9)) if min_events else 0
         found: list[tuple[int, int | None]] = []
         fired: int | None = None
@@ -338,3 +340,26 @@ def test_another_objective_divides_the_same_bad_events_by_its_budget(week: Week)
         assert firings == [f for f, _ in hand.firings(tier, policy.min_events)], tier.name
         fired += [tier.name] * len(firings)
     assert fired == ["page-fast"]
+
+
+def test_another_period_turns_each_tiers_budget_fraction_into_another_factor(week: Week) -> None:
+    """A 7-day period: 2 % of its budget in an hour is a 3.36x burn, not 14.4x; the firings are
+    the ones by hand with each tier's factor over 7 days, and the budget consumed at the range's
+    end is that of its last 7 days (the 30-day period held all 9 days of data)."""
+    whole = week.truth.window(week.first - 60, week.last)
+    slo = week.replay(Change(period="7d")).slos[0]
+    assert slo.changed is not None
+    week_end = week.truth.window(week.last - 7 * 86400, week.last)
+    assert slo.changed.budget.consumed == pytest.approx(
+        week_end.bad / week_end.total / 0.001, rel=1e-9
+    )
+    assert slo.actual.budget.consumed == pytest.approx(whole.bad / whole.total / 0.001, rel=1e-9)
+    hand = ByHand(week.truth, 0.001, whole.total)
+    policy = week.definitions.policy_for(week.definitions.slos[0])
+    more = 0
+    for tier in policy.tiers:
+        firings = [a.t for a in slo.changed.alerts if a.tier == tier.name and a.state == "firing"]
+        by_hand = [f for f, _ in hand.firings(tier, policy.min_events, period=7 * 86400)]
+        assert firings == by_hand, tier.name
+        more += len(by_hand) - len(hand.firings(tier, policy.min_events))
+    assert more > 0  # a shorter period makes the same burn page sooner and more often
