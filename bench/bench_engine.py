@@ -30,6 +30,7 @@ import contextlib
 import cProfile
 import io
 import json
+import os
 import pstats
 import resource
 import shutil
@@ -53,6 +54,7 @@ from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.spec import SLOSpec
 from app.sources.prometheus import PrometheusSource, SourceConfig
 from app.sources.shared_reads import SharedReads
+from app.sources.signals import SignalSource
 from app.store import rollup_reads
 from app.store.hour_sums import HourSums
 from app.store.rollups import LEVELS
@@ -146,8 +148,10 @@ def engine_for(
     span: int,
     counter: QueryCounter,
     concurrency: int,
+    sample_counts: bool = True,
 ) -> Engine:
-    source = PrometheusSource(SourceConfig(url=url, concurrency=concurrency), observer=counter)
+    asked = SourceConfig(url=url, concurrency=concurrency, sample_counts=sample_counts)
+    source = PrometheusSource(asked, observer=counter)
     config = EngineConfig(evaluation_delay=0, initial_backfill=span, concurrency=concurrency)
     now = {"t": clock}
     engine = Engine(Store(database).open(), source, definitions, config, clock=lambda: now["t"])
@@ -311,8 +315,10 @@ def bench_backfill(args: argparse.Namespace, root: Path) -> dict[str, object]:
         counter = QueryCounter()
         database = args.database_url or f"sqlite:///{root}/ledger.db"
         engine = engine_for(
-            server.url, database, definitions, end, end - start, counter, args.concurrency
-        )
+            server.url, database, definitions, end, end - start, counter, args.concurrency,
+            sample_counts=not args.formula,
+        )  # fmt: skip
+        load_before = os.getloadavg()
         profile = cProfile.Profile() if args.profile else None
         began = time.monotonic()
         if profile:
@@ -325,8 +331,19 @@ def bench_backfill(args: argparse.Namespace, root: Path) -> dict[str, object]:
         slices = sum(result.evaluated.values())
         rss = peak_rss_mb()
         queries, query_seconds = counter.count, counter.seconds
+        load_after = os.getloadavg()
         raw = [raw_queries(engine, end, args.concurrency) for _ in range(args.raw_runs)]
         raw_seconds = sum(raw) / len(raw)
+        # Main's path beside it: the raw queries asked as the counting formula, alternating.
+        sources = {
+            path: PrometheusSource(SourceConfig(url=server.url, sample_counts=path == "samples"))
+            for path in ("samples", "formula")
+        }
+        sides: dict[str, list[float]] = {"samples": [], "formula": []}
+        for index in range(2 * args.raw_compare):
+            path = ("samples", "formula", "formula", "samples")[index % 4]
+            source = sources[path]
+            sides[path].append(round(raw_queries(engine, end, args.concurrency, source), 1))
         engine.store.close()
         if profile:
             out = io.StringIO()
@@ -347,15 +364,21 @@ def bench_backfill(args: argparse.Namespace, root: Path) -> dict[str, object]:
             "peak_rss_mb": round(rss, 1),
             "database": "sqlite" if database.startswith("sqlite") else "postgresql",
             "scrape_interval": args.scrape_interval,
+            "counts": "counting formula" if args.formula else "raw samples",
+            "raw_query_seconds_by_path": sides if args.raw_compare else None,
+            "load_average_before_after": [round(load_before[0], 1), round(load_after[0], 1)],
         }
     finally:
         server.close()
 
 
-def raw_queries(engine: Engine, end: int, concurrency: int) -> float:
+def raw_queries(
+    engine: Engine, end: int, concurrency: int, source: SignalSource | None = None
+) -> float:
     """Seconds to ask the backfill's range queries again, as the backfill asks them (same
-    client, chunks, shared reads and threads), evaluating and writing nothing."""
-    reads = SharedReads(engine.source)
+    client, chunks, shared reads and threads), evaluating and writing nothing; through
+    `source` if given (the engine's otherwise)."""
+    reads = SharedReads(source or engine.source)
 
     def ask(definition: SLODefinition) -> None:
         step = definition.spec.slice_seconds
@@ -402,6 +425,20 @@ def main() -> None:
         help="tick --compare: the path to alternate with (one change of the tick undone)",
     )
     parser.add_argument("--raw-runs", type=int, default=1, help="backfill: raw query passes")
+    parser.add_argument(
+        "--raw-compare",
+        type=int,
+        default=0,
+        metavar="PAIRS",
+        help="backfill: raw query passes of both paths (raw samples, counting formula), "
+        "alternating, PAIRS of each",
+    )
+    parser.add_argument(
+        "--formula",
+        action="store_true",
+        help="backfill: counts asked as the counting formula over every range (main's path "
+        "before raw samples)",
+    )
     parser.add_argument(
         "--minutes-before-hour",
         type=int,

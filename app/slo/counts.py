@@ -32,11 +32,26 @@ from app.slo.promql import nodes
 from app.slo.spec import WINDOW_PLACEHOLDER
 
 LOOKBACK = "1h"  # how far back the previous sample is looked for, across scrape gaps
+LOOKBACK_SECONDS = 3600
 REWRITTEN = frozenset({"rate", "increase"})
 # A window no one writes, to tell `{{window}}` calls apart from fixed ranges in the parsed query.
 _SENTINEL_SECONDS = 400 * 86400 + 17
 _WINDOW = re.compile(r"\[\s*" + re.escape(WINDOW_PLACEHOLDER) + r"\s*\]")
 _NAME_CHARS = re.compile(r"[A-Za-z0-9_:]")
+_LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class SummedCount:
+    """A rendered query that is the sum of one selector's count: `sum [by (…)] (count)`, the
+    count a rewritten `increase(S[W])`, or a `rate(S[W])` (`per_second`). Such a query can be
+    answered from the selector's raw samples (`app.slo.sample_sums`)."""
+
+    selector: str
+    window: int  # seconds
+    closed_ranges: bool
+    by: tuple[str, ...] | None  # `sum by (…)`; None for a plain `sum`
+    per_second: bool
 
 
 @dataclass(frozen=True)
@@ -108,6 +123,44 @@ def rewrite(
     if calls == 0 or calls != _windowed_calls(template) or not _parses(rendered):
         return Rewritten(plain, 0)
     return Rewritten(rendered, calls)
+
+
+_SUMS = (
+    re.compile(r"\s*sum\s*\((?P<inner>.*)\)\s*by\s*\((?P<by>[^()]*)\)\s*", re.DOTALL),
+    re.compile(r"\s*sum\s*(?:by\s*\((?P<by>[^()]*)\)\s*)?\((?P<inner>.*)\)\s*", re.DOTALL),
+)
+_FIRST_FRESH = re.compile(
+    r"\(*last_over_time\((?P<selector>.*?)\[(?P<ms>\d+)ms\]\) - \(", re.DOTALL
+)
+
+
+@lru_cache(maxsize=8192)
+def summed_count(query: str) -> SummedCount | None:
+    """What a rendered query sums when it is `sum [by (…)] (count)` of one selector exactly as
+    `rewrite` writes it; None for any other query. Recognised by writing the count again from
+    the selector and window found and comparing the text, so nothing else can match."""
+    for pattern in _SUMS:
+        whole = pattern.fullmatch(query)
+        if whole is None:
+            continue
+        inner = whole.group("inner").strip()
+        fresh = _FIRST_FRESH.match(inner)
+        if fresh is None:
+            continue
+        selector, ms = fresh.group("selector"), int(fresh.group("ms"))
+        by = whole.group("by")
+        names = None if by is None else tuple(n.strip() for n in by.split(",") if n.strip())
+        if names is not None and not all(_LABEL_NAME.fullmatch(name) for name in names):
+            continue  # quoted (UTF-8) label names: left to the server
+        for closed, window_ms in ((True, ms + 1), (False, ms)):
+            if window_ms % 1000:
+                continue
+            window = window_ms // 1000
+            counted = sample_increase(selector, window, closed_ranges=closed)
+            for per_second, text in ((False, counted), (True, f"({counted} / {window})")):
+                if inner == text:
+                    return SummedCount(selector, window, closed, names, per_second)
+    return None
 
 
 def windowed_selectors(template: str) -> list[str]:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from app.slo.sample_sums import RawSeries
 from app.sources.signals import Matrix
 
 # Prometheus' error types that blame the query itself; retrying would give the same answer.
@@ -137,6 +138,32 @@ def parse_tagged(data: Any, tag: str, count: int) -> list[Matrix]:
     return answers
 
 
+def read_samples(answer: Answer) -> list[RawSeries]:
+    """The raw samples of an instant query of a range selector (`S[span]`): each series'
+    labels, sample times in milliseconds and values; raises Unusable as `read_answer` does
+    (a series of native histograms, without `values`, is malformed here)."""
+    return [
+        RawSeries(labels, *_columns(samples, scale=1000))
+        for labels, samples in _series(_data(answer))
+    ]
+
+
+def read_total(answer: Answer) -> float:
+    """The one value of an instant query's vector answer (`sum(…)`), 0 when it has none."""
+    data = _data(answer)
+    result = data.get("result") if isinstance(data, dict) else None
+    if (
+        not isinstance(data, dict)
+        or data.get("resultType") != "vector"
+        or not isinstance(result, list)
+    ):
+        raise _malformed(f"expected a vector result, got {_excerpt(json.dumps(data))}")
+    if not result:
+        return 0.0
+    value = result[0].get("value") if isinstance(result[0], dict) else None
+    return _sample(value, 1)[1]
+
+
 def _series(data: Any) -> list[tuple[dict[str, str], list[Any]]]:
     """(labels, samples) of each series of a range query's `data`; raises Unusable(malformed)
     when it is not a matrix."""
@@ -156,9 +183,9 @@ def _series(data: Any) -> list[tuple[dict[str, str], list[Any]]]:
     return found
 
 
-def _columns(samples: list[Any]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """(times, values) of one series' `[[time, "value"], …]`, converted by numpy in one go; any
-    sample out of shape is found and named by the slow path."""
+def _columns(samples: list[Any], scale: int = 1) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """(times × `scale`, values) of one series' `[[time, "value"], …]`, converted by numpy in
+    one go; any sample out of shape is found and named by the slow path."""
     if samples and set(map(type, samples)) == {list} and set(map(len, samples)) == {2}:
         values = [sample[1] for sample in samples]
         if set(map(type, values)) == {str}:
@@ -169,15 +196,17 @@ def _columns(samples: list[Any]) -> tuple[NDArray[np.int64], NDArray[np.float64]
                 pass
             else:
                 if np.isfinite(times).all():
-                    return np.rint(times).astype(np.int64), numbers
-    checked = [_sample(sample) for sample in samples]  # raises on the first sample out of shape
+                    return np.rint(times * scale).astype(np.int64), numbers
+    checked = [
+        _sample(sample, scale) for sample in samples
+    ]  # raises on the first sample out of shape
     return (
         np.array([t for t, _ in checked], dtype=np.int64),
         np.array([value for _, value in checked], dtype=np.float64),
     )
 
 
-def _sample(sample: Any) -> tuple[int, float]:
+def _sample(sample: Any, scale: int = 1) -> tuple[int, float]:
     if not isinstance(sample, list) or len(sample) != 2 or not isinstance(sample[1], str):
         raise _malformed(f'a sample that is not [time, "value"]: {_excerpt(json.dumps(sample))}')
     try:
@@ -186,7 +215,7 @@ def _sample(sample: Any) -> tuple[int, float]:
         raise _malformed(f"a sample that is not a number: {_excerpt(json.dumps(sample))}") from None
     if not math.isfinite(t):
         raise _malformed(f"a sample time that is not finite: {sample[0]!r}")
-    return round(t), value
+    return round(t * scale), value
 
 
 def _malformed(message: str) -> Unusable:

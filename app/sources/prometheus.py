@@ -23,8 +23,9 @@ from typing import Literal, TypeVar
 
 import requests
 
+from app.slo.counts import summed_count
 from app.slo.redaction import redact_url
-from app.sources import batching
+from app.sources import batching, sample_reads
 from app.sources.answers import Answer, Unusable, Verdict, read_answer, read_tagged_answer
 from app.sources.credentials import (
     Credential,
@@ -52,7 +53,7 @@ log = logging.getLogger(__name__)
 __all__ = ["PrometheusSource", "QueryObserver", "Series", "SourceConfig", "SourceKind"]
 
 # What an answer is read as: one query's series, or several queries' (`query_batch`).
-Read = TypeVar("Read", Matrix, list[Matrix])
+Read = TypeVar("Read")
 
 # Called after every HTTP query: (seconds taken, outcome: "ok" or an error kind, see errors.py).
 QueryObserver = Callable[[float, str], None]
@@ -79,6 +80,9 @@ class SourceConfig:
     ca_file: Path | None = None  # CA bundle that signed the server's certificate
     client_cert: tuple[Path, Path | None] | None = None  # (certificate, key) for mutual TLS
     kind: SourceKind = "prometheus"
+    # Long ranges of summed counts answered from raw samples (`app.sources.sample_reads`);
+    # False asks the counting formula itself (benchmarks and tests compare the two).
+    sample_counts: bool = True
 
 
 def prometheus_duration(seconds: float) -> str:
@@ -193,7 +197,18 @@ class PrometheusSource:
         Each attempt ends within `timeout`; `deadline` (a `time.monotonic()` instant, e.g. the
         end of a tick) caps the whole query, retries and pauses included.
         """
-        return self._asked(query, start, end, step, deadline, read_answer)
+        counted = summed_count(query) if sample_reads.worth_it(start, end, step) else None
+        if counted is not None and self.config.kind == "prometheus" and self.config.sample_counts:
+            answer = sample_reads.counted_matrix(self, counted, start, end, step, deadline)
+            if answer is not None:
+                return answer
+        return self._asked(_range(query, start, end, step), deadline, read_answer)
+
+    def query_instant(
+        self, query: str, at: int, read: Callable[[Answer], Read], *, deadline: float | None = None
+    ) -> Read:
+        """One instant query at `at`, its answer read by `read` (retried as `query_matrix`)."""
+        return self._asked({"query": query, "time": str(at)}, deadline, read, path="/api/v1/query")
 
     def query_batch(
         self,
@@ -208,27 +223,20 @@ class PrometheusSource:
         any error is the whole request's: the caller asks the queries alone to learn whose."""
         read = partial(read_tagged_answer, tag=batching.TAG, count=len(queries))
         query = batching.tagged_query(queries)  # long: sent as a form, not in the URL
-        return self._asked(query, start, end, step, deadline, read, form=True)
+        return self._asked(_range(query, start, end, step), deadline, read, form=True)
 
     def _asked(
         self,
-        query: str,
-        start: int,
-        end: int,
-        step: int,
+        asked: Mapping[str, str],
         deadline: float | None,
         read: Callable[[Answer], Read],
         *,
         form: bool = False,
+        path: str = "/api/v1/query_range",
     ) -> Read:
         """One query's answer, as `read` reads it, with retries (see `query_matrix`)."""
-        params = {
-            "query": query,
-            "start": str(start),
-            "end": str(end),
-            "step": str(step),
-            "timeout": prometheus_duration(self.config.timeout),
-        }
+        query = asked["query"]
+        params = {**asked, "timeout": prometheus_duration(self.config.timeout)}
         last: Verdict | None = None  # the last failure that says something about the source
         attempts = 0
         for attempt in range(self.config.retry.attempts):
@@ -244,7 +252,7 @@ class PrometheusSource:
             if seconds <= 0:
                 break
             attempts += 1
-            outcome = self._attempt(params, seconds, read, form=form)
+            outcome = self._attempt(path, params, seconds, read, form=form)
             if not isinstance(outcome, Verdict):
                 return outcome
             if outcome.kind == "timeout" and seconds < self.config.timeout:
@@ -258,6 +266,7 @@ class PrometheusSource:
 
     def _attempt(
         self,
+        path: str,
         params: Mapping[str, str],
         seconds: float,
         read: Callable[[Answer], Read],
@@ -269,7 +278,7 @@ class PrometheusSource:
             raise QueryCancelledError("the source is shutting down")
         started = time.monotonic()
         try:
-            series = read(self._get("/api/v1/query_range", params, seconds, form=form))
+            series = read(self._get(path, params, seconds, form=form))
         except Unusable as unusable:
             verdict = unusable.verdict
         except requests.Timeout as error:
@@ -367,6 +376,10 @@ class PrometheusSource:
         except (requests.RequestException, Unusable):
             return False
         return 200 <= answer.status < 300
+
+
+def _range(query: str, start: int, end: int, step: int) -> dict[str, str]:
+    return {"query": query, "start": str(start), "end": str(end), "step": str(step)}
 
 
 def closed_ranges_of(buildinfo: bytes) -> bool:

@@ -1,0 +1,97 @@
+"""Long range queries of summed counts answered from the raw samples (`app.slo.sample_sums`).
+
+A backfill's chunk of `sum(rate(S[{{window}}]))`, rewritten as differences of samples, costs
+Prometheus seven vector-to-vector operations per series and slice end; the samples themselves,
+asked as `S[span]` in one instant query, cost it next to nothing, and the same counts are a few
+array operations here (bench/RESULTS.md: about a quarter of the wall time for one chunk set,
+Prometheus' evaluation 100× less). Used for Prometheus only (VictoriaMetrics bounds and dedups
+its samples its own way), and only over many slice ends: a tick's one slice end is cheaper asked
+as the formula, and stays so.
+
+Any answer this path cannot use (native histograms among the samples, two series apart only
+by their metric name, a query the server refuses) leaves the query to the formula, so it fails
+or succeeds exactly as before; the source being unreachable is raised as always.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+import numpy as np
+
+from app.slo.counts import SummedCount
+from app.slo.sample_sums import AmbiguousSeriesError, SummedSeries, fetch_span_ms, summed_counts
+from app.sources.answers import Answer, read_samples, read_total
+from app.sources.errors import MalformedAnswerError, QueryError
+from app.sources.signals import Matrix
+
+# Slice ends from which the raw samples are asked for instead of the formula: the samples of
+# one slice end reach back a window and `LOOKBACK` (61 per series at 60 s scrapes).
+MIN_SLICES = 60
+# Samples asked for in one request at most (its JSON is ~30 bytes a sample, parsed in Python);
+# a chunk with more is asked in parts.
+MAX_SAMPLES = 200_000
+
+T = TypeVar("T")
+
+
+class InstantReader(Protocol):
+    def query_instant(
+        self, query: str, at: int, read: Callable[[Answer], T], *, deadline: float | None = None
+    ) -> T:
+        """One instant query at `at`, its answer read by `read` (retried as any query)."""
+        ...
+
+
+def worth_it(start: int, end: int, step: int) -> bool:
+    return (end - start) // step + 1 >= MIN_SLICES
+
+
+def counted_matrix(
+    source: InstantReader,
+    counted: SummedCount,
+    start: int,
+    end: int,
+    step: int,
+    deadline: float | None = None,
+) -> Matrix | None:
+    """The answer of the summed count at `start, start + step, …, end`, from the selector's
+    raw samples; None when it is to be asked as the formula instead."""
+    selector = counted.selector
+    slices = (end - start) // step + 1
+    try:
+        total = source.query_instant(
+            f"sum(count_over_time({selector}[{fetch_span_ms(counted, start, end)}ms]))",
+            end,
+            read_total,
+            deadline=deadline,
+        )
+        parts = max(1, math.ceil(total / MAX_SAMPLES))
+        if parts > slices:
+            return None
+        per_part = math.ceil(slices / parts)
+        found: dict[tuple[tuple[str, str], ...], list[SummedSeries]] = {}
+        for offset in range(0, slices, per_part):
+            first = start + offset * step
+            last = min(end, first + (per_part - 1) * step)
+            span = fetch_span_ms(counted, first, last)
+            raw = source.query_instant(
+                f"{selector}[{span}ms]", last, read_samples, deadline=deadline
+            )
+            for series in summed_counts(raw, counted, first, step, (last - first) // step + 1):
+                found.setdefault(tuple(sorted(series.labels.items())), []).append(series)
+    except (MalformedAnswerError, QueryError, AmbiguousSeriesError):
+        return None
+    ordered = sorted(found.items())
+    return Matrix(
+        tuple(
+            (
+                np.concatenate([part.times for part in parts_of]),
+                np.concatenate([part.values for part in parts_of]),
+            )
+            for _, parts_of in ordered
+        ),
+        tuple(dict(key) for key, _ in ordered),
+    )
