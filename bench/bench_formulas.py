@@ -17,6 +17,15 @@ to see where Prometheus spends the time. Usage:
 
     PYTHONPATH=. .venv/bin/python -m bench.bench_formulas [--scrape-interval 15] [--rounds 3]
     PYTHONPATH=. .venv/bin/python -m bench.bench_formulas --parts 7 [--scrape-interval 60]
+    PYTHONPATH=. .venv/bin/python -m bench.bench_formulas --chunk 8 [--rounds 3]
+
+`--chunk SLOS`: one chunk of a 30-day backfill (its second: 10,000 slice ends over three
+restarts and a 20-minute scrape gap), the `total` and `bad` of SLOS SLOs, asked through the
+Prometheus source three ways in interleaved rounds: the counting formula, the raw samples the
+source now asks for instead (`app.sources.sample_reads`), and (for comparison, without the
+arithmetic) the formula's five range functions asked alone per series, no binary operations.
+Reports wall seconds (answers parsed), Prometheus' evaluation seconds and the samples it touched
+(`stats=all`), and whether the first two answers are equal.
 
 Prints a JSON line; bench/RESULTS.md records it.
 """
@@ -25,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import tempfile
@@ -35,6 +45,8 @@ from pathlib import Path
 import requests
 
 from app.slo.counts import sample_increase
+from app.sources.prometheus import PrometheusSource, SourceConfig
+from app.sources.signals import Matrix
 from bench.bench_engine import SERVICES, world
 from bench.bench_field import earlier_increase
 
@@ -111,6 +123,72 @@ def bench_parts(url: str, start: int, end: int, rounds: int) -> dict[str, object
     }
 
 
+def chunk_paths(url: str, start: int, slos: int, rounds: int) -> dict[str, object]:
+    """The `--chunk` comparison (see the module)."""
+    first = start + 60 + 10_000 * 60
+    last = first + 9_999 * 60
+    sources = {
+        path: PrometheusSource(SourceConfig(url=url, timeout=120, sample_counts=samples))
+        for path, samples in (("formula", False), ("raw samples", True))
+    }
+    asked = selectors(slos)
+    walls: dict[str, list[float]] = {name: [] for name in (*sources, "range functions")}
+    answers: dict[str, list[Matrix]] = {}
+    for _ in range(rounds):
+        for name, source in sources.items():
+            began = time.monotonic()
+            answers[name] = [
+                source.query_matrix(f"sum({sample_increase(s, 60)})", first, last, 60)
+                for s in asked
+            ]
+            walls[name].append(time.monotonic() - began)
+        began = time.monotonic()
+        for selector in asked:
+            for query in list(parts(selector).values())[1:6]:
+                sources["formula"].query_matrix(query, first, last, 60)
+        walls["range functions"].append(time.monotonic() - began)
+    stats = {name: [0.0, 0] for name in walls}
+    for selector in asked:
+        for name, query, instant in _stats_queries(selector, first, last):
+            params = {"query": query, "stats": "all", **instant}
+            path = "query" if "time" in instant else "query_range"
+            reply = requests.post(f"{url}/api/v1/{path}", data=params, timeout=120)
+            data = reply.json()["data"]["stats"]
+            stats[name][0] += data["timings"]["evalTotalTime"]
+            stats[name][1] += data["samples"]["totalQueryableSamples"]
+    same = all(
+        a.labels == b.labels
+        and all(
+            (x[0] == y[0]).all() and ((x[1] == y[1]) | ((x[1] != x[1]) & (y[1] != y[1]))).all()
+            for x, y in zip(a.series, b.series, strict=True)
+        )
+        for a, b in zip(answers["formula"], answers["raw samples"], strict=True)
+    )
+    return {
+        "benchmark": "one backfill chunk, side by side",
+        "queries": len(asked),
+        "slices": 10_000,
+        "rounds": rounds,
+        "wall_seconds": {n: [round(v, 2) for v in values] for n, values in walls.items()},
+        "prometheus_eval_seconds": {n: round(v[0], 2) for n, v in stats.items()},
+        "samples_touched": {n: v[1] for n, v in stats.items()},
+        "answers_equal": same,
+        "load_average": [round(v, 1) for v in os.getloadavg()],
+    }
+
+
+def _stats_queries(selector: str, first: int, last: int) -> list[tuple[str, str, dict[str, int]]]:
+    ranged = {"start": first, "end": last, "step": 60}
+    span = (last - first + 60 + 3601) * 1000
+    found = [("formula", f"sum({sample_increase(selector, 60)})", ranged)]
+    found += [
+        ("raw samples", f"sum(count_over_time({selector}[{span}ms]))", {"time": last}),
+        ("raw samples", f"{selector}[{span}ms]", {"time": last}),
+    ]
+    found += [("range functions", q, ranged) for q in list(parts(selector).values())[1:6]]
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -120,11 +198,15 @@ def main() -> None:
     parser.add_argument("--slos", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--parts", type=int, metavar="DAYS")
+    parser.add_argument("--chunk", type=int, metavar="SLOS")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="faultline-formulas-"))
     try:
-        server, start, end = world(args, args.parts or 1, root)
+        server, start, end = world(args, 30 if args.chunk else args.parts or 1, root)
         try:
+            if args.chunk:
+                print(json.dumps(chunk_paths(server.url, start, args.chunk, args.rounds)))
+                return
             if args.parts:
                 figures = bench_parts(server.url, start + 3600, end, args.rounds)
                 print(json.dumps({"scrape_interval": args.scrape_interval, **figures}))

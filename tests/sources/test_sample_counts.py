@@ -17,6 +17,7 @@ import pytest
 
 from app.slo.counts import rewrite
 from app.sources import sample_reads
+from app.sources.errors import QueryError
 from app.sources.prometheus import PrometheusSource, SourceConfig
 from app.testbed.prometheus import PrometheusServer, find_binary
 from tests.conftest import require_prometheus
@@ -78,6 +79,9 @@ def _openmetrics() -> str:
             shown = "NaN" if math.isnan(value) else repr(value)
             lines.append(f"x_total{{{labels}}} {shown} {t:.3f}")
     lines.sort(key=lambda line: float(line.rsplit(" ", 1)[1]) if line[0] != "#" else 0)
+    # Another counter with the labels of one of x's series: apart only by its metric name.
+    lines.append("# TYPE y counter")
+    lines += [f'y_total{{code="200",pod="a"}} {k}.0 {START + 60 * k}' for k in range(300)]
     return "\n".join([*lines, "# EOF"]) + "\n"
 
 
@@ -154,6 +158,17 @@ def test_a_chunk_with_more_samples_than_a_request_holds_is_asked_in_parts(
     }
     _equal(new, old, exact=True)
     assert len(asked) > 3  # the count of samples, then the parts
+
+
+@pytest.mark.prometheus
+@pytest.mark.parametrize("samples", [False, True])
+def test_series_apart_only_by_their_name_fail_as_the_formula_does(
+    prometheus: PrometheusServer, samples: bool
+) -> None:
+    query = rewrite('sum(increase({__name__=~"x_total|y_total"}[{{window}}]))', SLICE).query
+    source = PrometheusSource(SourceConfig(url=prometheus.url, sample_counts=samples))
+    with pytest.raises(QueryError, match="same labelset"):
+        source.query_matrix(query, START + SLICE, START + 3 * 3600, SLICE)
 
 
 @pytest.mark.prometheus
