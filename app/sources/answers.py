@@ -148,8 +148,8 @@ def read_samples(answer: Answer) -> list[RawSeries]:
     ]
 
 
-def read_total(answer: Answer) -> float:
-    """The one value of an instant query's vector answer (`sum(…)`), 0 when it has none."""
+def read_values(answer: Answer) -> list[float]:
+    """The values of an instant query's vector answer, one per series (none for no series)."""
     data = _data(answer)
     result = data.get("result") if isinstance(data, dict) else None
     if (
@@ -158,10 +158,7 @@ def read_total(answer: Answer) -> float:
         or not isinstance(result, list)
     ):
         raise _malformed(f"expected a vector result, got {_excerpt(json.dumps(data))}")
-    if not result:
-        return 0.0
-    value = result[0].get("value") if isinstance(result[0], dict) else None
-    return _sample(value, 1)[1]
+    return [_sample(item.get("value") if isinstance(item, dict) else None)[1] for item in result]
 
 
 def _series(data: Any) -> list[tuple[dict[str, str], list[Any]]]:

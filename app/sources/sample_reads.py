@@ -3,10 +3,11 @@
 A backfill's chunk of `sum(rate(S[{{window}}]))`, rewritten as differences of samples, costs
 Prometheus seven vector-to-vector operations per series and slice end; the samples themselves,
 asked as `S[span]` in one instant query, cost it next to nothing, and the same counts are a few
-array operations here (bench/RESULTS.md: about a quarter of the wall time for one chunk set,
-Prometheus' evaluation 100× less). Used for Prometheus only (VictoriaMetrics bounds and dedups
-its samples its own way), and only over many slice ends: a tick's one slice end is cheaper asked
-as the formula, and stays so.
+array operations here (bench/RESULTS.md). Used for Prometheus only (VictoriaMetrics bounds and
+dedups its samples its own way), and only over many slice ends: a tick's one slice end is
+cheaper asked as the formula, and stays so. Nor where series hold more than `MAX_DENSITY`
+samples a slice (scrapes much more frequent than slices): there the samples' JSON costs this
+process more than the formula costs Prometheus.
 
 Any answer this path cannot use (native histograms among the samples, two series apart only
 by their metric name, a query the server refuses) leaves the query to the formula, so it fails
@@ -23,16 +24,20 @@ import numpy as np
 
 from app.slo.counts import SummedCount
 from app.slo.sample_sums import AmbiguousSeriesError, SummedSeries, fetch_span_ms, summed_counts
-from app.sources.answers import Answer, read_samples, read_total
+from app.sources.answers import Answer, read_samples, read_values
 from app.sources.errors import MalformedAnswerError, QueryError
 from app.sources.signals import Matrix
 
 # Slice ends from which the raw samples are asked for instead of the formula: the samples of
 # one slice end reach back a window and `LOOKBACK` (61 per series at 60 s scrapes).
 MIN_SLICES = 60
-# Samples asked for in one request at most (its JSON is ~30 bytes a sample, parsed in Python);
+# Samples asked for in one request at most (its JSON is ~20 bytes a sample, parsed in Python);
 # a chunk with more is asked in parts.
 MAX_SAMPLES = 200_000
+# Samples per series and slice at most: beyond, their JSON costs this process more than the
+# formula costs Prometheus (bench/RESULTS.md: at 60 s scrapes on 60 s slices the samples take
+# a quarter of the formula's time, at 15 s about as long), and the formula is asked.
+MAX_DENSITY = 2.5
 
 T = TypeVar("T")
 
@@ -62,14 +67,16 @@ def counted_matrix(
     selector = counted.selector
     slices = (end - start) // step + 1
     try:
-        total = source.query_instant(
-            f"sum(count_over_time({selector}[{fetch_span_ms(counted, start, end)}ms]))",
+        counts = source.query_instant(
+            f"count_over_time({selector}[{fetch_span_ms(counted, start, end)}ms])",
             end,
-            read_total,
+            read_values,
             deadline=deadline,
         )
+        total = sum(counts)
         parts = max(1, math.ceil(total / MAX_SAMPLES))
-        if parts > slices:
+        spanned = fetch_span_ms(counted, start, end) / 1000 / step  # slices the samples span
+        if parts > slices or total > MAX_DENSITY * len(counts) * spanned:
             return None
         per_part = math.ceil(slices / parts)
         found: dict[tuple[tuple[str, str], ...], list[SummedSeries]] = {}

@@ -85,6 +85,12 @@ def _openmetrics() -> str:
     return "\n".join([*lines, "# EOF"]) + "\n"
 
 
+@pytest.fixture(autouse=True)
+def dense_series_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 15 s series are counted from their samples too (see the density test)."""
+    monkeypatch.setattr(sample_reads, "MAX_DENSITY", math.inf)
+
+
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory: pytest.TempPathFactory) -> PrometheusServer:
     require_prometheus()
@@ -98,7 +104,9 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> PrometheusServer:
         yield server
 
 
-def _answers(url: str, query: str, start: int, end: int, samples: bool) -> dict:
+def _answers(
+    url: str, query: str, start: int, end: int, samples: bool, expected: int | None = 2
+) -> dict:
     asked: list[str] = []
     source = PrometheusSource(
         SourceConfig(url=url, sample_counts=samples),
@@ -106,7 +114,8 @@ def _answers(url: str, query: str, start: int, end: int, samples: bool) -> dict:
     )
     matrix = source.query_matrix(query, start, end, SLICE)
     # Raw samples: their count, then the samples (the path was taken, not fallen back from).
-    assert asked == (["ok", "ok"] if samples else ["ok"])
+    if expected is not None:
+        assert asked == (["ok"] * expected if samples else ["ok"])
     return {
         tuple(sorted(labels.items())): dict(zip(times.tolist(), values.tolist(), strict=True))
         for labels, (times, values) in zip(matrix.labels, matrix.series, strict=True)
@@ -169,6 +178,30 @@ def test_series_apart_only_by_their_name_fail_as_the_formula_does(
     source = PrometheusSource(SourceConfig(url=prometheus.url, sample_counts=samples))
     with pytest.raises(QueryError, match="same labelset"):
         source.query_matrix(query, START + SLICE, START + 3 * 3600, SLICE)
+
+
+@pytest.mark.prometheus
+@pytest.mark.parametrize(("pod", "from_samples"), [("c", False), ("b", True)])
+def test_series_scraped_much_more_often_than_slices_are_asked_as_the_formula(
+    prometheus: PrometheusServer, monkeypatch: pytest.MonkeyPatch, pod: str, from_samples: bool
+) -> None:
+    """15 s scrapes on 60 s slices (pod c, 4 samples a slice): the formula; 60 s (pod b): the
+    samples."""
+    monkeypatch.setattr(sample_reads, "MAX_DENSITY", 2.5)
+    answered: list[bool] = []
+    counted_matrix = sample_reads.counted_matrix
+
+    def spied(*args: object, **kwargs: object) -> object:
+        answer = counted_matrix(*args, **kwargs)  # type: ignore[arg-type]
+        answered.append(answer is not None)
+        return answer
+
+    monkeypatch.setattr(sample_reads, "counted_matrix", spied)
+    query = rewrite(f'sum(increase(x_total{{pod="{pod}"}}[{{{{window}}}}]))', SLICE).query
+    start, end = START + SLICE, START + HOURS * 3600
+    new = _answers(prometheus.url, query, start, end, samples=True, expected=None)
+    _equal(new, _answers(prometheus.url, query, start, end, samples=False), exact=True)
+    assert answered == [from_samples]
 
 
 @pytest.mark.prometheus
