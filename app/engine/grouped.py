@@ -23,6 +23,7 @@ from app.sources.signals import Matrix
 from app.store import groups, ledger, registry, status
 from app.store.chunk_writes import write_chunk
 from app.store.errors import StoreError
+from app.store.locks import lock_slo
 from app.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -73,8 +74,9 @@ class GroupedChunks:
         added = groups.add_groups(connection, self.slo_id, list(zip(keys, labels, strict=True)))
         ids = self._known | dict(zip(fresh, added, strict=True))
         groups.reactivate(connection, [ids[g] for g in chunk.groups if g in self._retired])
+        lock_slo(connection, self.slo_id)  # held already: it covers every group's ledger too
         for group, outcome in chunk.groups.items():
-            write_chunk(connection, ids[group], outcome)
+            write_chunk(connection, ids[group], outcome, locked=True)
             registry.advance_checkpoint(connection, ids[group], first, last, step)
         overflowing = [group_labels(group, self.group_by) for group in chunk.overflow]
         groups.record_overflow(connection, self.slo_id, overflowing, last)

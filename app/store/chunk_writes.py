@@ -31,12 +31,16 @@ _SLICE_COLUMNS = (
 )  # fmt: skip
 
 
-def write_chunk(connection: Connection, slo_id: int, outcome: ChunkOutcome) -> None:
+def write_chunk(
+    connection: Connection, slo_id: int, outcome: ChunkOutcome, *, locked: bool = False
+) -> None:
     """Upsert the chunk's slices and bring the rollups up to date, in the caller's write
-    transaction; the SLO's lock is taken before any old value is read."""
+    transaction; the SLO's lock is taken before any old value is read (`locked`: the caller
+    holds it already, as a grouped SLO's writer holds its groups')."""
     if outcome.size == 0:
         return
-    lock_slo(connection, slo_id)
+    if not locked:
+        lock_slo(connection, slo_id)
     note_rewrite(connection, slo_id, int(outcome.ends[0]))
     whole_hours = _in_whole_hours(outcome)
     edges = np.flatnonzero(~whole_hours)

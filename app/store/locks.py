@@ -14,6 +14,11 @@ _XACT_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:scope || current_schem
 _XACT_LOCK_SHARED = text(
     "SELECT pg_advisory_xact_lock_shared(hashtext(:scope || current_schema()), :key)"
 )
+# A group's ledger is locked by its SLO's lock (`parent_id`), in the same one statement.
+_LEDGER_LOCK = text(
+    "SELECT pg_advisory_xact_lock(hashtext('faultline.slo:' || current_schema()), "
+    "coalesce((SELECT parent_id FROM slos WHERE id = :key), :key))"
+)
 
 
 def _xact_lock(connection: Connection, scope: str, key: int, *, shared: bool = False) -> None:
@@ -24,8 +29,14 @@ def _xact_lock(connection: Connection, scope: str, key: int, *, shared: bool = F
 
 def lock_slo(connection: Connection, slo_id: int) -> None:
     """Serialise writers of one SLO's slices, rollups and checkpoint until the transaction
-    ends. Taken before old values are read, so "new minus old" rollup updates never race."""
-    _xact_lock(connection, "faultline.slo:", slo_id)
+    ends. Taken before old values are read, so "new minus old" rollup updates never race.
+
+    The ledgers of a grouped SLO's groups share its lock: a transaction writing an SLO and
+    its thousands of groups holds one lock, not one per group (PostgreSQL's lock table holds
+    `max_locks_per_transaction` × connections in all), and every writer of a group, whichever
+    path it takes, waits for the writers of its SLO."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(_LEDGER_LOCK, {"key": slo_id})
 
 
 def lock_registry(connection: Connection, *, shared: bool = False) -> None:
