@@ -13,9 +13,10 @@ and ungrouped alternating. Usage:
     PYTHONPATH=. .venv/bin/python -m bench.bench_groups tick [--slos 20] [--groups 500] [--ungrouped 1000]
     PYTHONPATH=. .venv/bin/python -m bench.bench_groups backfill [--slos 1] [--groups 500] [--ungrouped 500] [--days 7]
 
-`tick`: an hour of history for every ledger (the warm-up), then `--rounds` rounds of two
-one-minute ticks (grouped, ungrouped; then ungrouped, grouped), each followed by the alert
-evaluation; then the API (`faultline serve`, scheduler off) of both ledgers: a grouped SLO's
+`tick`: an hour of history for every ledger (the warm-up), then `--rounds` rounds of
+(grouped, ungrouped; then ungrouped, grouped) processes, each ticking twice one minute apart
+(the first tick fills what a running process keeps between ticks) and measuring the second,
+each tick followed by the alert evaluation; then the API (`faultline serve`, scheduler off) of both ledgers: a grouped SLO's
 groups list and the SLO list, p50/p95/p99. `backfill`: `--days` of history of every ledger on
 an empty ledger. Prints JSON lines; bench/RESULTS.md records them.
 """
@@ -154,22 +155,30 @@ def write_definitions(directory: Path, slos: int, groups: int, *, grouped: bool)
 
 
 def run_step(
-    kind: str, args: argparse.Namespace, root: Path, now: int, span: int
+    kind: str, args: argparse.Namespace, root: Path, now: int, span: int, ticks: int = 1
 ) -> dict[str, Any]:
-    """One tick (and alert evaluation) of `kind`'s ledger, in a process of its own."""
-    command = [sys.executable, "-m", "bench.bench_groups", "step", "--kind", kind]
+    """`ticks` one minute apart (each followed by the alert evaluation) of `kind`'s ledger, the
+    last at `now`, in a process of its own; the figures of the last."""
+    command = [sys.executable, str(Path(__file__).resolve()), "step", "--kind", kind]
     command += ["--root", str(root), "--url", args.url, "--now", str(now), "--span", str(span)]
+    command += ["--ticks", str(ticks)]
     command += ["--concurrency", str(args.concurrency)]
     if not args.alerts:
         command.append("--no-alerts")
-    output = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout
+    # "grouped-before": the grouped SLOs, evaluated by the code of `--before` (its `app`).
+    code = str(args.before) if kind.endswith("-before") else str(REPO)
+    environment = {**os.environ, "PYTHONPATH": code}
+    output = subprocess.run(
+        command, check=True, stdout=subprocess.PIPE, text=True, env=environment
+    ).stdout
     figures: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
     print(json.dumps(figures), flush=True)
     return figures
 
 
 def step(args: argparse.Namespace) -> None:
-    """The worker: open `kind`'s ledger, tick once at `now`, print its figures."""
+    """The worker: open `kind`'s ledger, tick `--ticks` times up to `now` (the process's first
+    tick fills what a running `serve` keeps between ticks), print the last one's figures."""
     directory = Path(args.root) / args.kind
     definitions = load_definitions(directory / "definitions", alerts=REPO / "alerts")
     assert definitions.ok, definitions.problems
@@ -177,17 +186,19 @@ def step(args: argparse.Namespace) -> None:
     database = f"sqlite:///{directory}/ledger.db"
     loaded = definitions.definitions
     engine = engine_for(args.url, database, loaded, args.now, args.span, counter, args.concurrency)
-    began = time.monotonic()
-    result = engine.tick(now=args.now)
-    seconds = time.monotonic() - began
-    assert not result.errors and result.unavailable is None, result
-    alert_seconds = None
-    if args.alerts:
-        evaluator = AlertEvaluator(engine.store, lambda: loaded, base_url="http://127.0.0.1:9")
+    evaluator = AlertEvaluator(engine.store, lambda: loaded, base_url="http://127.0.0.1:9")
+    for moment in range(args.now - 60 * (args.ticks - 1), args.now + 1, 60):
+        counter.count = 0
         began = time.monotonic()
-        judged = evaluator.evaluate()
-        alert_seconds = round(time.monotonic() - began, 2)
-        assert not judged.errors, judged.errors
+        result = engine.tick(now=moment)
+        seconds = time.monotonic() - began
+        assert not result.errors and result.unavailable is None, result
+        alert_seconds = None
+        if args.alerts:
+            began = time.monotonic()
+            judged = evaluator.evaluate()
+            alert_seconds = round(time.monotonic() - began, 2)
+            assert not judged.errors, judged.errors
     with engine.store.read() as connection:
         ledgers = connection.exec_driver_sql("SELECT count(*) FROM slos").scalar_one()
         groups = connection.exec_driver_sql(
@@ -217,21 +228,24 @@ def bench_tick(args: argparse.Namespace, root: Path) -> list[dict[str, Any]]:
     args.url = server.url
     try:
         end = START + 60 * (args.minutes - 1)
-        first = end - 60 * (2 * args.rounds)
+        first = end - 60 * (4 * args.rounds)
         figures = []
-        for kind in ("grouped", "ungrouped"):
+        kinds = kinds_of(args)
+        for kind in kinds:
             warm = run_step(kind, args, root, first - 60, 3600)
             figures.append({**warm, "phase": "warm-up"})
         for index in range(2 * args.rounds):
-            order = ("grouped", "ungrouped") if index % 2 == 0 else ("ungrouped", "grouped")
-            for kind in order:
-                figures.append(
-                    {**run_step(kind, args, root, first + 60 * index, 3600), "phase": "tick"}
-                )
+            for kind in kinds if index % 2 == 0 else kinds[::-1]:
+                ran = run_step(kind, args, root, first + 120 * index + 60, 3600, ticks=2)
+                figures.append({**ran, "phase": "tick"})
         figures += bench_api(args, root)
         return figures
     finally:
         server.close()
+
+
+def kinds_of(args: argparse.Namespace) -> list[str]:
+    return ["grouped", "ungrouped", *(["grouped-before"] if args.before else [])]
 
 
 def bench_backfill(args: argparse.Namespace, root: Path) -> list[dict[str, Any]]:
@@ -240,8 +254,8 @@ def bench_backfill(args: argparse.Namespace, root: Path) -> list[dict[str, Any]]
     try:
         end = START + 86400 * args.days
         figures = []
-        order = (["grouped", "ungrouped", "ungrouped", "grouped"] * args.rounds)[: 2 * args.rounds]
-        for kind in order:
+        kinds = kinds_of(args)
+        for kind in ((kinds + kinds[::-1]) * args.rounds)[: len(kinds) * args.rounds]:
             (root / kind / "ledger.db").unlink(missing_ok=True)
             for suffix in ("-wal", "-shm"):
                 (root / kind / f"ledger.db{suffix}").unlink(missing_ok=True)
@@ -344,12 +358,18 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="API: requests per endpoint")
     parser.add_argument("--workers", type=int, default=1, help="API: concurrent clients")
     parser.add_argument("--keep", type=Path, help="keep the ledgers and definitions here")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a copy of the code before (its `app`): its grouped runs alternate with today's",
+    )
     # The worker's (`step`).
     parser.add_argument("--kind")
     parser.add_argument("--root")
     parser.add_argument("--url")
     parser.add_argument("--now", type=int)
     parser.add_argument("--span", type=int)
+    parser.add_argument("--ticks", type=int, default=1)
     args = parser.parse_args()
     if args.which == "step":
         step(args)
@@ -359,7 +379,8 @@ def main() -> None:
     root = args.keep or Path(tempfile.mkdtemp(prefix="faultline-bench-groups-"))
     root.mkdir(parents=True, exist_ok=True)
     try:
-        write_definitions(root / "grouped" / "definitions", args.slos, args.groups, grouped=True)
+        for kind in ("grouped", "grouped-before") if args.before else ("grouped",):
+            write_definitions(root / kind / "definitions", args.slos, args.groups, grouped=True)
         write_definitions(
             root / "ungrouped" / "definitions", args.ungrouped, args.groups, grouped=False
         )

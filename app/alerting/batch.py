@@ -19,9 +19,10 @@ from app.alerting import states
 from app.alerting.conditions import AlertRule, Verdict, alert_rules, judge, window_lengths
 from app.alerting.transitions import AlertState, step
 from app.slo.definitions import DefinitionSet, SLODefinition
+from app.slo.groups import group_definition
 from app.slo.ledger import WindowTotals
 from app.slo.windows import Window, period_window, trailing
-from app.store import ledger
+from app.store import ledger, registry
 from app.store.registry import StoredSLO
 
 
@@ -58,6 +59,32 @@ class PeriodTotals:
         if self._totals is None:
             (self._totals,) = ledger.window_totals(connection, self.slo_id, [self.window])
         return self._totals
+
+
+def is_grouped(definition: SLODefinition | None, slo: StoredSLO) -> bool:
+    """Whether the SLO has groups to judge (or, unloaded, to retire)."""
+    if definition is not None:
+        return bool(definition.spec.group_by)
+    return bool(slo.definition["spec"].get("group_by"))
+
+
+def group_targets(
+    connection: Connection,
+    definition: SLODefinition | None,
+    definitions: DefinitionSet,
+    slo: StoredSLO,
+    leaving: list[StoredSLO],
+) -> list[Target]:
+    """A grouped SLO's groups, each judged as an SLO of its own (its labels on its alerts), in
+    one read; those to retire (with their SLO, or aged out) added to `leaving` instead."""
+    targets = []
+    for group in registry.list_groups(connection, slo.id):
+        if definition is None or group.group_labels is None or not group.active:
+            leaving.append(group)
+        elif group.checkpoint is not None:
+            judged = group_definition(definition, group.group_labels)
+            targets.append(Target.of(judged, definitions, group, group.checkpoint))
+    return targets
 
 
 def already_judged(known: dict[str, states.StoredAlert], rules: list[AlertRule], at: int) -> bool:

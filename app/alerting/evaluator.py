@@ -27,6 +27,8 @@ from app.alerting.batch import (
     PeriodTotals,
     Target,
     already_judged,
+    group_targets,
+    is_grouped,
     read_periods,
     read_windows,
     unchanged,
@@ -45,7 +47,6 @@ from app.alerting.routing import receivers_for
 from app.alerting.summary import retired_summary
 from app.alerting.transitions import AlertState, Position
 from app.slo.definitions import DefinitionSet, SLODefinition
-from app.slo.groups import group_definition
 from app.slo.ledger import WindowTotals
 from app.slo.windows import Window, period_window
 from app.store import registry
@@ -108,43 +109,25 @@ class AlertEvaluator:
             with self.store.read() as connection:
                 stored = registry.list_slos(connection, active_only=False)
             targets: list[Target] = []
+            leaving: list[StoredSLO] = []  # unloaded SLOs, groups aged out or of those
             for slo in stored:
                 definition = _as_registered(definitions.get(slo.key), slo) if slo.active else None
                 try:
                     if definition is None:
-                        self._retire_all(slo, definitions, result)
+                        leaving.append(slo)
                     elif slo.checkpoint is not None:
                         targets.append(Target.of(definition, definitions, slo, slo.checkpoint))
-                    targets.extend(self._group_targets(definition, definitions, slo, result))
+                    if is_grouped(definition, slo):
+                        with self.store.read() as connection:
+                            found = group_targets(connection, definition, definitions, slo, leaving)
+                        targets.extend(found)
                 except StoreError as error:
                     _failed(result, slo.key, error)
+            self._retire_leaving(leaving, definitions, result)
             size = 1 if self.per_slo else _BATCH
             for first in range(0, len(targets), size):
                 self._judge(targets[first : first + size], definitions, result)
             return result
-
-    def _group_targets(
-        self,
-        definition: SLODefinition | None,
-        definitions: DefinitionSet,
-        slo: StoredSLO,
-        result: EvaluationResult,
-    ) -> list[Target]:
-        """A grouped SLO's groups, each judged as an SLO of its own (its labels on its alerts);
-        retired with their SLO."""
-        grouped = definition.spec.group_by if definition else slo.definition["spec"].get("group_by")
-        if not grouped:
-            return []
-        with self.store.read() as connection:
-            members = registry.list_groups(connection, slo.id)
-        targets = []
-        for group in members:
-            if definition is None or group.group_labels is None or not group.active:
-                self._retire_all(group, definitions, result)  # with its SLO, or aged out
-            elif group.checkpoint is not None:
-                judged = group_definition(definition, group.group_labels)
-                targets.append(Target.of(judged, definitions, group, group.checkpoint))
-        return targets
 
     def _judge(
         self, targets: list[Target], definitions: DefinitionSet, result: EvaluationResult
@@ -358,25 +341,42 @@ class AlertEvaluator:
             alert.tier, alert.severity, position, evaluated_at, event_id, summary
         )
 
-    def _retire_all(
-        self, slo: StoredSLO, definitions: DefinitionSet, result: EvaluationResult
+    def _retire_leaving(
+        self, leaving: list[StoredSLO], definitions: DefinitionSet, result: EvaluationResult
     ) -> None:
-        with self.store.read() as connection:
-            known = states.load_alerts(connection, slo.id)
-        if not any(a.position.state is AlertState.FIRING for a in known.values()):
-            return  # the common case: nothing to retire, no write transaction
-        with self.store.begin() as connection:
-            current = states.load_alerts(connection, slo.id, lock=True)
-            firing = [a for a in current.values() if a.position.state is AlertState.FIRING]
-            if not firing:
-                return
-            at = max(slo.checkpoint or 0, *(alert.evaluated_at for alert in firing))
-            definition = registry.definition_of(slo)
-            period = PeriodTotals(slo.id, Window(at, at))  # never read: retiring says no figures
-            context = _Context(definition, definitions, slo.id, at, {}, period, self.clock())
-            reason = "the SLO is no longer loaded"
-            retired = [self._retire(connection, context, slo, a, reason, result) for a in firing]
-            states.save_alerts(connection, slo.id, retired)
+        """Retire what fires of SLOs and groups that left: states read a batch at a time (not
+        one read per aged-out group), a write only where an alert fires (the rare case)."""
+        for first in range(0, len(leaving), _BATCH):
+            part = leaving[first : first + _BATCH]
+            try:
+                with self.store.read() as connection:
+                    known = states.load_alerts_many(connection, [slo.id for slo in part])
+                for slo in part:
+                    if any(a.position.state is AlertState.FIRING for a in known[slo.id].values()):
+                        with self.store.begin() as connection:
+                            self._retire_all(connection, slo, definitions, result)
+            except StoreError as error:
+                for slo in part:
+                    _failed(result, slo.key, error)
+
+    def _retire_all(
+        self,
+        connection: Connection,
+        slo: StoredSLO,
+        definitions: DefinitionSet,
+        result: EvaluationResult,
+    ) -> None:
+        current = states.load_alerts(connection, slo.id, lock=True)
+        firing = [a for a in current.values() if a.position.state is AlertState.FIRING]
+        if not firing:
+            return
+        at = max(slo.checkpoint or 0, *(alert.evaluated_at for alert in firing))
+        definition = registry.definition_of(slo)
+        period = PeriodTotals(slo.id, Window(at, at))  # never read: retiring says no figures
+        context = _Context(definition, definitions, slo.id, at, {}, period, self.clock())
+        reason = "the SLO is no longer loaded"
+        retired = [self._retire(connection, context, slo, a, reason, result) for a in firing]
+        states.save_alerts(connection, slo.id, retired)
 
 
 _BATCH = 500  # SLOs per batched read: bounds the IN lists and the memory of one read

@@ -110,6 +110,7 @@ class LedgerCollector(Collector):
             lag.add_metric([], engine.evaluation_lag())
             snapshots = views.status_reports(engine)
             counts = group_views.group_counts(engine)
+            total = group_views.groups_total(engine) if counts else None
         except StoreError:
             self._on_store_error()
             log.exception("metrics: the ledger store is unavailable")
@@ -118,6 +119,7 @@ class LedgerCollector(Collector):
         yield lag
         yield from self._slo_gauges(snapshots)
         yield from _group_gauges(counts)
+        yield from _total_gauges(total)
 
     @staticmethod
     def _slo_gauges(snapshots: dict[str, str]) -> Iterator[Metric]:
@@ -202,7 +204,8 @@ def _group_gauges(counts: dict[str, tuple[int, int]]) -> Iterator[Metric]:
     )
     overflow = GaugeMetricFamily(
         conventions.SLO_GROUPS_OVERFLOW,
-        "Groups of a grouped SLO beyond its max_groups, counted in its other group.",
+        "Groups of a grouped SLO beyond its max_groups (or the global cap), counted in its "
+        "other group.",
         labels=base,
     )
     for key, (groups, beyond) in sorted(counts.items()):
@@ -210,3 +213,22 @@ def _group_gauges(counts: dict[str, tuple[int, int]]) -> Iterator[Metric]:
         ledgers.add_metric(labels, groups)
         overflow.add_metric(labels, beyond)
     yield from (ledgers, overflow)
+
+
+def _total_gauges(total: tuple[int, int | None] | None) -> Iterator[Metric]:
+    """Groups over every grouped SLO, and the global cap on them; nothing without groups."""
+    if total is None:
+        return
+    count, cap = total
+    yield GaugeMetricFamily(
+        conventions.GROUPS_TOTAL,
+        "Groups with a ledger over every grouped SLO (other groups not counted).",
+        value=count,
+    )
+    if cap is not None:
+        yield GaugeMetricFamily(
+            conventions.GROUPS_MAX_TOTAL,
+            "The global cap on groups (FAULTLINE_MAX_GROUPS_TOTAL): new groups beyond it are "
+            "counted in their SLO's other group.",
+            value=cap,
+        )

@@ -252,6 +252,7 @@ def _run_job(
                 on_chunk=on_chunk,
                 exclusions=exclusions,
                 job_id=job.id,
+                max_groups_total=engine.config.max_groups_total,
             )
     if progress is not None:
         progress(job, total, total)

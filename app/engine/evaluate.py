@@ -76,17 +76,19 @@ def evaluate_range(
     stop: StopWhen | None = None,
     fence: Fence | None = None,
     writes: Writes | None = None,
+    max_groups_total: int | None = None,
 ) -> RangeResult:
     """Evaluate slice ends `first..last` (aligned); the adapter's errors propagate.
 
     `writes`: runs each chunk's write in a transaction shared with other SLOs' writes
-    (`app.engine.group_writes`); by default each chunk is written in its own."""
+    (`app.engine.group_writes`); by default each chunk is written in its own.
+    `max_groups_total`: the global cap on groups, for a grouped SLO (None: none)."""
     spec = definition.spec
     step = spec.slice_seconds
     evaluator = ChunkEvaluator(spec)
     queries = _queries(source, evaluator, step)
     # A grouped SLO: one answer per query all the same, split into group ledgers beside its own.
-    grouped = GroupedChunks(store, definition, slo_id) if spec.group_by else None
+    grouped = GroupedChunks(store, definition, slo_id, max_groups_total) if spec.group_by else None
     written = 0
     done: int | None = None
     no_data: Counter[str] = Counter()

@@ -90,3 +90,10 @@ def group_counts(engine: Engine) -> dict[str, tuple[int, int]]:
         registered = registry.declared_hashes(connection)  # key → (id, hash), cheaply
         counts = groups.group_counts(connection)
     return {key: counts.get(registered[key][0], (0, 0)) for key in grouped if key in registered}
+
+
+def groups_total(engine: Engine) -> tuple[int, int | None]:
+    """(Groups with a ledger over every grouped SLO, "other" groups not counted; the global
+    cap on them, `FAULTLINE_MAX_GROUPS_TOTAL`, None without one)."""
+    with engine.store.read() as connection:
+        return groups.groups_total(connection), engine.config.max_groups_total

@@ -9,6 +9,9 @@ the groups' outcomes beside it (`write`), so the group ledgers and the SLO's nev
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Mapping, Sequence
+from functools import partial
 
 from sqlalchemy import Connection
 
@@ -18,12 +21,15 @@ from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.grid import Flags
 from app.slo.group_chunk import GroupedChunk, GroupedEvaluator, LabelledAnswer
 from app.slo.groups import group_definition, group_labels, group_slo_key
-from app.slo.windows import period_window
+from app.slo.ledger import WindowTotals
+from app.slo.windows import Window, period_window
 from app.sources.signals import Matrix
 from app.store import groups, ledger, registry, status
 from app.store.chunk_writes import write_chunk
 from app.store.errors import StoreError
+from app.store.hour_sums import HourSums, LedgerMark
 from app.store.locks import lock_slo
+from app.store.registry import StoredSLO
 from app.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -32,8 +38,15 @@ log = logging.getLogger(__name__)
 class GroupedChunks:
     """The chunks of one grouped SLO (`slo_id`), evaluated and written group by group."""
 
-    def __init__(self, store: Store, definition: SLODefinition, slo_id: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        definition: SLODefinition,
+        slo_id: int,
+        max_groups_total: int | None = None,
+    ) -> None:
         self.store = store
+        self.max_groups_total = max_groups_total  # the global cap on groups (None: none)
         self.definition = definition
         self.slo_id = slo_id
         self.group_by = definition.spec.group_by or ()
@@ -56,11 +69,16 @@ class GroupedChunks:
             for key, matrix in data.items()
         }
         # Read per chunk (not kept): a rolled-back chunk or another process may have added some.
+        room_left = None
         with self.store.read() as connection:
             self._known, self._retired = groups.known_groups(connection, self.slo_id, self.group_by)
+            if self.max_groups_total is not None:
+                room_left = self.max_groups_total - groups.groups_total(connection)
         self._pending = self.evaluator.evaluate(
-            first, size, answers, self._known, excluded, self._retired
+            first, size, answers, self._known, excluded, self._retired, room_left
         )
+        if self._pending.beyond_total:
+            _TOTAL_REACHED.tell(self.definition.key, self._pending.beyond_total, room_left)
         return self._pending.slo
 
     def write(self, connection: Connection, first: int, last: int) -> None:
@@ -82,15 +100,42 @@ class GroupedChunks:
         groups.record_overflow(connection, self.slo_id, overflowing, last)
 
 
+class _OnceLog:
+    """Logs that the global cap on groups turned groups away, once per process (they are
+    reported all the same: counted in "other", named as overflow, exported in /metrics)."""
+
+    def __init__(self) -> None:
+        self._told = False
+        self._lock = threading.Lock()
+
+    def tell(self, key: str, count: int, room_left: int | None) -> None:
+        with self._lock:
+            told, self._told = self._told, True
+        log.log(
+            logging.DEBUG if told else logging.WARNING,
+            "the global cap on groups (FAULTLINE_MAX_GROUPS_TOTAL) is reached: %d new groups "
+            "of %s are counted in its other group (room left: %s); raise the cap or group by "
+            "fewer labels (logged once)",
+            count,
+            key,
+            max(0, room_left or 0),
+        )
+
+
+_TOTAL_REACHED = _OnceLog()
+
+
 def save_group_statuses(
     store: Store,
     definitions: DefinitionSet,
     freshness: Freshness,
     definition: SLODefinition,
     moment: int,
+    hours: HourSums | None = None,
 ) -> None:
     """Refresh the status snapshot of every group of a grouped SLO (what the group listing
-    sorts and pages in the database); nothing for an ungrouped SLO."""
+    sorts and pages in the database); nothing for an ungrouped SLO. `hours`: the whole-hour
+    sums kept between ticks (`app.store.hour_sums`), as for SLOs."""
     if not definition.spec.group_by:
         return
     try:
@@ -104,7 +149,7 @@ def save_group_statuses(
             members = [member for member in listed if member.active]
             # Every group's windows in the same few queries, not a few queries per group.
             windows = report_windows(definition, definitions, moment)
-            totals = ledger.window_totals_many(connection, [m.id for m in members], windows)
+            totals = _window_totals(connection, members, windows, hours)
             reports = [
                 (
                     member.id,
@@ -126,3 +171,34 @@ def save_group_statuses(
                 status.save_status(connection, group_id, report, moment)
     except StoreError:
         log.exception("could not refresh the group statuses of %s", definition.key)
+
+
+GROUP = 100  # groups summed in one set of queries (as `app.engine.statuses.GROUP`)
+
+
+def _window_totals(
+    connection: Connection,
+    members: Sequence[StoredSLO],
+    windows: Sequence[Window],
+    hours: HourSums | None,
+) -> dict[int, list[WindowTotals]]:
+    """The groups' window sums, from whole-hour sums kept between ticks where still valid."""
+    totals: dict[int, list[WindowTotals]] = {}
+    for offset in range(0, len(members), GROUP):
+        part = members[offset : offset + GROUP]
+        kept = None
+        if hours is not None:
+            marks = {m.id: LedgerMark(m.checkpoint, m.history_rewrites) for m in part}
+            kept = partial(_kept, hours, marks)
+        totals |= ledger.window_totals_many(connection, [m.id for m in part], windows, kept)
+    return totals
+
+
+def _kept(
+    hours: HourSums,
+    marks: Mapping[int, LedgerMark],
+    connection: Connection,
+    slo_ids: Sequence[int],
+    windows: Sequence[Window],
+) -> dict[int, list[WindowTotals]]:
+    return hours.summed(connection, {slo_id: marks[slo_id] for slo_id in slo_ids}, windows)

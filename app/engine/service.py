@@ -53,6 +53,7 @@ class EngineConfig:
     # that dies is replaced after at most this long.
     lease_seconds: float = 60.0
     scrape_interval: int | None = None  # the source's, when known; else learned per SLO
+    max_groups_total: int | None = None  # groups over all grouped SLOs at most (None: no cap)
 
     @property
     def freshness(self) -> Freshness:
@@ -303,6 +304,7 @@ class Engine:
                     fence=fence,
                     # A tick's usual work, committed with the other SLOs' (group commit).
                     writes=writes.write if due - first < SHORT_CATCH_UP else None,
+                    max_groups_total=self.config.max_groups_total,
                 )
                 result.evaluated[definition.key] = outcome.slices
                 result.no_data.update(outcome.no_data)

@@ -85,7 +85,9 @@ class Statuses:
         except StoreError:
             log.exception("could not refresh the status of %d SLO(s)", len(chosen))
         for definition in chosen:  # a grouped SLO's groups too
-            save_group_statuses(self.store, definitions, self.freshness, definition, moment)
+            save_group_statuses(
+                self.store, definitions, self.freshness, definition, moment, self.hours
+            )
 
     def to_refresh(
         self,

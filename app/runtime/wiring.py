@@ -78,6 +78,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         concurrency=settings.prometheus_concurrency,
         lease_seconds=settings.lease_seconds,
         scrape_interval=settings.prometheus_scrape_interval,
+        max_groups_total=settings.max_groups_total,
     )
 
 

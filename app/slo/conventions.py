@@ -40,6 +40,9 @@ SLO_POLICY_STATE = "faultline_slo_policy_state"  # + `state`, 1 for the current 
 # Grouped SLOs only: groups with a ledger of their own, and groups counted in "other".
 SLO_GROUPS = "faultline_slo_groups"
 SLO_GROUPS_OVERFLOW = "faultline_slo_groups_overflow"
+# Over every grouped SLO: groups with a ledger ("other" not counted), and the global cap.
+GROUPS_TOTAL = "faultline_groups"
+GROUPS_MAX_TOTAL = "faultline_groups_max_total"
 
 # Faultline watching itself.
 EVALUATION_LAG = "faultline_evaluation_lag_seconds"

@@ -31,6 +31,7 @@ class GroupedChunk:
     slo: ChunkOutcome  # the SLO's own ledger: the sum of every group's
     groups: dict[GroupKey, ChunkOutcome]  # the groups with data in the chunk, "other" included
     overflow: tuple[GroupKey, ...]  # groups of the chunk counted in "other" (beyond the cap)
+    beyond_total: int = 0  # of them, those within `max_groups` but beyond the global cap
 
 
 class GroupedEvaluator:
@@ -59,17 +60,23 @@ class GroupedEvaluator:
         known: Collection[GroupKey],
         excluded: Flags | None = None,
         retired: Collection[GroupKey] = (),
+        room_left: int | None = None,
     ) -> GroupedChunk:
         """The chunk's groups and their sum. `known`: groups that have a ledger already (a
         returning group takes its own back); a new group gets one while fewer than
-        `max_groups` of them are not `retired` (aged out), later ones count in "other" (the
-        cap is applied in the groups' sorted order, so reruns agree)."""
+        `max_groups` of them are not `retired` (aged out), and while `room_left` (the global
+        cap's room, over all SLOs; None: no cap) lasts; later ones count in "other" (the caps
+        are applied in the groups' sorted order, so reruns agree)."""
         rows = {key: _rows_by_group(answer[1], self.group_by) for key, answer in answers.items()}
         present = sorted({g for key in self.sli_keys for g in rows.get(key, {})} - {self.other})
         named = [group for group in present if group in known]
         holding = [g for g in known if g != self.other and g not in retired]
-        room = max(0, self.spec.group_limit - len(holding))
         fresh = [group for group in present if group not in known]
+        room = max(0, self.spec.group_limit - len(holding))
+        beyond_total = 0
+        if room_left is not None and room_left < min(room, len(fresh)):
+            beyond_total = min(room, len(fresh)) - max(0, room_left)
+            room = max(0, room_left)
         named += fresh[:room]
         overflow = tuple(fresh[room:])
         members: dict[GroupKey, list[GroupKey]] = {group: [group] for group in named}
@@ -84,7 +91,7 @@ class GroupedEvaluator:
         if not outcomes:  # no group answered: the SLO's no-data says why, as ungrouped
             grids = {key: answer[0] for key, answer in answers.items()}
             return GroupedChunk(self.evaluator.evaluate(first, slices, grids, excluded), {}, ())
-        return GroupedChunk(sum_outcomes(list(outcomes.values())), outcomes, overflow)
+        return GroupedChunk(sum_outcomes(list(outcomes.values())), outcomes, overflow, beyond_total)
 
     def _answers_of(
         self,

@@ -9,6 +9,7 @@ holds per group, one that keeps none of them holds for every group at once (a gl
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -22,6 +23,7 @@ from app.slo.definitions import SLODefinition
 from app.slo.promql import render
 from app.slo.spec import SLOSpec, slo_key
 
+KEY_LENGTH = 200  # of an SLO's or a group's key (`slos.key`)
 # A group's identity: its `group_by` label values, in `group_by` order.
 GroupKey = tuple[str, ...]
 # The labels of the group that counts every group beyond `max_groups`.
@@ -169,11 +171,21 @@ def group_labels(group: GroupKey, group_by: tuple[str, ...]) -> dict[str, str]:
 
 
 def group_slo_key(service: str, slo: str, labels: Mapping[str, str]) -> str:
-    """`checkout/success{route="/pay"}`; the "other" group is `checkout/success{__other__}`."""
+    """`checkout/success{route="/pay"}`; the "other" group is `checkout/success{__other__}`.
+    At most `KEY_LENGTH` characters: a longer key keeps its start and ends with a digest of
+    the whole (`bounded_key`), the key its ledger row is stored and looked up under."""
     if labels and all(value == OTHER_VALUE for value in labels.values()):
-        return f"{slo_key(service, slo)}{{{OTHER_VALUE}}}"
+        return bounded_key(f"{slo_key(service, slo)}{{{OTHER_VALUE}}}")
     matchers = ",".join(f"{name}={json.dumps(value)}" for name, value in labels.items())
-    return f"{slo_key(service, slo)}{{{matchers}}}"
+    return bounded_key(f"{slo_key(service, slo)}{{{matchers}}}")
+
+
+def bounded_key(key: str) -> str:
+    """The key, shortened with a digest of the whole when a label value makes it too long."""
+    if len(key) <= KEY_LENGTH:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    return f"{key[: KEY_LENGTH - 14]}~{digest}}}"
 
 
 def slo_of(key: str) -> str:

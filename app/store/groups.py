@@ -7,18 +7,16 @@ registered from files: `registry.sync_definitions` and `registry.list_slos` see 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, func, or_, select, update
 
-from app.slo.groups import GroupKey
+from app.slo.groups import OTHER_VALUE, GroupKey, bounded_key
 from app.store.ledger import delete_history
 from app.store.tables import group_overflow, slos, statuses
 
-KEY_LENGTH = 200  # `slos.key`
 OVERFLOW_KEPT = 1000  # overflowing groups named per SLO; beyond it they are only counted
 # What a group's row takes from its SLO's, when added and whenever the SLO's row changes
 # (not `active`: a group ages out on its own, and is deactivated with its SLO).
@@ -56,6 +54,18 @@ def known_groups(
     keys = [tuple(group.labels[name] for name in group_by) for group in found]
     retired = {key for key, group in zip(keys, found, strict=True) if not group.active}
     return {key: group.id for key, group in zip(keys, found, strict=True)}, retired
+
+
+def groups_total(connection: Connection) -> int:
+    """Groups with a ledger, not aged out, over every grouped SLO ("other" groups not counted):
+    what the global cap on groups (`FAULTLINE_MAX_GROUPS_TOTAL`) bounds."""
+    count = connection.execute(
+        select(func.count())
+        .select_from(slos)
+        .where(slos.c.parent_id.is_not(None), slos.c.active.is_(True))
+        .where(slos.c.key.not_like(f"%{{{OTHER_VALUE}}}"))
+    )
+    return int(count.scalar_one())
 
 
 def retire_vanished(connection: Connection, parent_id: int, before: int) -> int:
@@ -98,14 +108,6 @@ def add_groups(
         assert inserted is not None
         ids.append(int(inserted[0]))
     return ids
-
-
-def bounded_key(key: str) -> str:
-    """The key, shortened with a digest of the whole when a label value makes it too long."""
-    if len(key) <= KEY_LENGTH:
-        return key
-    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
-    return f"{key[: KEY_LENGTH - 14]}~{digest}}}"
 
 
 def record_overflow(

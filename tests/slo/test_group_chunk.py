@@ -143,6 +143,28 @@ def test_groups_beyond_the_cap_are_counted_together_in_other_and_reported() -> N
     assert np.array_equal(later.slo.total, chunk.slo.total)
 
 
+def test_the_global_cap_sends_new_groups_to_other_and_says_how_many_it_turned_away() -> None:
+    spec = grouped_spec(max_groups=5)
+    routes = [f"/r{i}" for i in range(6)]
+    answers = story(routes)
+    evaluator = GroupedEvaluator(spec)
+    other = ("__other__",)
+    # Room for two more groups over all SLOs: two get ledgers; of the four others, three would
+    # have fit under `max_groups` (5) and are turned away by the global cap alone.
+    chunk = evaluator.evaluate(1000, SLICES, answers, known=(), room_left=2)
+    assert sorted(chunk.groups) == [("/r0",), ("/r1",), other]
+    assert chunk.overflow == (("/r2",), ("/r3",), ("/r4",), ("/r5",))
+    assert chunk.beyond_total == 3
+    assert_sum(chunk.slo, list(chunk.groups.values()))
+    # Groups with a ledger keep it when the cap is reached (or passed); only newcomers wait.
+    full = evaluator.evaluate(1000, SLICES, answers, known={("/r3",)}, room_left=-4)
+    assert sorted(full.groups) == [("/r3",), other] and full.beyond_total == 4
+    # Room enough: as without a global cap.
+    roomy = evaluator.evaluate(1000, SLICES, answers, known=(), room_left=100)
+    assert roomy.overflow == (("/r5",),) and roomy.beyond_total == 0
+    assert np.array_equal(roomy.slo.total, chunk.slo.total)
+
+
 def test_without_any_group_the_slo_is_no_data_with_its_reason() -> None:
     spec = grouped_spec()
     chunk = GroupedEvaluator(spec).evaluate(1000, SLICES, {}, known=())

@@ -9,6 +9,7 @@ import pytest
 from app.runtime.loading import load_definitions
 from app.slo.definitions import SLODefinition
 from app.slo.groups import (
+    KEY_LENGTH,
     ModeScope,
     group_slo_key,
     kept_labels,
@@ -180,3 +181,15 @@ def test_latency_slis_are_summed_by_the_group_labels() -> None:
     for signal in signals(spec):
         assert signal.template.startswith("sum by (route) (rate(h_"), signal
         assert query_scope(signal.template, ("route",)) is ModeScope.GROUP
+
+
+def test_a_group_key_over_200_characters_is_shortened_with_a_digest_stable_and_distinct() -> None:
+    long = "/api/v1/" + "x" * 300
+    key = group_slo_key("shop", "success", {"route": long + "a"})
+    assert len(key) == KEY_LENGTH and key.endswith("}")
+    assert key.startswith('shop/success{route="/api/v1/xxx')
+    assert key == group_slo_key("shop", "success", {"route": long + "a"})
+    assert key != group_slo_key("shop", "success", {"route": long + "b"})
+    assert slo_of(key) == "shop/success"
+    short = group_slo_key("shop", "success", {"route": "/pay"})
+    assert short == 'shop/success{route="/pay"}'
