@@ -160,9 +160,13 @@ def slice_upsert_sql(paramstyle: str) -> str:
     return f"{insert} ON CONFLICT (slo_id, t) DO UPDATE SET {updates}"
 
 
-def rebuild_hours(connection: Connection, slo_id: int, hours: Iterable[int]) -> None:
-    """Recompute the rollups of `hours` (hour ends) from their stored slices."""
-    lock_slo(connection, slo_id)
+def rebuild_hours(
+    connection: Connection, slo_id: int, hours: Iterable[int], *, locked: bool = False
+) -> None:
+    """Recompute the rollups of `hours` (hour ends) from their stored slices (`locked`: the
+    caller serialises writers already, as a migration under the migrations' lock does)."""
+    if not locked:
+        lock_slo(connection, slo_id)
     by_hour = {hour: read_slices(connection, slo_id, Window(hour - HOUR, hour)) for hour in hours}
     if by_hour:
         rollups.rebuild(connection, slo_id, by_hour)

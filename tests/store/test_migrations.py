@@ -53,3 +53,38 @@ def test_reading_an_unmigrated_ledger_says_so_and_writes_nothing(database_url: s
         assert tables == 0
     finally:
         store.close()
+
+
+def test_a_ledger_with_slices_from_before_five_minute_rollups_migrates_to_head(
+    database_url: str,
+) -> None:
+    """0003 rebuilds rollups from the slices of its time, before later columns existed."""
+    from alembic import command  # noqa: PLC0415 - as the store imports it
+
+    from app.store.database import alembic_config  # noqa: PLC0415
+
+    store = Store(database_url)
+    try:
+        with store.engine.begin() as connection:
+            command.upgrade(alembic_config(connection), "0002")
+            connection.execute(
+                text(
+                    "INSERT INTO slos (id, key, service, name, active, definition, content_hash, "
+                    "history_hash, slice_seconds, updated_at) "
+                    "VALUES (1, 's/x', 's', 'x', true, '{}', 'c', 'h', 60, 0)"
+                )
+            )
+            for t in (3660, 3720, 7200):
+                connection.execute(
+                    text(
+                        "INSERT INTO slices (slo_id, t, status, total, bad, unattributed, modes, excluded) "
+                        "VALUES (1, :t, 'ok', 10, 1, 1, '{}', false)"
+                    ),
+                    {"t": t},
+                )
+        store.open()  # to head
+        with store.read() as connection:
+            counted = connection.execute(text("SELECT sum(total) FROM fivemin")).scalar_one()
+        assert counted == 30
+    finally:
+        store.close()

@@ -61,7 +61,8 @@ def _fill_from_slices() -> None:
     for slo_id, hour in rows:
         hours.setdefault(int(slo_id), []).append(int(hour))
     for slo_id, ends in hours.items():
-        rebuild_hours(connection, slo_id, ends)
+        # Under the migrations' lock; `lock_slo` reads `slos.parent_id`, not there yet.
+        rebuild_hours(connection, slo_id, ends, locked=True)
 
 
 def downgrade() -> None:
