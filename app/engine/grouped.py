@@ -54,6 +54,7 @@ class GroupedChunks:
         self._pending: GroupedChunk | None = None
         self._known: dict[tuple[str, ...], int] = {}
         self._retired: set[tuple[str, ...]] = set()
+        self._left = 0  # the global cap's room, as last counted
 
     def evaluate(
         self,
@@ -69,17 +70,23 @@ class GroupedChunks:
             for key, matrix in data.items()
         }
         # Read per chunk (not kept): a rolled-back chunk or another process may have added some.
-        room_left = None
         with self.store.read() as connection:
             self._known, self._retired = groups.known_groups(connection, self.slo_id, self.group_by)
-            if self.max_groups_total is not None:
-                room_left = self.max_groups_total - groups.groups_total(connection)
+        room = None if self.max_groups_total is None else self._room_left
         self._pending = self.evaluator.evaluate(
-            first, size, answers, self._known, excluded, self._retired, room_left
+            first, size, answers, self._known, excluded, self._retired, room
         )
         if self._pending.beyond_total:
-            _TOTAL_REACHED.tell(self.definition.key, self._pending.beyond_total, room_left)
+            _TOTAL_REACHED.tell(self.definition.key, self._pending.beyond_total, self._left)
         return self._pending.slo
+
+    def _room_left(self) -> int:
+        """The global cap's room, counted only when a new group would get a ledger (a count
+        over every group's row: not on every chunk)."""
+        assert self.max_groups_total is not None
+        with self.store.read() as connection:
+            self._left = self.max_groups_total - groups.groups_total(connection)
+        return self._left
 
     def write(self, connection: Connection, first: int, last: int) -> None:
         """Write the groups of the chunk last evaluated, in the SLO's write transaction."""
@@ -108,7 +115,7 @@ class _OnceLog:
         self._told = False
         self._lock = threading.Lock()
 
-    def tell(self, key: str, count: int, room_left: int | None) -> None:
+    def tell(self, key: str, count: int, room_left: int) -> None:
         with self._lock:
             told, self._told = self._told, True
         log.log(
@@ -118,7 +125,7 @@ class _OnceLog:
             "fewer labels (logged once)",
             count,
             key,
-            max(0, room_left or 0),
+            max(0, room_left),
         )
 
 

@@ -8,7 +8,7 @@ a group without data in a slice adds nothing to it (as its own ledger shows no-d
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,12 +60,13 @@ class GroupedEvaluator:
         known: Collection[GroupKey],
         excluded: Flags | None = None,
         retired: Collection[GroupKey] = (),
-        room_left: int | None = None,
+        room_left: Callable[[], int] | None = None,
     ) -> GroupedChunk:
         """The chunk's groups and their sum. `known`: groups that have a ledger already (a
         returning group takes its own back); a new group gets one while fewer than
-        `max_groups` of them are not `retired` (aged out), and while `room_left` (the global
-        cap's room, over all SLOs; None: no cap) lasts; later ones count in "other" (the caps
+        `max_groups` of them are not `retired` (aged out), and while `room_left()` (the global
+        cap's room over all SLOs, asked only when a new group would get a ledger; None: no
+        cap) lasts; later ones count in "other" (the caps
         are applied in the groups' sorted order, so reruns agree)."""
         rows = {key: _rows_by_group(answer[1], self.group_by) for key, answer in answers.items()}
         present = sorted({g for key in self.sli_keys for g in rows.get(key, {})} - {self.other})
@@ -74,9 +75,10 @@ class GroupedEvaluator:
         fresh = [group for group in present if group not in known]
         room = max(0, self.spec.group_limit - len(holding))
         beyond_total = 0
-        if room_left is not None and room_left < min(room, len(fresh)):
-            beyond_total = min(room, len(fresh)) - max(0, room_left)
-            room = max(0, room_left)
+        wanted = min(room, len(fresh))
+        left = room_left() if room_left is not None and wanted else None
+        if left is not None and left < wanted:
+            beyond_total, room = wanted - max(0, left), max(0, left)
         named += fresh[:room]
         overflow = tuple(fresh[room:])
         members: dict[GroupKey, list[GroupKey]] = {group: [group] for group in named}

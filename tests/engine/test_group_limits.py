@@ -136,7 +136,7 @@ def test_the_global_cap_counts_new_groups_in_other_and_says_so_everywhere(
                 base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
             ) as client:
                 page = client.get("/api/v1/slos/shop/second/groups").json()
-                assert page["groups_total"] == 12 and page["max_groups_total"] == 12
+                assert page["max_groups_total"] == 12
                 assert page["overflow"]["count"] == 4 and page["total"] == 5
                 # A group whose key is over 200 characters is found by its labels.
                 for index in (6, 7):

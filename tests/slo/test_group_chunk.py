@@ -151,18 +151,25 @@ def test_the_global_cap_sends_new_groups_to_other_and_says_how_many_it_turned_aw
     other = ("__other__",)
     # Room for two more groups over all SLOs: two get ledgers; of the four others, three would
     # have fit under `max_groups` (5) and are turned away by the global cap alone.
-    chunk = evaluator.evaluate(1000, SLICES, answers, known=(), room_left=2)
+    chunk = evaluator.evaluate(1000, SLICES, answers, known=(), room_left=lambda: 2)
     assert sorted(chunk.groups) == [("/r0",), ("/r1",), other]
     assert chunk.overflow == (("/r2",), ("/r3",), ("/r4",), ("/r5",))
     assert chunk.beyond_total == 3
     assert_sum(chunk.slo, list(chunk.groups.values()))
     # Groups with a ledger keep it when the cap is reached (or passed); only newcomers wait.
-    full = evaluator.evaluate(1000, SLICES, answers, known={("/r3",)}, room_left=-4)
+    full = evaluator.evaluate(1000, SLICES, answers, known={("/r3",)}, room_left=lambda: -4)
     assert sorted(full.groups) == [("/r3",), other] and full.beyond_total == 4
     # Room enough: as without a global cap.
-    roomy = evaluator.evaluate(1000, SLICES, answers, known=(), room_left=100)
+    roomy = evaluator.evaluate(1000, SLICES, answers, known=(), room_left=lambda: 100)
     assert roomy.overflow == (("/r5",),) and roomy.beyond_total == 0
     assert np.array_equal(roomy.slo.total, chunk.slo.total)
+    # Without a new group to place, the room is not even asked (a count over every group).
+    steady = evaluator.evaluate(1000, SLICES, answers, known=set(roomy.groups), room_left=None)
+    asked: list[int] = []
+    again = evaluator.evaluate(
+        1000, SLICES, answers, known=set(roomy.groups), room_left=lambda: asked.append(1) or 0
+    )
+    assert asked == [] and sorted(again.groups) == sorted(steady.groups)
 
 
 def test_without_any_group_the_slo_is_no_data_with_its_reason() -> None:

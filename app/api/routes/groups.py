@@ -41,12 +41,10 @@ class GroupPage(Schema):
 
     group_by: list[str]
     max_groups: int
-    groups_total: int = Field(
-        description="Groups with a ledger over every grouped SLO (other groups not counted)"
-    )
     max_groups_total: int | None = Field(
-        description="The global cap on those (FAULTLINE_MAX_GROUPS_TOTAL): a new group beyond "
-        "it is counted in its SLO's other group and named in `overflow`"
+        description="The global cap on groups with a ledger over every grouped SLO "
+        "(FAULTLINE_MAX_GROUPS_TOTAL; how many there are: /metrics `faultline_groups`): a new "
+        "group beyond it is counted in its SLO's other group and named in `overflow`"
     )
     mode_scopes: dict[str, str] = Field(
         description="Per failure mode: `group` (attributed per group) or `global` (its `when` "
@@ -76,12 +74,10 @@ def list_groups(
     listing = group_views.list_groups(
         engine, definition.key, search=search, sort=sort, order=order, limit=limit, offset=offset
     )
-    total_groups, cap = group_views.groups_total(engine)
     page = GroupPage(
         group_by=list(listing.group_by),
         max_groups=listing.max_groups,
-        groups_total=total_groups,
-        max_groups_total=cap,
+        max_groups_total=engine.config.max_groups_total,
         mode_scopes={name: scope.value for name, scope in mode_scopes(definition.spec).items()},
         overflow=OverflowOut(count=listing.overflow.count, groups=listing.overflow.groups),
         items=listing.reports,
