@@ -266,10 +266,12 @@ def bench_backfill(args: argparse.Namespace, root: Path) -> list[dict[str, Any]]
         server.close()
 
 
-def serve(root: Path, kind: str) -> tuple[subprocess.Popen[bytes], str]:
+def serve(root: Path, kind: str, before: Path | None) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
+    code = str(before) if kind.endswith("-before") and before else str(REPO)
     environment = {
         **os.environ,
+        "PYTHONPATH": code,
         "FAULTLINE_DEFINITIONS": str(root / kind / "definitions"),
         "FAULTLINE_ALERTS": str(REPO / "alerts"),
         "FAULTLINE_DATABASE_URL": f"sqlite:///{root / kind / 'ledger.db'}",
@@ -294,7 +296,7 @@ def serve(root: Path, kind: str) -> tuple[subprocess.Popen[bytes], str]:
 def bench_api(args: argparse.Namespace, root: Path) -> list[dict[str, Any]]:
     """p50/p95/p99 of the groups list and the SLO list, grouped and ungrouped ledgers' servers
     alternating (two rounds), `--workers` clients."""
-    servers = {kind: serve(root, kind) for kind in ("grouped", "ungrouped")}
+    servers = {kind: serve(root, kind, args.before) for kind in kinds_of(args)}
     try:
         grouped_url = servers["grouped"][1]
         keys = [
@@ -312,6 +314,11 @@ def bench_api(args: argparse.Namespace, root: Path) -> list[dict[str, Any]]:
         endpoints = [
             ("grouped", f"groups list (100 of {args.groups} groups, worst first)", groups_of),
             ("grouped", "groups list, searched by route", searched),
+            *(
+                [("grouped-before", "groups list, the code before", groups_of)]
+                if args.before
+                else []
+            ),
             ("grouped", "SLO list (grouped SLOs)", lambda rng: ["/api/v1/slos?limit=100"]),
             (
                 "ungrouped",
