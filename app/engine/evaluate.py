@@ -93,6 +93,8 @@ def evaluate_range(
     done: int | None = None
     no_data: Counter[str] = Counter()
     chunks = source.chunks(first, last, step)
+    if grouped is not None:  # each answer holds every group's series: shorter chunks
+        chunks = grouped.split(chunks, step)
     for chunk_first, chunk_last, data in _read_ahead(source, queries, chunks, step):
         if stop is not None and stop():
             # Between two durable chunks: the checkpoint says where to go on.
