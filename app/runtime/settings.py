@@ -152,7 +152,7 @@ class Settings(BaseModel):
     history_limit: Seconds = Field(default=90 * 86400, gt=0)
     # Groups with a ledger over all grouped SLOs at most; new groups beyond it are counted in
     # their SLO's "other" group and reported (docs/operations.md, "Grouped SLOs").
-    max_groups_total: int = Field(default=50_000, ge=1)
+    max_groups_total: int = Field(default=10_000, ge=1)
     # How long the evaluator lease and backfill job claims hold unrenewed: the longest a dead
     # evaluator or backfill goes unreplaced.
     lease_seconds: Seconds = Field(default=60, ge=2, le=3600)

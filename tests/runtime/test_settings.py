@@ -167,3 +167,15 @@ def test_sources_in_order_options_environment_file_defaults(
     monkeypatch.setenv("FAULTLINE_PORT", "none")
     with pytest.raises(ValidationError, match="port"):
         Settings()
+
+
+def test_the_global_cap_on_groups_comes_from_the_environment_and_reaches_the_engine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.runtime.wiring import engine_config  # noqa: PLC0415
+
+    assert engine_config(settings()).max_groups_total == 10_000
+    monkeypatch.setenv("FAULTLINE_MAX_GROUPS_TOTAL", "2500")
+    assert engine_config(settings()).max_groups_total == 2500
+    monkeypatch.setenv("FAULTLINE_MAX_GROUPS_TOTAL", "0")
+    assert "max_groups_total" in message()
