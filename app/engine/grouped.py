@@ -201,7 +201,9 @@ def save_group_statuses(
         log.exception("could not refresh the group statuses of %s", definition.key)
 
 
-GROUP = 100  # groups summed in one set of queries (as `app.engine.statuses.GROUP`)
+# Groups summed in one set of queries: each range condition repeats the list of ids, which
+# must stay under SQLite's parameter limit (500 ids × the report windows' ranges).
+GROUP = 500
 
 
 def _window_totals(
