@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 from sqlalchemy import Connection
 
-from app.engine.grouped import GroupedChunks
+from app.engine.grouped import GroupedChunks, Read
 from app.engine.no_data import explained
 from app.slo.chunk import ChunkEvaluator
 from app.slo.chunk_outcome import ChunkOutcome
@@ -95,7 +95,9 @@ def evaluate_range(
     chunks = source.chunks(first, last, step)
     if grouped is not None:  # each answer holds every group's series: shorter chunks
         chunks = grouped.split(chunks, step)
-    for chunk_first, chunk_last, data in _read_ahead(source, queries, chunks, step):
+    # A grouped SLO's backfill asks its queries side by side: each answers for every group.
+    read = grouped.reader(source) if grouped is not None and len(chunks) > 1 else source.read
+    for chunk_first, chunk_last, data in _read_ahead(read, queries, chunks, step):
         if stop is not None and stop():
             # Between two durable chunks: the checkpoint says where to go on.
             return RangeResult(written, done, stopped=True, no_data=no_data)
@@ -180,19 +182,19 @@ def planned_reads(
 
 
 def _read_ahead(
-    source: SignalReader, queries: dict[str, str], chunks: list[tuple[int, int]], step: int
+    read: Read, queries: dict[str, str], chunks: list[tuple[int, int]], step: int
 ) -> Iterator[tuple[int, int, dict[str, Matrix]]]:
     """Each chunk with its answers; the next chunk is asked for (in one helper thread) while the
     caller evaluates and writes this one, so fetching overlaps writing. One chunk ahead at most;
     an error is raised where the chunk's answers are taken."""
     if len(chunks) <= 1:  # a tick's one chunk: no thread
         for chunk_first, chunk_last in chunks:
-            yield chunk_first, chunk_last, source.read(queries, chunk_first, chunk_last, step)
+            yield chunk_first, chunk_last, read(queries, chunk_first, chunk_last, step)
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as pool:
-        ahead = pool.submit(source.read, queries, *chunks[0], step)
+        ahead = pool.submit(read, queries, *chunks[0], step)
         for index, (chunk_first, chunk_last) in enumerate(chunks):
             data = ahead.result()
             if index + 1 < len(chunks):
-                ahead = pool.submit(source.read, queries, *chunks[index + 1], step)
+                ahead = pool.submit(read, queries, *chunks[index + 1], step)
             yield chunk_first, chunk_last, data

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from sqlalchemy import Connection
@@ -23,7 +24,7 @@ from app.slo.group_chunk import GroupedChunk, GroupedEvaluator, LabelledAnswer
 from app.slo.groups import group_definition, group_labels, group_slo_key
 from app.slo.ledger import WindowTotals
 from app.slo.windows import Window, period_window
-from app.sources.signals import Matrix
+from app.sources.signals import Matrix, SignalReader
 from app.store import groups, ledger, registry, status
 from app.store.chunk_writes import write_chunk
 from app.store.errors import StoreError
@@ -38,6 +39,12 @@ log = logging.getLogger(__name__)
 # series at once, so its chunks are shorter than `max_points` per series (500 groups: 1,000
 # slices, 16 hours of one-minute slices, instead of 10,000).
 ANSWER_POINTS = 500_000
+# Queries of a grouped SLO's chunk asked at once in a backfill: one SLO holds every group's
+# ledger, so its queries are side by side as the SLOs of an ungrouped backfill are.
+PARALLEL_QUERIES = 4
+
+# `SignalReader.read`: (queries, first, last, step) → answers.
+Read = Callable[[Mapping[str, str], int, int, int], dict[str, Matrix]]
 
 
 class GroupedChunks:
@@ -100,6 +107,20 @@ class GroupedChunks:
                 for lower in range(first, upper + 1, most * step)
             ]
         return pieces
+
+    def reader(self, source: SignalReader) -> Read:
+        """`source.read`, each query of the chunk asked in a thread of its own (at most
+        `PARALLEL_QUERIES`); the first failure raises, as `source.read`'s."""
+
+        def read(queries: Mapping[str, str], first: int, last: int, step: int) -> dict[str, Matrix]:
+            with ThreadPoolExecutor(PARALLEL_QUERIES, thread_name_prefix="group-read") as pool:
+                asked = {
+                    key: pool.submit(source.read, {key: query}, first, last, step)
+                    for key, query in queries.items()
+                }
+                return {key: future.result()[key] for key, future in asked.items()}
+
+        return read
 
     def _room_left(self) -> int:
         """The global cap's room, counted only when a new group would get a ledger (a count
