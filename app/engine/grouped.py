@@ -36,8 +36,8 @@ from app.store.store import Store
 log = logging.getLogger(__name__)
 
 # Points of one answer at most for a grouped SLO's chunk: its queries return every group's
-# series at once, so its chunks are shorter than `max_points` per series (500 groups: 1,000
-# slices, 16 hours of one-minute slices, instead of 10,000).
+# series at once, so its chunks are shorter than `max_points` per series (500 groups: 960
+# one-minute slices, 16 whole hours, instead of 10,000).
 ANSWER_POINTS = 500_000
 # Queries of a grouped SLO's chunk asked at once in a backfill: one SLO holds every group's
 # ledger, so its queries are side by side as the SLOs of an ungrouped backfill are.
