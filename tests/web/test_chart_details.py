@@ -105,3 +105,30 @@ def test_every_figure_says_what_it_is_a_share_of(
         f"Bar length: share of {scope}",
     ):
         assert phrase in text, phrase
+
+
+@pytest.mark.browser
+@pytest.mark.prometheus
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [1440, 390])
+def test_the_slo_lists_and_the_ranking_say_what_their_figures_are_shares_of(
+    live: Live, browser: webdriver.Chrome, width: int
+) -> None:
+    """The SLOs page's budget and top spender are the period's, its trend the range's (on a
+    phone each cell says so); the failure modes page says what a summed row means."""
+    set_screen(browser, width=width)
+    load(browser, live.url + "/?range=6h")
+    labels = browser.execute_script(
+        "const row = document.querySelector('#overview-table tr.slo-row');"
+        "return [...row.querySelectorAll('td.remaining, td.top, td.spark')].map((td) =>"
+        " [getComputedStyle(td, '::before').content, td.closest('table')"
+        ".querySelectorAll('thead th')[td.cellIndex].textContent]);"
+    )
+    expected = ["Budget left (period)", "Top spender (period)", "Trend (range)"]
+    assert [header for _, header in labels] == expected
+    if width < 600:  # the cards' labels, drawn by the stylesheet
+        assert [content.strip('"') for content, _ in labels] == expected
+    load(browser, live.url + "/failure-modes?range=6h")
+    text = browser.find_element("id", "page").text
+    assert "shares of each SLO's budget for this range" in text
+    assert "so 100% is one SLO's whole budget" in text
