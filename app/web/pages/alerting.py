@@ -77,6 +77,10 @@ def table(records: list[alerts.Record], query: str, table_id: str) -> Markup:
     return element("table", head, body, id=table_id, class_="data-table alerts-table")
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def render(ctx: Context) -> Page:
     engine, state = ctx.engine, ctx.state
     bar = controls.bar(
@@ -84,15 +88,17 @@ def render(ctx: Context) -> Page:
     )
     start, end = state.range_params(PERIOD_SPAN)
     try:
-        window, _ = resolve_range(start, end, engine.clock())
+        now = int(engine.clock())
+        window, _ = resolve_range(start, end, now)
     except RangeError as error:
         return Page("Alerts", [bar, ui.notice(f"Range: {error}", "bad", id="range-error")])
     query = state.carried()
     firing, unavailable = alerts.firing_records(engine)
     recent, note = alerts.recent(engine, window.start, window.end)
     paging = len({r.slo_key for r in firing if r.severity == "page"})
+    hit = len({r.slo_key for r in firing})
     summary = (
-        f"{len(firing)} alerts firing on {len({r.slo_key for r in firing})} SLOs ({paging} paging)"
+        f"{_count(len(firing), 'alert')} firing on {_count(hit, 'SLO')} ({paging} paging)"
         if firing
         else f"no alerts firing{f' ({unavailable})' if unavailable else ''}"
     )
@@ -112,7 +118,9 @@ def render(ctx: Context) -> Page:
             raw_html(table(recent, query, "recent-alerts"), "recent", className="table-wrap")
             if recent
             else html.P(note, className="muted", id="recent-empty"),
-            note=f"{fmt.moment(window.start)} → {fmt.moment(window.end)}, newest first: every "
+            # The range's end is aligned up to its buckets: never say it ends after now.
+            note=f"{fmt.moment(window.start)} → {fmt.moment(min(window.end, now))}, newest "
+            "first: every "
             "alert that started firing or resolved, with each receiver's delivery.",
         ),
     ]
