@@ -45,6 +45,11 @@ def test_one_day_is_not_1_days_and_the_demo_lists_its_injected_failures() -> Non
     listed = [line for line in story.splitlines() if line.startswith("- ")]
     assert len(listed) == len(demo_history(TEST_START, 1440).scenario.injections) == 17
     assert fmt.factor(0.9333333) == "0.93" and fmt.factor(14.4) == "14.4" and fmt.factor(6) == "6"
+    rates = [0.0, 0.704, 9.994, 9.996, 15.04, 99.94, 99.96, 214.54, 1234.5]
+    assert [fmt.rate(r) for r in rates] == [
+        "0.00", "0.70", "9.99", "10.0", "15.0", "99.9", "100", "215", "1234"
+    ]  # fmt: skip
+    assert (fmt.counted(1, "SLO"), fmt.counted(2, "alert")) == ("1 SLO", "2 alerts")
 
 
 ROW_JS = """
@@ -69,6 +74,13 @@ def test_tables_line_up_and_no_toolbar_covers_a_legend(
     load(browser, live.url + "/")
     for low, high in browser.execute_script(ROW_JS, "#overview-table"):
         assert high - low <= 1, "every cell of a row ends on the row's border"
+    # A fast burn (the incident's 5m) reads as one number, never split over two lines.
+    lines = browser.execute_script(
+        "return [...document.querySelectorAll('#overview-table td.burn .num')]"
+        ".map((n) => [n.textContent, n.getClientRects().length])"
+    )
+    assert lines and all(count == 1 for _, count in lines), lines
+    assert any(float(text) >= 10 for text, _ in lines if text != fmt.MISSING), lines
     titles = browser.execute_script(
         "return [...document.querySelectorAll('img.spark')].map((i) => i.title)"
     )

@@ -77,10 +77,6 @@ def table(records: list[alerts.Record], query: str, table_id: str) -> Markup:
     return element("table", head, body, id=table_id, class_="data-table alerts-table")
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
 def render(ctx: Context) -> Page:
     engine, state = ctx.engine, ctx.state
     bar = controls.bar(
@@ -98,7 +94,7 @@ def render(ctx: Context) -> Page:
     paging = len({r.slo_key for r in firing if r.severity == "page"})
     hit = len({r.slo_key for r in firing})
     summary = (
-        f"{_count(len(firing), 'alert')} firing on {_count(hit, 'SLO')} ({paging} paging)"
+        f"{fmt.counted(len(firing), 'alert')} firing on {fmt.counted(hit, 'SLO')} ({paging} paging)"
         if firing
         else f"no alerts firing{f' ({unavailable})' if unavailable else ''}"
     )
