@@ -36,7 +36,9 @@ PAGES = {
     "alerts": "/alerts",
     "slo-checkout-success": "/slo/checkout/checkout-success",
     "slo-replica-lag": "/slo/orders/replica-lag",
-    "boards": "/boards/payments",
+    "boards": "/boards",
+    "board-payments": "/boards/payments",
+    "operations": "/operations",
 }
 WIDTHS = (1440, 390)
 MAX_HEIGHT = 4000  # a page taller than this is cut: the top tells the story
