@@ -4,6 +4,7 @@ widths on one board, "1 days"."""
 
 from __future__ import annotations
 
+import math
 import re
 from urllib.parse import unquote
 
@@ -13,6 +14,7 @@ from selenium import webdriver
 from app.testbed.scenarios import demo_history
 from app.web import format as fmt
 from app.web.components import SPARK_HEIGHT, sparkline_src, sparkline_title
+from app.web.theme import UNATTRIBUTED, mode_colours
 from tests.conftest import TEST_START
 from tests.web.browsing import load, set_screen, wait_for_graph
 from tests.web.conftest import Live
@@ -50,6 +52,28 @@ def test_one_day_is_not_1_days_and_the_demo_lists_its_injected_failures() -> Non
         "0.00", "0.70", "9.99", "10.0", "15.0", "99.9", "100", "215", "1234"
     ]  # fmt: skip
     assert (fmt.counted(1, "SLO"), fmt.counted(2, "alert")) == ("1 SLO", "2 alerts")
+
+
+def _lab(colour: str) -> tuple[float, float, float]:
+    """CIE L*a*b* (D65) of an sRGB hex colour."""
+    rgb = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb)
+    xyz = (
+        (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047,
+        0.2126 * r + 0.7152 * g + 0.0722 * b,
+        (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883,
+    )
+    fx, fy, fz = (t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116 for t in xyz)
+    return 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
+
+
+def test_a_dozen_slos_get_colours_no_two_alike() -> None:
+    """The failure modes page colours each SLO: the demo's eleven were drawn in ten colours,
+    two of them near-twins (orange and amber)."""
+    colours = list(mode_colours([f"service/slo-{i}" for i in range(12)]).values())
+    labs = [_lab(colour) for colour in [*colours, UNATTRIBUTED]]
+    closest = min(math.dist(labs[i], labs[j]) for i in range(len(labs)) for j in range(i) if j < 12)
+    assert closest >= 25, closest
 
 
 ROW_JS = """
