@@ -46,6 +46,10 @@ def test_one_day_is_not_1_days_and_the_demo_lists_its_injected_failures() -> Non
     assert story.startswith("1 day from ") and "with these injected failures:" in story
     listed = [line for line in story.splitlines() if line.startswith("- ")]
     assert len(listed) == len(demo_history(TEST_START, 1440).scenario.injections) == 17
+    # Read as a person reads them: kind, length and strength, no epoch seconds.
+    for line in listed:
+        assert re.fullmatch(r"- \d{4}-\d\d-\d\d \d\d:\d\d UTC: [A-Za-z]+ for \d+ min \(.+\)", line)
+        assert "start=" not in line and str(TEST_START)[:6] not in line, line
     assert fmt.factor(0.9333333) == "0.93" and fmt.factor(14.4) == "14.4" and fmt.factor(6) == "6"
     rates = [0.0, 0.704, 9.994, 9.996, 15.04, 99.94, 99.96, 214.54, 1234.5]
     assert [fmt.rate(r) for r in rates] == [
