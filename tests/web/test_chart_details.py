@@ -11,6 +11,7 @@ from urllib.parse import unquote
 import pytest
 from selenium import webdriver
 
+from app.slo.windows import align_up
 from app.testbed.scenarios import demo_history
 from app.web import format as fmt
 from app.web.components import SPARK_HEIGHT, sparkline_src, sparkline_title
@@ -172,3 +173,9 @@ def test_the_slo_lists_and_the_ranking_say_what_their_figures_are_shares_of(
     text = browser.find_element("id", "page").text
     assert "shares of each SLO's budget for this range" in text
     assert "so 100% is one SLO's whole budget" in text
+    # 30 days in 3-hour buckets: the range ends with the current hour, not hours in the future
+    # (the buckets', or a custom end's: neither holds data yet).
+    for query in ("", f"?range=custom&start=now-30d&end={live.end + 7200}"):
+        load(browser, live.url + "/failure-modes" + query)
+        shown = browser.find_element("id", "range-text").text
+        assert f" → {fmt.moment(align_up(live.end, 3600))} (whole hours)" in shown, shown

@@ -86,11 +86,13 @@ def render(ctx: Context) -> Page:
     try:
         now = int(engine.clock())
         window, _ = resolve_range(start, end, now)
+        # A long range's end is aligned up to its buckets, past the end asked for (or now).
+        until = resolve_range(None, end, now)[0].end
     except RangeError as error:
         return Page("Alerts", [bar, ui.notice(f"Range: {error}", "bad", id="range-error")])
     query = state.carried()
     firing, unavailable = alerts.firing_records(engine)
-    recent, note = alerts.recent(engine, window.start, window.end)
+    recent, note = alerts.recent(engine, window.start, min(window.end, until))
     paging = len({r.slo_key for r in firing if r.severity == "page"})
     hit = len({r.slo_key for r in firing})
     summary = (
@@ -114,8 +116,7 @@ def render(ctx: Context) -> Page:
             raw_html(table(recent, query, "recent-alerts"), "recent", className="table-wrap")
             if recent
             else html.P(note, className="muted", id="recent-empty"),
-            # The range's end is aligned up to its buckets: never say it ends after now.
-            note=f"{fmt.moment(window.start)} → {fmt.moment(min(window.end, now))}, newest "
+            note=f"{fmt.moment(window.start)} → {fmt.moment(min(window.end, until))}, newest "
             "first: every "
             "alert that started firing or resolved, with each receiver's delivery.",
         ),
