@@ -53,6 +53,7 @@ __all__ = [
     "DemoWorld",
     "PrometheusNotInstalledError",
     "demo_scenario",
+    "first_flareup",
     "live_flareups",
     "start_world",
 ]
@@ -63,8 +64,16 @@ LIVE_HOURS = 48
 SCRAPE_INTERVAL = "15s"
 
 
+def first_flareup(start: int) -> PaymentTimeouts:
+    """Three minutes in, a payment provider outage strong enough to page within minutes, so a
+    newcomer sees an alert fire, be delivered and name its failure mode in the first quarter
+    hour (the random ones are often too mild to cross a tier for hours)."""
+    return PaymentTimeouts(start + 3 * 60, minutes=10, ratio=0.3)
+
+
 def live_flareups(start: int, hours: int, seed: int) -> tuple[Injection, ...]:
-    """Failure modes flaring up every 20 to 40 minutes after `start`, for the live part."""
+    """A strong flare-up first, then failure modes flaring up every 20 to 40 minutes after it,
+    for the live part."""
     rng = random.Random(seed)  # noqa: S311 - a demo schedule, not a secret
 
     kinds: list[Callable[[int], Injection]] = [
@@ -77,8 +86,8 @@ def live_flareups(start: int, hours: int, seed: int) -> tuple[Injection, ...]:
         partial(ReplicationConflicts, minutes=10, per_minute=25.0),
         partial(ErrorBurst, minutes=5, service="checkout", ratio=0.02),
     ]
-    flareups: list[Injection] = []
-    at = start + 5 * 60  # the first one soon, so there is something to watch
+    flareups: list[Injection] = [first_flareup(start)]
+    at = start + 25 * 60
     while at < start + hours * 3600:
         flareups.append(rng.choice(kinds)(at))
         at += rng.randrange(20, 41) * 60
@@ -93,7 +102,13 @@ def demo_scenario(now: float, days: int = HISTORY_DAYS) -> tuple[Scenario, str]:
         history.scenario,
         injections=history.scenario.injections + live_flareups(end, LIVE_HOURS, seed=11),
     )
-    return scenario, history.story
+    first = first_flareup(end)
+    live = (
+        f"Live: at {time.strftime('%H:%M', time.gmtime(first.start))} UTC the payment provider "
+        f"times out {first.ratio:.0%} of calls for {first.minutes} minutes (it pages within "
+        "minutes: see /alerts), then a failure mode flares up every 20 to 40 minutes."
+    )
+    return scenario, f"{history.story}\n{live}"
 
 
 @dataclass

@@ -13,6 +13,7 @@ from app.commands.options import (
     DatabaseOption,
     DefinitionsOption,
     PrometheusOption,
+    counted,
     err,
     out,
     settings_from,
@@ -56,7 +57,7 @@ def export(
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
             err.print(f"wrote {path}")
-    err.print(f"[green]OK[/]: {len(files)} dashboard(s) in {out_dir}")
+    err.print(f"[green]OK[/]: {counted(len(files), 'dashboard')} in {out_dir}")
 
 
 @dashboards.command("validate")
@@ -88,6 +89,6 @@ def validate(
     for problem in loaded.problems:
         out.print(str(problem), markup=False)
     if loaded.problems:
-        err.print(f"[red]{len(loaded.problems)} problem(s)[/] in the boards of {root}")
+        err.print(f"[red]{counted(len(loaded.problems), 'problem')}[/] in the boards of {root}")
         raise typer.Exit(1)
-    err.print(f"[green]OK[/]: {len(loaded.boards)} board(s) in {root}")
+    err.print(f"[green]OK[/]: {counted(len(loaded.boards), 'board')} in {root}")

@@ -130,6 +130,13 @@ def _budget_rows(layout: Layout, svc: str) -> None:
     )
 
 
+def _unattributed_row(svc: str) -> str:
+    """All unattributed spend as one series labelled like a failure mode's."""
+    total = f"sum({UNATTRIBUTED}{{{svc}}})"
+    named = f'label_replace({total}, "failure_mode", "unattributed", "", "")'
+    return f'label_replace({named}, "design_choice", "no failure mode names it", "", "")'
+
+
 def _failure_mode_rows(layout: Layout, svc: str, modes: str) -> None:
     """Who spends the budget: failure modes, design choices, and what no failure mode names."""
     layout.row("Failure modes: who spends the budget")
@@ -137,8 +144,10 @@ def _failure_mode_rows(layout: Layout, svc: str, modes: str) -> None:
         bar_gauge(
             "Budget spent by failure mode (summed over the SLOs it hits)",
             [
+                # Unattributed spend ranked with the named modes, in one sorted answer.
                 target(
-                    f"sort_desc(sum by (failure_mode, design_choice) ({MODE}{{{modes}}}))",
+                    f"sort_desc(sum by (failure_mode, design_choice) ({MODE}{{{modes}}}) or "
+                    f"{_unattributed_row(svc)})",
                     "{{failure_mode}} ({{design_choice}})",
                     instant=True,
                 )

@@ -29,21 +29,31 @@ ITEM_PLACEHOLDERS: dict[str, Any] = {
 # Keys the SLO-wide rules (its `_consistent` validator) combine: set aside when such a rule
 # fails, since the error names no single key.
 CROSS_CHECKED = ("budgeting", "slice_target", "slice")
+# Keys those rules read: a rule that fails once one of them is a placeholder may be the
+# placeholder's doing, so it is reported only while none of them has been replaced.
+RULE_KEYS = (*CROSS_CHECKED, "sli", "failure_modes", "group_by", "max_groups")
 ROUNDS = 4  # a placeholder can reveal a problem of another key; a few rounds settle it
 
 
-def salvage(item: Any) -> tuple[SLOSpec, tuple[Loc, ...]] | None:
-    """The spec with each broken part replaced, and the locations replaced; None when a rule
-    spanning several keys failed (there is no single part to replace) or the item is no map."""
+def salvage(item: Any) -> tuple[SLOSpec, tuple[Loc, ...], tuple[str, ...]] | None:
+    """The spec with each broken part replaced, the locations replaced, and the messages of
+    SLO-wide rules the schema's first errors hid (pydantic runs them only once every field is
+    valid); None when such a rule failed with nothing left to replace, or the item is no map."""
     if not isinstance(item, dict):
         return None
     data = dict(item)
     replaced: list[Loc] = []
-    for _ in range(ROUNDS):
+    hidden: list[str] = []
+    for round_ in range(ROUNDS):
         try:
-            return SLOSpec.model_validate(data), tuple(replaced)
+            return SLOSpec.model_validate(data), tuple(replaced), tuple(hidden)
         except ValidationError as error:
             parts = {_broken_part(detail["loc"], data) for detail in error.errors()}
+            rules = [
+                str(d["msg"]).removeprefix("Value error, ") for d in error.errors() if not d["loc"]
+            ]
+        if round_ and not any(str(part[0]) in RULE_KEYS for part in replaced):
+            hidden.extend(rule for rule in rules if rule not in hidden)
         if () in parts:
             parts.discard(())
             if data.get("sli") is None:

@@ -112,10 +112,11 @@ def _check_slo(
     on the rest of the SLO (`app.slo.salvage`), so one run reports every layer's problems."""
     prefix: tuple[int | str, ...] = ("slos", index)
     spec, problems = validate_model(document, SLOSpec, data=item, prefix=prefix)
-    stand_in = salvage(item) if spec is None else (spec, ())
+    stand_in = salvage(item) if spec is None else (spec, (), ())
     if stand_in is None:
         return None, problems
-    checked, replaced = stand_in
+    checked, replaced, hidden = stand_in
+    problems.extend(document.problem(prefix, message) for message in hidden)
     checker = semantic_checker(checked, catalog, alerts, metricsql=metricsql)
     for loc, message in checker.found:
         if not is_replaced(loc, replaced):
@@ -170,6 +171,7 @@ class _SemanticChecker:
         """Check one query; True when it is present and valid."""
         if query is None:
             return False
+        message = promql.syntax_error(query, self.spec.slice_seconds)
         if counts_events and WINDOW_PLACEHOLDER not in query:
             self.found.append(
                 (
@@ -178,8 +180,9 @@ class _SemanticChecker:
                     f"in its range selector, e.g. rate(x[{WINDOW_PLACEHOLDER}])",
                 )
             )
+            if message is not None and not self.metricsql:  # both at once, not in two runs
+                self.found.append((loc, f"invalid PromQL: {message}"))
             return False
-        message = promql.syntax_error(query, self.spec.slice_seconds)
         if message is not None and self.metricsql:
             return self.metricsql_query(loc, message, counts_events=counts_events)
         if message is not None:

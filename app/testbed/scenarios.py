@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
 from app.testbed.scenario import (
@@ -270,13 +270,27 @@ def demo_history(
     ]
     for injection in injections:
         when = injection.at if isinstance(injection, FailedCheckouts) else injection.start
-        lines.append(f"- {clock(when)}: {injection}")
+        lines.append(f"- {clock(when)}: {described(injection)}")
     lines.append("Restarts: " + ", ".join(f"{r.target} at {clock(r.at)}" for r in resets))
     lines.append(
         f"Scrape gaps: all targets {clock(gaps[0].start)} for 20 min (a Prometheus outage); "
         f"blackbox only {clock(gaps[1].start)} for 30 min."
     )
     return NamedScenario(scenario, "\n".join(lines), {"incidents": len(injections)})
+
+
+def described(injection: Injection) -> str:
+    """`PaymentTimeouts for 45 min (ratio 0.04, retry ratio 0.0)`: the kind, how long and how
+    strong, without the epoch start the listing already shows as a time."""
+    values = {f.name: getattr(injection, f.name) for f in fields(injection)}
+    minutes = values.pop("minutes", None)
+    rest = [
+        f"{name.replace('_', ' ')} {value}"
+        for name, value in values.items()
+        if name not in ("start", "at")
+    ]
+    text = type(injection).__name__ + (f" for {minutes} min" if minutes is not None else "")
+    return text + (f" ({', '.join(rest)})" if rest else "")
 
 
 def region_outage(

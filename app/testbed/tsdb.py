@@ -96,11 +96,14 @@ def _run_promtool(promtool: str, jobs: Sequence[tuple[Path, Path]], timeout: flo
                 with log.open("wb") as sink:
                     process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)  # noqa: S603
                 running.append((process, log))
-            process, log = running.pop(0)
+            # Left in `running` while waited for: a signal raised inside the wait (the demo's
+            # SIGTERM/SIGHUP) must find it there and kill it too.
+            process, log = running[0]
             try:
                 code = process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 raise PrometheusError(f"promtool took longer than {timeout:.0f} s") from None
+            running.pop(0)
             if code != 0:
                 tail = log.read_text(errors="replace")[-2000:]
                 raise PrometheusError(f"promtool failed with exit code {code}:\n{tail}")

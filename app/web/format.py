@@ -13,8 +13,17 @@ def percent(value: float | None, digits: int = 1) -> str:
 
 
 def rate(value: float | None) -> str:
-    """A burn rate: 1 spends the budget exactly over the period."""
-    return MISSING if value is None else f"{value:.2f}"
+    """A burn rate: 1 spends the budget exactly over the period. Three significant figures
+    at most past 10 (`0.70`, `15.0`, `215`), so a fast burn fits its column unbroken."""
+    if value is None:
+        return MISSING
+    digits = 2 if abs(value) < 9.995 else 1 if abs(value) < 99.95 else 0
+    return f"{value:.{digits}f}"
+
+
+def counted(number: int, noun: str) -> str:
+    """`1 alert`, `2 alerts`."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def factor(value: float) -> str:

@@ -31,10 +31,10 @@ HEADERS = (
     "SLO",
     "Status",
     "Policy",
-    "Budget left",
-    "Top spender",
+    "Budget left (period)",
+    "Top spender (period)",
     *BURN_WINDOWS,
-    "Trend",
+    "Trend (range)",
     "Alerts",
 )
 # One width per column on every table of a page, so a board's groups line up (fixed layout).

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 UNATTRIBUTED = "#9ca3af"  # grey in both themes: "nobody named this cause yet"
+# Twelve colours no two of which are alike (CIE76 distance at least 25; orange beside amber and
+# indigo beside violet were not), so the failure modes page tells a dozen SLOs apart.
 MODE_COLOURS = (
     "#2563eb",
     "#d97706",
@@ -19,8 +21,10 @@ MODE_COLOURS = (
     "#0891b2",
     "#db2777",
     "#65a30d",
-    "#ea580c",
-    "#4f46e5",
+    "#92400e",
+    "#1e3a8a",
+    "#c026d3",
+    "#facc15",
 )
 WINDOW_COLOURS = {
     "5m": "#a855f7",

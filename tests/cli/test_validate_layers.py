@@ -113,3 +113,60 @@ def test_a_rule_across_keys_does_not_hide_the_later_checks(tmp_path: Path, monke
         "cache, event-projection, multi-region, queue, read-replica, synchronous-call (add it "
         "to design_choices.yaml)",
     ], lines
+
+
+def test_a_rule_across_keys_is_reported_with_the_schemas_other_problems(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """pydantic runs an SLO-wide rule only once every field is valid: an unknown key hid it
+    until the next run. A query missing its window placeholder is checked for syntax too."""
+    monkeypatch.chdir(ROOT)
+    queue = tmp_path / "queue.yaml"
+    queue.write_text(
+        "service: queue\n"
+        "slos:\n"
+        "  - name: freshness\n"
+        "    objective: 99\n"
+        "    budgeting: occurrences\n"
+        "    windw: 3\n"
+        "    sli:\n"
+        "      threshold: {query: max(queue_age_seconds, op: '<=', value: 300}\n"
+        "    alerting: nope\n"
+        "  - name: requests\n"
+        "    objective: 99\n"
+        "    sli:\n"
+        "      events: {total: 'sum(rate(x[5m])', bad: 'sum(rate(y[{{window}}]))'}\n"
+    )
+    code, lines, summary = validate(str(queue))
+    assert code == 1
+    assert [line.split(": ", 1)[1] for line in lines] == [
+        "slos[0]: a threshold SLI is budgeted in `timeslices`, not `occurrences`",
+        "slos[0].windw: unknown key 'windw'; allowed here: alerting, budgeting, corrections, "
+        "description, failure_modes, group_by, invariant, labels, max_groups, name, objective, "
+        "period, scrape_interval, sli, slice, slice_target",
+        "slos[0].sli.threshold.query: invalid PromQL: unclosed left parenthesis",
+        "slos[0].alerting: unknown alert policy 'nope'; known: default, tickets-only",
+        "slos[1].sli.events.total: invalid PromQL: unclosed left parenthesis",
+        "slos[1].sli.events.total: the query counts events, so it needs the {{window}} "
+        "placeholder in its range selector, e.g. rate(x[{{window}}])",
+    ], lines
+    assert summary == "6 problems in 1 file; 0 SLOs valid (1 file checked)"
+
+
+def test_a_rule_is_not_judged_on_a_placeholder(tmp_path: Path, monkeypatch) -> None:
+    """A broken `sli` is replaced by an events placeholder: the SLO-wide rules, which read the
+    SLI, are not reported against it (timeslices without slice_target would be)."""
+    monkeypatch.chdir(ROOT)
+    shop = tmp_path / "shop.yaml"
+    shop.write_text(
+        "service: shop\n"
+        "slos:\n"
+        "  - name: fresh\n"
+        "    objective: 99\n"
+        "    budgeting: timeslices\n"
+        "    sli:\n"
+        "      threshold: {query: max(age), op: '<<', value: 300}\n"
+    )
+    code, lines, _ = validate(str(shop))
+    assert code == 1
+    assert len(lines) == 1 and "slos[0].sli.threshold.op" in lines[0], lines

@@ -1,8 +1,9 @@
 """The demo's live feed, at the demo's own scrape interval: traffic, a flare-up, a page.
 
-The flare-up schedule is compressed (one strong payment-timeout flare right after the history
-instead of one every 20-40 minutes); everything else is the demo's wiring: the history TSDB,
-the live exporter continuing the same model, and Prometheus scraping it every 15 s.
+The flare-up is the demo's own first one (a payment provider outage that should page within
+minutes), moved from three minutes after the history to right after it; everything else is the
+demo's wiring: the history TSDB, the live exporter continuing the same model, and Prometheus
+scraping it every 15 s.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from rich.console import Console
 from app.alerting.dispatcher import Dispatcher
 from app.alerting.evaluator import AlertEvaluator
 from app.alerting.views import FiringAlert, firing_alerts
-from app.demo import SCRAPE_INTERVAL, launch_world
+from app.demo import SCRAPE_INTERVAL, first_flareup, launch_world
 from app.engine.service import Engine, EngineConfig
 from app.runtime.loading import load_definitions
 from app.sources.prometheus import PrometheusSource, SourceConfig
@@ -75,7 +76,8 @@ def test_live_minutes_carry_traffic_and_a_flare_up_burns_and_alerts(tmp_path: Pa
     now = time.time()
     end = int(now) - int(now) % 60
     history = steady(end - HISTORY_MINUTES * 60, HISTORY_MINUTES)
-    flare = PaymentTimeouts(end, 20, ratio=0.5)
+    flare = replace(first_flareup(end), start=end)
+    assert isinstance(flare, PaymentTimeouts)
     scenario = replace(history.scenario, injections=(flare,))
     last = generate(scenario)  # the same model: its requests at the history's last sample
     at_history_end = sum(last.values[i][-1] for i in checkout_series(last.catalog))

@@ -139,3 +139,43 @@ def test_the_alerts_page_reads_on_a_phone(live: Live, browser: webdriver.Chrome)
     assert browser.find_elements("css selector", "#firing-table tr.alert-row")
     nav = browser.find_element("id", "nav-alerts")
     assert "active" in nav.get_attribute("class")
+
+
+CELLS_JS = """
+return [...document.querySelectorAll(arguments[0] + ' tr.alert-row')].map((tr) => {
+    const cells = [...tr.children].map((td) => td.getBoundingClientRect());
+    return [Math.min(...cells.map((c) => c.bottom)), Math.max(...cells.map((c) => c.bottom)),
+            [...tr.children].map((td) => getComputedStyle(td).display)];
+});
+"""
+
+
+def test_the_alerts_tables_line_up_and_counts_are_spelt(
+    live: Live, browser: webdriver.Chrome
+) -> None:
+    """The attribution cell is a table cell like the others (a page-wide `.summary` rule made
+    it a flex box, its border ~10 px above the row's); "1 SLO", not "1 SLOs"; the recent list's
+    range never ends after now (it is aligned up to its buckets)."""
+    set_screen(browser, width=1440)
+    load(browser, f"{live.url}/alerts")
+    for table in ("#firing-table", "#recent-alerts"):
+        rows = browser.execute_script(CELLS_JS, table)
+        assert rows, table
+        for low, high, displays in rows:
+            assert set(displays) == {"table-cell"}, displays
+            assert high - low <= 1, "every cell of a row ends on the row's border"
+    with live.engine.store.read() as connection:
+        firing = connection.execute(
+            select(slos.c.key, alert_states.c.tier)
+            .join(slos, slos.c.id == alert_states.c.slo_id)
+            .where(alert_states.c.state == "firing")
+        ).all()
+    hit = len({key for key, _ in firing})
+    text = browser.find_element("id", "alerts-summary").text
+    alerts_word = "alert" if len(firing) == 1 else "alerts"
+    assert text.startswith(f"{len(firing)} {alerts_word} firing on {hit} SLO{'s' * (hit != 1)} (")
+    note = browser.find_element("css selector", "#recent-alerts").find_element(
+        "xpath", "ancestor::section"
+    )
+    ends = [line for line in note.text.splitlines() if " → " in line]
+    assert ends and ends[0].split(" → ")[1].startswith(fmt.moment(live.end)), ends

@@ -115,6 +115,19 @@ def test_the_overview_graphs_slos_and_failure_modes(exported: dict[str, dict[str
     } <= titles
     variables = [v["name"] for v in overview["templating"]["list"]]
     assert variables == ["datasource", "service", "design_choice", "failure_mode"]
+    # Unattributed spend is ranked with the failure modes, in the same sorted answer.
+    ranking = next(
+        panel
+        for panel in panels(overview)
+        if panel["title"] == "Budget spent by failure mode (summed over the SLOs it hits)"
+    )
+    (query,) = [t["expr"] for t in ranking["targets"]]
+    assert query.startswith("sort_desc(sum by (failure_mode, design_choice) (")
+    assert (
+        " or label_replace(label_replace(sum(faultline_slo_unattributed_budget_consumed_ratio{"
+        in query
+    )
+    assert '"failure_mode", "unattributed"' in query
 
 
 def test_service_dashboards_draw_each_slos_alert_factors(

@@ -169,4 +169,6 @@ def test_alerts_column_shows_what_the_api_says_fires(
     }
     paging = len({alert["key"] for alert in firing if alert["severity"] == "page"})
     summary = browser.find_element("css selector", ".summary").text
-    assert f"{len(firing)} alerts firing ({paging} SLOs paging)" in summary
+    alerts_word = "alert" if len(firing) == 1 else "alerts"
+    slos_word = "SLO" if paging == 1 else "SLOs"
+    assert f"{len(firing)} {alerts_word} firing ({paging} {slos_word} paging)" in summary

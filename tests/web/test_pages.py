@@ -22,6 +22,7 @@ PAGES = {
     "boards": "/boards",
     "board-payments": "/boards/payments",
     "board-tier-1": "/boards/tier-1",
+    "operations": "/operations",
 }
 SCREENS = [
     pytest.param(DESKTOP, False, id="light-1280"),

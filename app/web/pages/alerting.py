@@ -84,15 +84,19 @@ def render(ctx: Context) -> Page:
     )
     start, end = state.range_params(PERIOD_SPAN)
     try:
-        window, _ = resolve_range(start, end, engine.clock())
+        now = int(engine.clock())
+        window, _ = resolve_range(start, end, now)
+        # A long range's end is aligned up to its buckets, past the end asked for (or now).
+        until = resolve_range(None, end, now)[0].end
     except RangeError as error:
         return Page("Alerts", [bar, ui.notice(f"Range: {error}", "bad", id="range-error")])
     query = state.carried()
     firing, unavailable = alerts.firing_records(engine)
-    recent, note = alerts.recent(engine, window.start, window.end)
+    recent, note = alerts.recent(engine, window.start, min(window.end, until))
     paging = len({r.slo_key for r in firing if r.severity == "page"})
+    hit = len({r.slo_key for r in firing})
     summary = (
-        f"{len(firing)} alerts firing on {len({r.slo_key for r in firing})} SLOs ({paging} paging)"
+        f"{fmt.counted(len(firing), 'alert')} firing on {fmt.counted(hit, 'SLO')} ({paging} paging)"
         if firing
         else f"no alerts firing{f' ({unavailable})' if unavailable else ''}"
     )
@@ -112,7 +116,8 @@ def render(ctx: Context) -> Page:
             raw_html(table(recent, query, "recent-alerts"), "recent", className="table-wrap")
             if recent
             else html.P(note, className="muted", id="recent-empty"),
-            note=f"{fmt.moment(window.start)} → {fmt.moment(window.end)}, newest first: every "
+            note=f"{fmt.moment(window.start)} → {fmt.moment(min(window.end, until))}, newest "
+            "first: every "
             "alert that started firing or resolved, with each receiver's delivery.",
         ),
     ]

@@ -11,6 +11,7 @@ from app.slo.boards import Board, group_name, group_order
 from app.slo.report import SLOReport
 from app.web import alerts, controls
 from app.web import components as ui
+from app.web import format as fmt
 from app.web.boardfiles import load_boards
 from app.web.markup import raw_html
 from app.web.pages import Context, Page
@@ -23,7 +24,9 @@ def _board_card(board: Board, count: int, query: str) -> html.Article:
         [
             html.H2(ui.link(board.spec.title, f"/boards/{board.name}{query}")),
             html.P(board.spec.description, className="muted") if board.spec.description else None,
-            html.P(f"{count} SLOs, grouped by {board.spec.group_by}", className="small"),
+            html.P(
+                f"{fmt.counted(count, 'SLO')}, grouped by {board.spec.group_by}", className="small"
+            ),
         ],
         className="card board-card",
         id=f"board-{board.name}",

@@ -17,6 +17,7 @@ from app.engine.ranges import RangeError, resolve_range
 from app.engine.view_models import Attribution, AttributionGroup, SLOShare
 from app.slo.spec import Budgeting
 from app.slo.spenders import UNATTRIBUTED
+from app.slo.windows import Window, align_up
 from app.web import components as ui
 from app.web import controls, figures, spend_figures
 from app.web import format as fmt
@@ -217,9 +218,13 @@ def render(ctx: Context) -> Page:
     )
     start, end = range_params(state)
     try:
-        window, _ = resolve_range(start or "now-7d", end, engine.clock())
+        now = int(engine.clock())
+        window, _ = resolve_range(start or "now-7d", end, now)
     except RangeError as error:
         return Page("Failure modes", [bar, ui.notice(f"Range: {error}", "bad", id="range-error")])
+    # A long range's end is aligned up to its buckets: hours after this one hold nothing yet,
+    # so the range says it ends with this hour (the sums are the API's all the same).
+    window = Window(window.start, max(window.start + 1, min(window.end, align_up(now, 3600))))
     attribution = spend.org_attribution(engine, window, state.grouping, state.service)
     query = state.carried()
     hours = spend.hour_range(window)

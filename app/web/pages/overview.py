@@ -14,6 +14,7 @@ from app.slo.conventions import PolicyState, Status
 from app.slo.report import SLOReport
 from app.web import alerts, controls
 from app.web import components as ui
+from app.web import format as fmt
 from app.web.markup import raw_html
 from app.web.pages import Context, Page
 from app.web.slo_table import slo_table
@@ -68,7 +69,8 @@ def _summary(reports: Sequence[SLOReport], total: int, firing: alerts.Alerts) ->
     paging = len({alert.slo_key for alert in firing.firing if alert.severity == "page"})
     items.append(
         html.Span(
-            f"{len(firing.firing)} alerts firing ({paging} SLOs paging)"
+            f"{fmt.counted(len(firing.firing), 'alert')} firing "
+            f"({fmt.counted(paging, 'SLO')} paging)"
             if firing.firing
             else "no alerts firing",
             className="muted",

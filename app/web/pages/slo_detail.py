@@ -11,7 +11,7 @@ from app.slo.durations import parse_duration
 from app.web import burn_figure, controls, figures, spend_figures
 from app.web import components as ui
 from app.web import format as fmt
-from app.web.pages import Context, Page, slo_replay
+from app.web.pages import Context, Page, slo_replay, slo_spenders
 from app.web.pages import slo_sections as sections
 from app.web.slo_data import SLOPageData, gather
 from app.web.theme import mode_colours
@@ -87,8 +87,8 @@ def render(ctx: Context, service: str, name: str) -> Page:
     )
     incidents_note = "Contiguous burn episodes in the period, each with its own attribution."
     spenders_note = (
-        "The top spenders in this range, with the failure their design choice introduces "
-        "(from the catalog) and the step that verifies it."
+        "The top spenders in this range, unattributed spend ranked among them, with the failure "
+        "their design choice introduces (from the catalog) and the step that verifies it."
     )
     definition = data.definition
     scope = ctx.state.budget_scope()
@@ -113,7 +113,11 @@ def render(ctx: Context, service: str, name: str) -> Page:
             ],
             className="grid",
         ),
-        ui.section("Buying it back", *sections.top_spenders(data), note=spenders_note),
+        ui.section(
+            "Buying it back",
+            *slo_spenders.top_spenders(data, ctx.state.carried()),
+            note=spenders_note,
+        ),
         ui.section("Budget incidents", *sections.incidents(data), note=incidents_note),
         ui.section(
             "Alert timeline",

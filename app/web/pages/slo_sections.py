@@ -1,5 +1,5 @@
 """The parts of the SLO page that are tables and text: the headline figures, who spent the
-budget, what buying it back means, budget incidents, the alert timeline and the corrections."""
+budget, budget incidents, the alert timeline and the corrections (buying it back: slo_spenders)."""
 
 from __future__ import annotations
 
@@ -185,58 +185,13 @@ def attribution_table(data: SLOPageData) -> html.Div:
         ),
         html.Td(ui.figure(rest_bad, fmt.number(rest_bad)), className="bad"),
     ]
-    rows.append(_mode_row("unattributed", UNATTRIBUTED, unattributed, id="mode-unattributed"))
+    # Ranked with the named modes (the API lists them by budget consumed, most first).
+    rank = sum(1 for group in data.attribution.groups if group.consumed >= data.unattributed)
+    rows.insert(rank, _mode_row("unattributed", UNATTRIBUTED, unattributed, id="mode-unattributed"))
     titles = ("Failure mode", "Design choice", "Budget consumed (range)", "Share of bad", "Bad")
     head = html.Thead(html.Tr([html.Th(title) for title in titles]))
     table = html.Table([head, html.Tbody(rows)], id="attribution-table", className="data-table")
     return html.Div(table, className="table-wrap")
-
-
-def top_spenders(data: SLOPageData) -> list[Any]:
-    """For the modes that spent most: the budget not burning would free, and the catalog's
-    failure the design choice introduces with the step that verifies it."""
-    if not data.top:
-        return [html.P("No failure mode spent budget in this range.", className="muted")]
-    remaining = data.report.budget.remaining
-    cards = []
-    for spender in data.top:
-        without = remaining + spender.period_consumed
-        catalog: list[Any] = [
-            html.Dt("Introduces"),
-            html.Dd(spender.introduces or "—"),
-            html.Dt("Verification step"),
-            html.Dd(spender.verification or "—"),
-        ]
-        if spender.buy_back:
-            catalog += [html.Dt("Buying it back"), html.Dd(spender.buy_back)]
-        freed = ui.figure(
-            spender.consumed, fmt.percent(spender.consumed, 2), classes="num strong freed"
-        )
-        cards.append(
-            html.Article(
-                [
-                    html.H3(
-                        [
-                            spender.failure_mode,
-                            html.Span(f" · {spender.design_choice or ''}", className="muted"),
-                        ]
-                    ),
-                    html.P(
-                        [
-                            "Not burning would have freed ",
-                            freed,
-                            " of this range's budget; over the period, budget left would be ",
-                            ui.figure(without, fmt.percent(without), classes="num strong"),
-                            f" instead of {fmt.percent(remaining)}.",
-                        ]
-                    ),
-                    html.Dl(catalog),
-                ],
-                className="spender",
-                id=f"spender-{spender.failure_mode}",
-            )
-        )
-    return cards
 
 
 def _incident_rows(incident: IncidentOut) -> list[html.Tr]:
