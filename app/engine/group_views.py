@@ -1,16 +1,23 @@
 """Reading the groups of a grouped SLO: the listing (filtered, sorted and paged in the
-database, from the groups' status snapshots) and one group's full report."""
+database, from the groups' status snapshots), one group's full report, and what the dashboards'
+pages of a group read (its ledger row, its spend by failure mode, each SLO's worst groups)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from app.engine import spend
 from app.engine.reports import build_slo_report
 from app.engine.service import Engine
-from app.slo.groups import group_definition
+from app.engine.view_models import Attribution, SLOShare
+from app.slo.groups import GroupDefinition, group_definition, group_slo_key
 from app.slo.report import SLOReport
-from app.store import groups, registry, status
+from app.slo.spec import slo_key
+from app.slo.windows import Window
+from app.store import groups, ledger, registry, status
+from app.store.registry import StoredSLO
 from app.store.status import ListingOrder, ListingQuery
 
 
@@ -97,3 +104,63 @@ def groups_total(engine: Engine) -> tuple[int, int | None]:
     cap on them, `FAULTLINE_MAX_GROUPS_TOTAL`, None without one)."""
     with engine.store.read() as connection:
         return groups.groups_total(connection), engine.config.max_groups_total
+
+
+def find_group(
+    engine: Engine, key: str, labels: Mapping[str, str]
+) -> tuple[GroupDefinition, StoredSLO] | None:
+    """One group of the grouped SLO `key` by its labels (all of its `group_by` labels; the
+    "other" group's are `__other__`): its definition and ledger row, or None."""
+    definition = engine.definitions.get(key)
+    if definition is None or not definition.spec.group_by:
+        return None
+    group_by = definition.spec.group_by
+    if sorted(labels) != sorted(group_by):
+        return None
+    ordered = {name: labels[name] for name in group_by}
+    group_key = groups.bounded_key(group_slo_key(definition.service, definition.name, ordered))
+    with engine.store.read() as connection:
+        parent = registry.get_slo(connection, key)
+        stored = registry.get_slo(connection, group_key)
+    if parent is None or stored is None or stored.parent_id != parent.id:
+        return None
+    return group_definition(definition, stored.group_labels or ordered), stored
+
+
+def group_attribution(
+    engine: Engine, definition: GroupDefinition, stored: StoredSLO, window: Window
+) -> Attribution:
+    """One group's spend by failure mode over `window`, summed exactly from its own ledger, as
+    `spend.slo_attribution` sums an SLO's (its shares are the group's, under its key)."""
+    slo = slo_key(definition.service, definition.name)
+    with engine.store.read() as connection:
+        totals = ledger.window_totals(connection, stored.id, [window])[0]
+    found = spend.attribution_for(engine, window, {slo: totals}, "failure_mode")
+
+    def mine(share: SLOShare) -> SLOShare:
+        return share.model_copy(update={"slo": definition.key})
+
+    return found.model_copy(
+        update={
+            "groups": [
+                group.model_copy(update={"slos": [mine(s) for s in group.slos]})
+                for group in found.groups
+            ],
+            "unattributed": [mine(share) for share in found.unattributed],
+        }
+    )
+
+
+def worst_groups(engine: Engine, keys: Sequence[str], limit: int) -> dict[str, GroupListing]:
+    """The `limit` groups with the least budget left of each grouped SLO of `keys` (SLOs that
+    are not grouped are left out), each SLO's in one query paged in the database."""
+    out = {}
+    for key in keys:
+        definition = engine.definitions.get(key)
+        if definition is None or not definition.spec.group_by:
+            continue
+        try:
+            out[key] = list_groups(engine, key, limit=limit)
+        except KeyError:
+            continue  # loaded but not registered yet
+    return out

@@ -13,8 +13,8 @@ from typing import Any
 from dash import dcc, html
 
 from app.slo.conventions import PolicyState, Status
-from app.slo.groups import slo_of
 from app.web import format as fmt
+from app.web.group_links import href_of_key
 
 SPARK_WIDTH, SPARK_HEIGHT = 120, 28
 SPARK_FLOOR = -0.2  # overspending shows as a dip under the dashed zero line, then the floor
@@ -35,8 +35,8 @@ def slug(key: str) -> str:
 
 
 def slo_href(key: str, query: str = "") -> str:
-    """An SLO's page; a group's (an alert of one group) is its SLO's, until groups have pages."""
-    return f"/slo/{slo_of(key)}{query}"
+    """An SLO's page; a group's (an alert of one group) is its SLO's page with the group chosen."""
+    return href_of_key(key, query)
 
 
 def budget_level(remaining: float) -> str:

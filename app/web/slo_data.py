@@ -6,6 +6,7 @@ attribution and report on the page are the API's answers for the same link.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.engine import replay_views, spend, views
@@ -20,6 +21,7 @@ from app.slo.durations import format_duration
 from app.slo.replay_models import SLOReplayOut
 from app.slo.report import SLOReport
 from app.slo.spec import RollingPeriod
+from app.slo.whatif import Change
 from app.slo.windows import STANDARD_WINDOWS, Window, calendar_bounds, period_seconds
 from app.web import alerts
 from app.web.burn_figure import Threshold
@@ -118,35 +120,46 @@ def _tier_burns(
     return views.burn_rate_series(engine, definition, stored, window, step, windows)
 
 
-def gather(engine: Engine, key: str, state: ViewState, base_url: str = "") -> SLOPageData | None:
-    """None when the SLO is not loaded or not registered. Raises RangeError for a bad range."""
+@dataclass(frozen=True)
+class Subject:
+    """What an SLO page shows: an SLO, or one group of a grouped SLO (a ledger of its own read
+    the same way, see `app.web.group_data`)."""
+
+    definition: SLODefinition  # a group's: its SLO's under the group's key, with its labels
+    stored: RegisteredSLO
+    slo_key: str  # the loaded SLO's key (a group's: its SLO's)
+    report: Callable[[int], SLOReport]  # the report at a moment
+    attribution: Callable[[Window], Attribution]  # spend by failure mode over a range
+    timeline: Callable[[Window], tuple[list[alerts.TimelineEvent], str, int | None]]
+    what_if: Callable[[Window, Change], SLOReplayOut | str]
+
+
+def subject_of(engine: Engine, key: str, base_url: str = "") -> Subject | None:
+    """The SLO `key`, or None when it is not loaded or not registered."""
     found = views.lookup(engine, key)
     if found is None:
         return None
     definition, stored = found
-    start, end = state.range_params()
-    now = engine.clock()
-    window, step = resolve_range(start, end, now, definition=definition)
-    at = resolve_range(None, end, now)[0].end  # as GET /api/v1/slos/{service}/{slo}?at=end
-    report = engine.report(key, at)
-    history = views.history_of(engine, definition, stored, window, step)
-    burn_step = nice_step(window.seconds, 400, definition.spec.slice_seconds)
-    tiers = thresholds(engine, definition)
-    burn = _tier_burns(engine, definition, stored, window, burn_step, tiers)
-    attribution = spend.slo_attribution(engine, key, stored, window, "failure_mode")
-    unattributed = next((s for s in attribution.unattributed if s.slo == key), None)
-    modes = {mode.name: mode for mode in definition.spec.failure_modes}
-    spends = [
-        Spend(
-            design_choice=group.design_choice or "(none)",
-            failure_mode=group.group,
-            dependency=(modes[group.group].dependency if group.group in modes else None)
-            or "(none)",
-            consumed=group.consumed,
-        )
-        for group in attribution.groups
-        if group.consumed > 0
-    ]
+    return Subject(
+        definition,
+        stored,
+        key,
+        report=lambda at: engine.report(key, at),
+        attribution=lambda window: spend.slo_attribution(
+            engine, key, stored, window, "failure_mode"
+        ),
+        timeline=lambda window: alerts.timeline(engine, key, window, base_url),
+        what_if=lambda window, change: replay_views.what_if(engine, key, window, change, base_url),
+    )
+
+
+def gather(engine: Engine, key: str, state: ViewState, base_url: str = "") -> SLOPageData | None:
+    """None when the SLO is not loaded or not registered. Raises RangeError for a bad range."""
+    subject = subject_of(engine, key, base_url)
+    return None if subject is None else gather_subject(engine, subject, state)
+
+
+def _top_spenders(engine: Engine, attribution: Attribution, report: SLOReport) -> list[TopSpender]:
     period_by_mode = {row.failure_mode: row.consumed for row in report.attribution}
     catalog = engine.definitions.catalog
     top = []
@@ -166,13 +179,41 @@ def gather(engine: Engine, key: str, state: ViewState, base_url: str = "") -> SL
                 buy_back=entry.buy_back if entry else None,
             )
         )
+    return top
+
+
+def gather_subject(engine: Engine, subject: Subject, state: ViewState) -> SLOPageData:
+    """The page's data for an SLO or a group. Raises RangeError for a bad range."""
+    definition, stored = subject.definition, subject.stored
+    key = definition.key
+    start, end = state.range_params()
+    now = engine.clock()
+    window, step = resolve_range(start, end, now, definition=definition)
+    at = resolve_range(None, end, now)[0].end  # as GET /api/v1/slos/{service}/{slo}?at=end
+    report = subject.report(at)
+    history = views.history_of(engine, definition, stored, window, step)
+    burn_step = nice_step(window.seconds, 400, definition.spec.slice_seconds)
+    tiers = thresholds(engine, definition)
+    burn = _tier_burns(engine, definition, stored, window, burn_step, tiers)
+    attribution = subject.attribution(window)
+    unattributed = next((s for s in attribution.unattributed if s.slo == key), None)
+    modes = {mode.name: mode for mode in definition.spec.failure_modes}
+    spends = [
+        Spend(
+            design_choice=group.design_choice or "(none)",
+            failure_mode=group.group,
+            dependency=(modes[group.group].dependency if group.group in modes else None)
+            or "(none)",
+            consumed=group.consumed,
+        )
+        for group in attribution.groups
+        if group.consumed > 0
+    ]
     firing = alerts.firing(engine)
-    timeline, timeline_note, live_since = alerts.timeline(engine, key, window, base_url)
+    timeline, timeline_note, live_since = subject.timeline(window)
     change = whatif_change(state)
     replay = (
-        change
-        if change is None or isinstance(change, str)
-        else replay_views.what_if(engine, key, window, change, base_url)
+        change if change is None or isinstance(change, str) else subject.what_if(window, change)
     )
     return SLOPageData(
         definition=definition,
@@ -188,12 +229,12 @@ def gather(engine: Engine, key: str, state: ViewState, base_url: str = "") -> SL
         unattributed=unattributed.consumed if unattributed else 0.0,
         unattributed_share=unattributed.share if unattributed else 0.0,
         spends=spends,
-        top=top,
-        firing=firing.of(key),
+        top=_top_spenders(engine, attribution, report),
+        firing=firing.of(stored.key),
         alerts_note=firing.unavailable,
         timeline=timeline,
         timeline_note=timeline_note,
-        corrections=corrections_of(engine, key, window),
+        corrections=corrections_of(engine, subject.slo_key, window),
         live_since=live_since,
         replay=replay,
         period_end=_calendar_end(definition, window, state),

@@ -7,7 +7,7 @@ figure carries its exact value in `data-value`, each row its key in `data-key`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from app.slo.report import SLOReport
 from app.slo.spenders import top_spender
@@ -115,9 +115,20 @@ def _cell(content: object, classes: str, **data: object) -> Markup:
     return element("td", content, class_=classes, **data)
 
 
-def row(report: SLOReport, spark: Sparkline | None, firing: alerts.Alerts, query: str) -> Markup:
+def row(
+    report: SLOReport,
+    spark: Sparkline | None,
+    firing: alerts.Alerts,
+    query: str,
+    *,
+    label: Markup | None = None,
+    note: Markup | None = None,
+    classes: str = "",
+) -> Markup:
+    """One SLO's row; `label` replaces its linked name (a group's row names the group), `note`
+    goes under it and `classes` onto the row (see `app.web.group_rows`)."""
     key = report.key
-    name = element(
+    name = label or element(
         "a",
         f"{report.service} / {report.slo}",
         href=slo_href(key, query),
@@ -131,7 +142,7 @@ def row(report: SLOReport, spark: Sparkline | None, firing: alerts.Alerts, query
     )
     status = report.status.value
     cells = [
-        _cell([name, about], "slo"),
+        _cell([name, about, note], "slo"),
         _cell(
             [
                 badge(status, STATUS_CLASS.get(status, "muted"), report.error or status),
@@ -169,7 +180,7 @@ def row(report: SLOReport, spark: Sparkline | None, firing: alerts.Alerts, query
     )
     cells.append(_cell(trend, "spark"))
     cells.append(_cell(_alerts(firing.of(key), firing.unavailable), "alerts"))
-    return element("tr", cells, class_=f"slo-row policy-{report.policy}", data_key=key)
+    return element("tr", cells, class_=f"slo-row policy-{report.policy}{classes}", data_key=key)
 
 
 def slo_table(
@@ -178,7 +189,10 @@ def slo_table(
     firing: alerts.Alerts,
     query: str,
     table_id: str,
+    rows: Callable[[SLOReport], Markup] | None = None,
 ) -> Markup:
+    """The table of `reports`, a `row` each unless `rows` draws them (the overview's grouped
+    SLOs bring their groups' rows along)."""
     columns = element("colgroup", [element("col", class_=f"col-{name}") for name in COLUMN_CLASSES])
     head = element(
         "thead",
@@ -190,9 +204,8 @@ def slo_table(
             ],
         ),
     )
-    body = element(
-        "tbody", [row(report, sparks.get(report.key), firing, query) for report in reports]
-    )
+    drawn = rows or (lambda report: row(report, sparks.get(report.key), firing, query))
+    body = element("tbody", [drawn(report) for report in reports])
     return element(
         "table", columns, head, body, id=table_id, class_="slo-table", data_count=len(reports)
     )

@@ -1,8 +1,9 @@
 """What a page shows, as it stands in the URL's query string, so every view is a shareable link.
 
 Keys are the API's own (`service`, `label`, `policy`, `status`, `search`, `sort`, `start`, `end`,
-`group_by`) plus `range` and `refresh`; defaults are left out to keep links short. Values that
-make no sense fall back to the default rather than breaking the page.
+`group_by`, a group's `group=LABEL:VALUE`) plus `range`, `refresh` and the overview's `groups`
+(collapsed or expanded); defaults are left out to keep links short. Values that make no sense
+fall back to the default rather than breaking the page.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ RANGES = ("period", "7d", "1d", "6h", "custom")
 REFRESH_SECONDS = {"off": 0, "30s": 30, "1m": 60, "5m": 300}
 SORTS: tuple[str, ...] = get_args(SortKey)
 GROUPINGS: tuple[str, ...] = get_args(GroupBy)
-MULTI = ("service", "label", "policy", "status")
+MULTI = ("service", "label", "policy", "status", "group")
+GROUP_VIEWS = ("collapsed", "expanded")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,10 @@ class ViewState:
     policy: tuple[str, ...] = ()
     status: tuple[str, ...] = ()
     group_by: str = "failure_mode"
+    # Grouped SLOs: the SLO page's group (LABEL:VALUE per `group_by` label, as the API's
+    # `.../groups/report?group=`), and whether the overview shows each SLO's worst groups.
+    group: tuple[str, ...] = ()
+    groups: str = "collapsed"
     # The SLO page's Replay panel: a what-if change (see `app.slo.whatif`), shareable as a link.
     wi_mode: str = ""  # a failure mode to edit
     wi_edit: str = ""  # remove | scale | cap
@@ -102,6 +108,7 @@ _CHOICES: Mapping[str, tuple[str, ...]] = {
     "refresh": tuple(REFRESH_SECONDS),
     "sort": SORTS,
     "group_by": GROUPINGS,
+    "groups": GROUP_VIEWS,
     "wi_edit": ("", "remove", "scale", "cap"),
 }
 

@@ -12,7 +12,7 @@ from app.engine.ranges import RangeError, resolve_range
 from app.engine.service import Engine
 from app.slo.conventions import PolicyState, Status
 from app.slo.report import SLOReport
-from app.web import alerts, controls
+from app.web import alerts, controls, group_rows
 from app.web import components as ui
 from app.web import format as fmt
 from app.web.markup import raw_html
@@ -40,6 +40,7 @@ def filter_controls(engine: Engine, state: ViewState) -> html.Div:
         controls.multi_select("policy", "Policy", POLICIES, state.policy),
         controls.multi_select("status", "Status", STATUSES, state.status),
         controls.sort_picker(state),
+        group_rows.toggle(engine, state),
         controls.range_picker(state),
         controls.refresh_picker(state),
     )
@@ -111,7 +112,14 @@ def render(ctx: Context) -> Page:
         *[item for item in problems if item is not None],
         _summary(listing.reports, listing.total, firing),
         raw_html(
-            slo_table(listing.reports, sparks, firing, query, "overview-table"),
+            slo_table(
+                listing.reports,
+                sparks,
+                firing,
+                query,
+                "overview-table",
+                group_rows.overview_rows(engine, listing.reports, sparks, firing, state),
+            ),
             "overview",
             className="table-wrap",
         )

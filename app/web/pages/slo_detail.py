@@ -11,9 +11,10 @@ from app.slo.durations import parse_duration
 from app.web import burn_figure, controls, figures, spend_figures
 from app.web import components as ui
 from app.web import format as fmt
-from app.web.pages import Context, Page, slo_replay, slo_spenders
+from app.web.group_data import gather_page
+from app.web.pages import Context, Page, slo_groups, slo_replay, slo_spenders
 from app.web.pages import slo_sections as sections
-from app.web.slo_data import SLOPageData, gather
+from app.web.slo_data import SLOPageData
 from app.web.theme import mode_colours
 
 
@@ -72,11 +73,11 @@ def render(ctx: Context, service: str, name: str) -> Page:
     key = f"{service}/{name}"
     bar = controls.bar(controls.range_picker(ctx.state), controls.refresh_picker(ctx.state))
     try:
-        data = gather(ctx.engine, key, ctx.state, ctx.base_url)
+        data = gather_page(ctx.engine, key, ctx.state, ctx.base_url)  # the SLO's or a group's
     except RangeError as error:
         return Page(key, [bar, ui.notice(f"Range: {error}", "bad", id="range-error")])
-    if data is None:
-        missing = ui.notice(f"No SLO {key!r} is loaded.", "bad", id="not-found")
+    if isinstance(data, str):
+        missing = ui.notice(data, "bad", id="not-found")
         return Page("Unknown SLO", [missing, ui.link("All SLOs", "/")])
     window = data.window
     range_text = html.P(
@@ -96,7 +97,9 @@ def render(ctx: Context, service: str, name: str) -> Page:
     body: list[Any] = [
         bar,
         range_text,
+        slo_groups.crumb(ctx, data),  # a group's page: which SLO it is a group of
         sections.headline(data),
+        slo_groups.worst(ctx, data),  # a grouped SLO's page: its worst groups
         html.Div(charts(data, ctx), className="grid"),
         html.Div(
             [
@@ -143,4 +146,4 @@ def render(ctx: Context, service: str, name: str) -> Page:
             id="definition-yaml",
         ),
     ]
-    return Page(f"{definition.service} / {definition.name}", body)
+    return Page(slo_groups.title(definition), body)
