@@ -7,6 +7,10 @@ Debian headless Chromium into docs/img/<page>-<width>-<theme>.png. With `pngquan
 files are quantised to keep the repository small. Run from the repository root:
 
     .venv/bin/python scripts/screenshots.py [--days 30] [--out docs/img]
+
+With `--grouped` the demo serves one grouped SLO instead of the shipped ones (storefront
+availability with a budget per region, `GROUPED_YAML`) and only the pages of grouped SLOs are
+saved: the overview expanded, the SLO page with its worst groups, and the burning region's page.
 """
 
 from __future__ import annotations
@@ -40,6 +44,35 @@ PAGES = {
     "board-payments": "/boards/payments",
     "operations": "/operations",
 }
+GROUPED_PAGES = {
+    "groups-slos": "/?groups=expanded",
+    "groups-slo": "/slo/storefront/availability-by-region",
+    "groups-us-east": "/slo/storefront/availability-by-region?group=region:us-east",
+}
+GROUPED_YAML = """\
+service: storefront
+labels: {team: storefront, tier: "1"}
+slos:
+  - name: availability-by-region
+    description: Storefront pages load without a server error, with a budget per region.
+    objective: 99.9
+    group_by: [region]
+    sli:
+      events:
+        total: sum by (region) (rate(http_requests_total{service="storefront"}[{{window}}]))
+        bad: >-
+          sum by (region) (rate(http_requests_total{service="storefront",
+          code=~"5.."}[{{window}}]))
+    failure_modes:
+      - name: region-outage
+        design_choice: multi-region
+        when: min by (region) (probe_success{job="blackbox"}) == 0
+      - name: orders-backlog
+        design_choice: queue
+        when: >-
+          max(aws_sqs_approximate_age_of_oldest_message_maximum{dimension_QueueName="orders"})
+          > 300
+"""
 WIDTHS = (1440, 390)
 MAX_HEIGHT = 4000  # a page taller than this is cut: the top tells the story
 FAULTLINE = str(Path(sys.executable).with_name("faultline"))
@@ -86,13 +119,22 @@ def wait_for_alerts(url: str, timeout: float) -> None:
     print("no alert fired in time: the alerts page will say so")
 
 
-def shoot(url: str, out: Path) -> list[Path]:
+def grouped_definitions(directory: Path) -> Path:
+    """A definitions directory with the grouped SLO and the shipped design-choice catalog."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "storefront.yaml").write_text(GROUPED_YAML)
+    catalog = REPO / "slo_definitions" / "design_choices.yaml"
+    (directory / catalog.name).write_bytes(catalog.read_bytes())
+    return directory
+
+
+def shoot(url: str, out: Path, pages: dict[str, str]) -> list[Path]:
     driver = chromium(1440, 900)
     saved = []
     try:
         for dark in (False, True):
             for width in WIDTHS:
-                for name, path in PAGES.items():
+                for name, path in pages.items():
                     set_screen(driver, width=width, dark=dark)
                     load(driver, url + path, timeout=120)
                     time.sleep(1.0)  # let Plotly finish laying out
@@ -134,13 +176,18 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "img")
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--alerts-timeout", type=float, default=900)
+    parser.add_argument("--grouped", action="store_true", help="the grouped SLO's pages only")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as log:
+    command = [FAULTLINE, "demo", "--port", str(port), "--days", str(args.days)]
+    pages = GROUPED_PAGES if args.grouped else PAGES
+    with tempfile.TemporaryFile() as log, tempfile.TemporaryDirectory() as scratch:
+        if args.grouped:
+            command += ["--definitions", str(grouped_definitions(Path(scratch) / "defs"))]
         process = subprocess.Popen(  # noqa: S603 - our own faultline
-            [FAULTLINE, "demo", "--port", str(port), "--days", str(args.days)],
+            command,
             stdout=log,
             stderr=log,
             stdin=subprocess.DEVNULL,
@@ -149,7 +196,7 @@ def main() -> None:
         try:
             wait_until_evaluated(url, process, args.timeout)
             wait_for_alerts(url, args.alerts_timeout)
-            shrink(shoot(url, args.out))
+            shrink(shoot(url, args.out, pages))
         finally:
             process.send_signal(signal.SIGINT)
             try:
