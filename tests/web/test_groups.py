@@ -18,6 +18,7 @@ from app.testbed.window import WindowTruth
 from tests.engine.test_accuracy import epoch
 from tests.web.browsing import (
     PHONE,
+    console_errors,
     control,
     current_search,
     figure_of,
@@ -106,6 +107,10 @@ def test_worst_groups_are_the_ledgers_in_order_and_match_each_regions_truth(
             expected = item["burn_rates"][window]
             if value != fmt_raw(expected):
                 problems.append(f"{region}: burn {window} {value} != {expected}")
+        for window, seconds in (("1h", 3600), ("6h", 6 * 3600), ("1d", 86400)):
+            burn = grouped.truth.slo(group_key(region)).window(grouped.end - seconds, grouped.end)
+            if not close(float(row["burn"][window]), burn.burn_rate, 0.02):
+                problems.append(f"{region}: burn {window} {row['burn'][window]} vs truth")
         if row["policy"] != item["policy"]:
             problems.append(f"{region}: policy {row['policy']} != {item['policy']}")
         assert row["href"] == f"{SLO_PATH}?group={quote(f'region:{region}', safe='')}"
@@ -144,6 +149,11 @@ def test_a_groups_page_shows_its_budget_burn_attribution_and_alerts(
     wait_for_query(browser, f"?group={quote(f'region:{region}', safe='')}")
     crumb = browser.find_element("id", "group-crumb")
     assert crumb.get_attribute("data-group") == f"region={region}"
+    parent = browser.find_element("id", "group-parent").get_attribute("href")
+    assert parent == grouped.url + SLO_PATH
+    # Replay is per SLO: the group's page points to its SLO's panel instead of offering one.
+    assert browser.find_elements("id", "replay-controls") == []
+    assert "replay on the SLO's page" in browser.find_element("id", "replay-group").text
     assert (
         browser.find_element("id", "page-title").text
         == f"storefront / availability-by-region · region={region}"
@@ -170,9 +180,22 @@ def test_a_groups_page_shows_its_budget_burn_attribution_and_alerts(
     else:
         assert shown["region-outage"]["consumed"] == 0.0  # the healthy one: none of it
         assert shown["orders-backlog"]["consumed"] > 0  # the global mode spends every group
-    # The burn chart is the group's: drawn from its own ledger.
+    # The charts are the group's: each burn line ends at the group's trailing-window rate (and
+    # the truth's), the stacked consumption adds up to each mode's budget share.
     wait_for_graph(browser, "chart-burn")
-    assert plotly_data(browser, "chart-burn")
+    lines = {trace["name"]: trace["y"] for trace in plotly_data(browser, "chart-burn")}
+    assert {"6h", "1d"} <= set(lines)
+    for window, seconds in (("6h", 6 * 3600), ("1d", 86400)):
+        assert lines[window][-1] == pytest.approx(report["burn_rates"][window], rel=1e-9)
+        slo_truth = grouped.truth.slo(group_key(region))
+        assert close(
+            lines[window][-1], slo_truth.window(grouped.end - seconds, grouped.end).burn_rate, 0.02
+        )
+    wait_for_graph(browser, "chart-consumed")
+    stacked = {trace["name"]: trace["y"] for trace in plotly_data(browser, "chart-consumed")}
+    for mode in ("region-outage", "orders-backlog"):
+        spent = (truth.share(mode) or 0.0) * (truth.consumed or 0.0)
+        assert sum(stacked[mode]) == pytest.approx(spent, rel=0.01, abs=1e-9), mode
     # Alert state: the group's own alerts, as the API lists them.
     firing = sorted(a["tier"] for a in get(api, "/api/v1/alerts") if a["key"] == report["key"])
     tiers = sorted(
@@ -310,12 +333,16 @@ def test_the_grouped_parts_fit_a_phone(
 ) -> None:
     set_screen(browser, width=PHONE)
     problems = []
+    console_errors(browser)  # start from an empty log
     try:
         for path in PHONE_PAGES:
             load(browser, grouped.url + path)
             found = browser.execute_script(FITS_JS)
             if found["overflow"] > 0 or found["outside"] or not found["parts"]:
                 problems.append(f"{path}: {found}")
+            errors = console_errors(browser)
+            if errors:
+                problems.append(f"{path}: console errors {errors}")
     finally:
         set_screen(browser)
     assert not problems, "\n".join(problems)

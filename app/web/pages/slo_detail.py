@@ -12,7 +12,7 @@ from app.web import burn_figure, controls, figures, spend_figures
 from app.web import components as ui
 from app.web import format as fmt
 from app.web.group_data import gather_page
-from app.web.pages import Context, Page, slo_groups, slo_replay, slo_spenders
+from app.web.pages import Context, Page, slo_groups, slo_spenders
 from app.web.pages import slo_sections as sections
 from app.web.slo_data import SLOPageData
 from app.web.theme import mode_colours
@@ -129,7 +129,7 @@ def render(ctx: Context, service: str, name: str) -> Page:
         ),
         ui.section(
             "Replay",
-            *slo_replay.panel(data, ctx.state),
+            *slo_groups.replay(ctx, data),  # per SLO: a group's page points there
             note="What would have happened to this range under a change made on paper.",
             id="replay",
         ),

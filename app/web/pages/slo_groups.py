@@ -4,6 +4,8 @@ burn rates, top spender, alerts, a link to each group's page) with the groups co
 
 from __future__ import annotations
 
+from typing import Any
+
 from dash import html
 
 from app.engine import group_views
@@ -15,7 +17,7 @@ from app.web import components as ui
 from app.web.group_links import group_name, is_other
 from app.web.group_rows import WORST_ON_PAGE, worst_table
 from app.web.markup import raw_html
-from app.web.pages import Context
+from app.web.pages import Context, slo_replay
 from app.web.slo_data import SLOPageData
 
 OVERFLOW_NAMED = 5
@@ -123,3 +125,22 @@ def worst(ctx: Context, data: SLOPageData) -> html.Section | None:
         id="worst-groups",
         **{"data-total": str(listing.total)},
     )
+
+
+def replay(ctx: Context, data: SLOPageData) -> list[Any]:
+    """The Replay panel; on a group's page, a pointer to its SLO's (replay is per SLO)."""
+    definition = data.definition
+    if not isinstance(definition, GroupDefinition):
+        return slo_replay.panel(data, ctx.state)
+    key = slo_key(definition.service, definition.name)
+    return [
+        html.P(
+            [
+                "Replay covers whole SLOs, not one group yet: ",
+                ui.link("replay on the SLO's page", f"/slo/{key}{ctx.state.carried()}#replay"),
+                ".",
+            ],
+            className="muted",
+            id="replay-group",
+        )
+    ]
