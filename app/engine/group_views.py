@@ -164,3 +164,23 @@ def worst_groups(engine: Engine, keys: Sequence[str], limit: int) -> dict[str, G
         except KeyError:
             continue  # loaded but not registered yet
     return out
+
+
+def group_ledgers(
+    engine: Engine, key: str, group_keys: Sequence[str]
+) -> dict[str, tuple[GroupDefinition, StoredSLO]]:
+    """The definition and ledger row of each of `group_keys` (as its reports name it) that is a
+    group of the grouped SLO `key`, read in one transaction."""
+    definition = engine.definitions.get(key)
+    if definition is None or not definition.spec.group_by:
+        return {}
+    out = {}
+    with engine.store.read() as connection:
+        parent = registry.get_slo(connection, key)
+        if parent is None:
+            return {}
+        for group_key in group_keys:
+            stored = registry.get_slo(connection, groups.bounded_key(group_key))
+            if stored is not None and stored.parent_id == parent.id and stored.group_labels:
+                out[group_key] = (group_definition(definition, stored.group_labels), stored)
+    return out

@@ -8,7 +8,7 @@ group's name linking to its page and the budget it consumed in the period under 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from dash import dcc, html
 
@@ -22,7 +22,7 @@ from app.web.controls import control_id, field
 from app.web.group_links import group_href, group_name
 from app.web.markup import Markup, element, join
 from app.web.slo_table import HEADERS, number, row, slo_table
-from app.web.sparklines import Sparkline
+from app.web.sparklines import Sparkline, trend_lines
 from app.web.urlstate import ViewState
 
 WORST_ON_PAGE = 10  # an SLO page's worst groups
@@ -39,6 +39,7 @@ def group_row(
     listing: GroupListing,
     firing: alerts.Alerts,
     query: str,
+    spark: Sparkline | None,
     classes: str = " group-row",
 ) -> Markup:
     labels = group_labels(report, listing.group_by)
@@ -61,19 +62,40 @@ def group_row(
             ),
         ]
     )
-    return row(report, None, firing, query, label=label, classes=classes)
+    return row(report, spark, firing, query, label=label, classes=classes)
+
+
+def group_trends(
+    engine: Engine, worst: Mapping[str, GroupListing], state: ViewState
+) -> dict[str, Sparkline]:
+    """The groups' trend lines, as the SLOs' (`app.web.sparklines`), in one query."""
+    ledgers = {}
+    for key, listing in worst.items():
+        ledgers.update(
+            group_views.group_ledgers(engine, key, [report.key for report in listing.reports])
+        )
+    return trend_lines(engine, ledgers, state)
 
 
 def worst_table(
-    listing: GroupListing, slo_key: str, firing: alerts.Alerts, query: str, table_id: str
+    engine: Engine,
+    listing: GroupListing,
+    slo_key: str,
+    firing: alerts.Alerts,
+    state: ViewState,
+    table_id: str,
 ) -> Markup:
+    query = state.carried()
+    sparks = group_trends(engine, {slo_key: listing}, state)
     return slo_table(
         listing.reports,
-        {},
+        sparks,
         firing,
         query,
         table_id,
-        rows=lambda report: group_row(report, slo_key, listing, firing, query),
+        rows=lambda report: group_row(
+            report, slo_key, listing, firing, query, sparks.get(report.key)
+        ),
     )
 
 
@@ -126,6 +148,7 @@ def overview_rows(
     expanded = state.groups == "expanded"
     limit = WORST_ON_OVERVIEW if expanded else 1
     worst = group_views.worst_groups(engine, [report.key for report in reports], limit)
+    group_sparks = group_trends(engine, worst, state) if expanded else {}
 
     def draw(report: SLOReport) -> Markup:
         spark = sparks.get(report.key)
@@ -136,7 +159,15 @@ def overview_rows(
         if not expanded:
             return parent
         children = [
-            group_row(child, report.key, listing, firing, query, " group-row nested")
+            group_row(
+                child,
+                report.key,
+                listing,
+                firing,
+                query,
+                group_sparks.get(child.key),
+                " group-row nested",
+            )
             for child in listing.reports
         ]
         return join([parent, *children, _more(listing, report.key, query)])

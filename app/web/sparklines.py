@@ -7,12 +7,13 @@ of the page in one query of the hourly rollups.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from app.engine import views
 from app.engine.ranges import RangeError, nice_step, resolve_range
 from app.engine.service import Engine
+from app.slo.definitions import SLODefinition
 from app.slo.durations import format_duration
 from app.web.urlstate import ViewState
 
@@ -33,16 +34,26 @@ def resolution_for(seconds: int) -> int:
 
 def sparklines(engine: Engine, keys: Sequence[str], state: ViewState) -> dict[str, Sparkline]:
     """Burn-down lines of `keys` over the page's range (each SLO's own period by default)."""
-    start, end = state.range_params()
-    now = engine.clock()
     stored = engine.stored_slos()
     loaded = {definition.key: definition for definition in engine.definitions.slos}
+    return trend_lines(
+        engine,
+        {key: (loaded[key], stored[key]) for key in keys if key in loaded and key in stored},
+        state,
+    )
+
+
+def trend_lines(
+    engine: Engine,
+    ledgers: Mapping[str, tuple[SLODefinition, views.RegisteredSLO]],
+    state: ViewState,
+) -> dict[str, Sparkline]:
+    """Burn-down lines of these ledgers (an SLO's or a group's: key → definition, stored row)."""
+    start, end = state.range_params()
+    now = engine.clock()
     requests: dict[str, views.TrendRequest] = {}
     resolutions: dict[str, str] = {}
-    for key in keys:
-        definition = loaded.get(key)
-        if definition is None or key not in stored:
-            continue
+    for key, (definition, stored) in ledgers.items():
         try:
             window, _ = resolve_range(start, end, now, definition=definition)
             step = format_duration(resolution_for(window.seconds))
@@ -51,11 +62,11 @@ def sparklines(engine: Engine, keys: Sequence[str], state: ViewState) -> dict[st
             continue  # the page reports a bad range once, above the table
         if seconds % HOUR:
             continue  # a slice length that is not a divisor of an hour: no rollup-aligned line
-        requests[key] = views.TrendRequest(stored[key], window, seconds)
+        requests[key] = views.TrendRequest(stored, window, seconds)
         resolutions[key] = step
     trends = views.hourly_trends(engine, requests)
     out = {}
     for key, (totals, bads) in trends.items():
-        values = views.burndown_of(totals, bads, loaded[key].spec.objective)
+        values = views.burndown_of(totals, bads, ledgers[key][0].spec.objective)
         out[key] = Sparkline(values, resolutions[key])
     return out

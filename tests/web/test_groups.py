@@ -70,6 +70,7 @@ return [...document.querySelectorAll(arguments[0] + ' tr.group-row')].map((tr) =
         (td) => [td.dataset.window, td.querySelector('.num').dataset.value])),
     top: (tr.querySelector('td.top .spender-cell') || {dataset: {}}).dataset.name || null,
     policy: tr.querySelector('td.policy').dataset.value,
+    spark: (tr.querySelector('img.spark') || {dataset: {}}).dataset.points || null,
 }));
 """
 
@@ -111,6 +112,10 @@ def test_worst_groups_are_the_ledgers_in_order_and_match_each_regions_truth(
             burn = grouped.truth.slo(group_key(region)).window(grouped.end - seconds, grouped.end)
             if not close(float(row["burn"][window]), burn.burn_rate, 0.02):
                 problems.append(f"{region}: burn {window} {row['burn'][window]} vs truth")
+        # The trend line burns down to what the period spent: its last point is 1 - consumed.
+        last = float(str(row["spark"]).split()[-1]) if row["spark"] else None
+        if last is None or not close(1.0 - last, truth.consumed):
+            problems.append(f"{region}: trend ends at {last}, truth consumed {truth.consumed}")
         if row["policy"] != item["policy"]:
             problems.append(f"{region}: policy {row['policy']} != {item['policy']}")
         assert row["href"] == f"{SLO_PATH}?group={quote(f'region:{region}', safe='')}"
@@ -298,6 +303,7 @@ def test_the_overview_collapses_grouped_slos_by_default_and_expands_them(
     for region in REGIONS:
         item = get(api, f"/api/v1/slos/{KEY}/groups/report", group=f"region:{region}")
         assert figures[group_key(region)]["consumed"] == item["budget"]["consumed"]
+        assert figures[group_key(region)]["spark"], region  # the group's own trend line
     # The state is the URL's: a reload keeps it, collapsing takes the groups away again.
     load(browser, f"{grouped.url}/?groups=expanded")
     assert len(group_rows(browser, "#overview-table")) == 4

@@ -105,10 +105,11 @@ def worst(ctx: Context, data: SLOPageData) -> html.Section | None:
     table = (
         raw_html(
             worst_table(
+                ctx.engine,
                 listing,
                 definition.key,
                 alerts.firing(ctx.engine),
-                ctx.state.carried(),
+                ctx.state,
                 "group-table",
             ),
             "worst-groups",
