@@ -366,3 +366,22 @@ def test_a_group_the_page_cannot_find_says_so(
     ):
         load(browser, f"{grouped.url}{SLO_PATH}{query}")
         assert message in browser.find_element("id", "not-found").text, query
+
+
+def test_a_groups_page_keeps_the_group_when_the_range_changes(
+    grouped: GroupedLive,  # noqa: F811
+    browser: webdriver.Chrome,
+) -> None:
+    set_screen(browser)
+    load(browser, f"{grouped.url}{SLO_PATH}?group=region:us-east")
+    control(browser, "range").find_element("css selector", "input[value='6h']").click()
+    wait_for_query(browser, f"?range=6h&group={quote('region:us-east', safe='')}")
+    assert browser.find_element("id", "group-crumb").get_attribute("data-group") == (
+        "region=us-east"
+    )
+    # The attribution now covers the last 6 hours: the truth of us-east over that window.
+    window = grouped.truth.slo(group_key("us-east")).window(grouped.end - 6 * 3600, grouped.end)
+    shown = browser.execute_script(ATTRIBUTION_JS)
+    assert window.consumed is not None
+    spent = (window.share("region-outage") or 0.0) * window.consumed
+    assert shown["region-outage"]["consumed"] == pytest.approx(spent, rel=0.01)
