@@ -290,6 +290,7 @@ def test_the_overview_collapses_grouped_slos_by_default_and_expands_them(
         worst = listed["items"][0]["labels"]["region"]
         name = "other" if worst == "__other__" else f"region={worst}"
         assert hints[key] == [str(listed["total"]), name, str(listed["overflow"]["count"])]
+    assert hints[KEY] == ["2", "region=us-east", "0"]  # the truth: us-east burnt, eu-west did not
     # Expanded: each grouped SLO's worst groups, indented beneath it, worst first.
     control(browser, "groups").find_element("css selector", "input[value='expanded']").click()
     wait_for_query(browser, "?groups=expanded")
@@ -385,3 +386,25 @@ def test_a_groups_page_keeps_the_group_when_the_range_changes(
     assert window.consumed is not None
     spent = (window.share("region-outage") or 0.0) * window.consumed
     assert shown["region-outage"]["consumed"] == pytest.approx(spent, rel=0.01)
+
+
+def test_an_alert_of_a_group_links_to_the_groups_page(
+    grouped: GroupedLive,  # noqa: F811
+    browser: webdriver.Chrome,
+) -> None:
+    set_screen(browser)
+    load(browser, grouped.url + "/alerts")
+    key = group_key("us-east")
+    links = browser.execute_script(
+        "return [...document.querySelectorAll('tr.alert-row')]"
+        ".filter((tr) => tr.dataset.key === arguments[0])"
+        ".map((tr) => tr.querySelector('a').getAttribute('href'));",
+        key,
+    )
+    assert links, "us-east's alerts are listed"
+    assert {link.split("?")[0] for link in links} == {SLO_PATH}
+    assert all(f"group={quote('region:us-east', safe='')}" in link for link in links)
+    browser.find_element("css selector", f"tr.alert-row[data-key='{key}'] a").click()
+    wait_for_graph(browser, "chart-burn")
+    crumb = browser.find_element("id", "group-crumb")
+    assert crumb.get_attribute("data-group") == "region=us-east"
