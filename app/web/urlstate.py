@@ -1,9 +1,10 @@
 """What a page shows, as it stands in the URL's query string, so every view is a shareable link.
 
 Keys are the API's own (`service`, `label`, `policy`, `status`, `search`, `sort`, `start`, `end`,
-`group_by`, a group's `group=LABEL:VALUE`) plus `range`, `refresh` and the overview's `groups`
-(collapsed or expanded); defaults are left out to keep links short. Values that make no sense
-fall back to the default rather than breaking the page.
+`group_by`, a group's `group=LABEL:VALUE`) plus `range`, `refresh`, the overview's `groups`
+(collapsed or expanded) and the SLO page's `group_search` and `group_offset`; defaults are left
+out to keep links short. Values that make no sense fall back to the default rather than breaking
+the page.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class ViewState:
     # `.../groups/report?group=`), and whether the overview shows each SLO's worst groups.
     group: tuple[str, ...] = ()
     groups: str = "collapsed"
+    group_search: str = ""  # the SLO page's groups: a substring of the group's key
+    group_offset: str = ""  # … and the page of them (groups skipped, worst first)
     # The SLO page's Replay panel: a what-if change (see `app.slo.whatif`), shareable as a link.
     wi_mode: str = ""  # a failure mode to edit
     wi_edit: str = ""  # remove | scale | cap

@@ -12,6 +12,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 from selenium import webdriver
+from selenium.webdriver.common.keys import Keys
 
 from app.testbed.series import REGIONS
 from app.testbed.window import WindowTruth
@@ -408,3 +409,33 @@ def test_an_alert_of_a_group_links_to_the_groups_page(
     wait_for_graph(browser, "chart-burn")
     crumb = browser.find_element("id", "group-crumb")
     assert crumb.get_attribute("data-group") == "region=us-east"
+
+
+def test_the_groups_can_be_searched_and_paged(
+    grouped: GroupedLive,  # noqa: F811
+    api: httpx.Client,
+    browser: webdriver.Chrome,
+) -> None:
+    set_screen(browser)
+    load(browser, grouped.url + SLO_PATH)
+    control(browser, "group_search").send_keys("west" + Keys.ENTER)
+    wait_for_query(browser, "?group_search=west")
+    listed = get(api, f"/api/v1/slos/{KEY}/groups", search="west")
+    rows = group_rows(browser, "#group-table")
+    assert [row["key"] for row in rows] == [item["key"] for item in listed["items"]]
+    assert [row["group"] for row in rows] == ["region=eu-west"]
+    assert browser.find_element("id", "groups-span").text == "Groups 1–1 of 1"
+    # A page further on: the API's page at that offset, with a link back.
+    load(browser, f"{grouped.url}{SLO_PATH}?group_offset=1")
+    page = get(api, f"/api/v1/slos/{KEY}/groups", offset=1, limit=10)
+    assert [row["key"] for row in group_rows(browser, "#group-table")] == [
+        item["key"] for item in page["items"]
+    ]
+    assert browser.find_element("id", "groups-span").text == "Groups 2–2 of 2"
+    assert browser.find_elements("id", "groups-next") == []
+    browser.find_element("id", "groups-previous").click()
+    wait_for_query(browser, "")
+    assert [row["group"] for row in group_rows(browser, "#group-table")] == [
+        "region=us-east",
+        "region=eu-west",
+    ]

@@ -44,3 +44,10 @@ def test_groups_state_defaults_to_collapsed_and_is_left_out_of_links() -> None:
     assert chosen_labels(urlstate.parse("?group=route:/a"), ("route", "tenant")) == (
         "name the group by all of its labels: route, tenant"
     )
+
+
+def test_the_group_search_and_page_are_in_the_url() -> None:
+    state = urlstate.parse("?group_search=west&group_offset=10")
+    assert (state.group_search, state.group_offset) == ("west", "10")
+    assert state.query() == "?group_search=west&group_offset=10"
+    assert state.query(group_offset="") == "?group_search=west"

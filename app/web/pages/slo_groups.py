@@ -6,19 +6,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import html
+from dash import dcc, html
 
 from app.engine import group_views
+from app.engine.group_views import GroupListing
 from app.slo.definitions import SLODefinition
 from app.slo.groups import GroupDefinition, ModeScope, mode_scopes
 from app.slo.spec import slo_key
 from app.web import alerts
 from app.web import components as ui
+from app.web.controls import control_id, field
 from app.web.group_links import group_name, is_other
 from app.web.group_rows import WORST_ON_PAGE, worst_table
 from app.web.markup import raw_html
 from app.web.pages import Context, slo_replay
 from app.web.slo_data import SLOPageData
+from app.web.urlstate import ViewState
 
 OVERFLOW_NAMED = 5
 
@@ -72,7 +75,7 @@ def crumb(ctx: Context, data: SLOPageData) -> html.Div | None:
     )
 
 
-def _overflow(listing: group_views.GroupListing) -> html.Div | None:
+def _overflow(listing: GroupListing) -> html.Div | None:
     overflow = listing.overflow
     if not overflow.count:
         return None
@@ -87,44 +90,89 @@ def _overflow(listing: group_views.GroupListing) -> html.Div | None:
     )
 
 
+def _offset(text: str) -> int:
+    return int(text) if text.isdigit() else 0
+
+
+def _browse(key: str, state: ViewState, offset: int, listing: GroupListing) -> html.Div:
+    """A search box over the groups, and links to the previous and next page of them."""
+    shown = len(listing.reports)
+    span = f"{offset + 1}–{offset + shown} of {listing.total}" if shown else f"0 of {listing.total}"
+
+    def page(text: str, to: int, element_id: str) -> Any:
+        return ui.link(
+            text, f"/slo/{key}{state.query(group_offset=str(to) if to else '')}", id=element_id
+        )
+
+    return html.Div(
+        [
+            field(
+                "Search groups",
+                dcc.Input(
+                    id=control_id("group_search"),
+                    type="search",
+                    value=state.group_search,
+                    placeholder="us-east",
+                    debounce=True,
+                    className="text-input",
+                ),
+            ),
+            html.Span(f"Groups {span}", className="muted", id="groups-span"),
+            page("← previous", max(0, offset - WORST_ON_PAGE), "groups-previous")
+            if offset
+            else None,
+            page("next →", offset + WORST_ON_PAGE, "groups-next")
+            if offset + shown < listing.total
+            else None,
+        ],
+        className="group-browse",
+    )
+
+
 def worst(ctx: Context, data: SLOPageData) -> html.Section | None:
-    """On a grouped SLO's page: its groups with the least budget left."""
+    """On a grouped SLO's page: its groups with the least budget left (or those matching the
+    page's group search), 10 at a time."""
     definition = data.definition
     if isinstance(definition, GroupDefinition) or not definition.spec.group_by:
         return None
+    state, key = ctx.state, definition.key
+    search = state.group_search or None
+    offset = _offset(state.group_offset)
     try:
-        listing = group_views.list_groups(ctx.engine, definition.key, limit=WORST_ON_PAGE)
+        listing = group_views.list_groups(
+            ctx.engine, key, search=search, limit=WORST_ON_PAGE, offset=offset
+        )
+        if offset and not listing.reports:  # past the end (a new search): its first page
+            offset = 0
+            listing = group_views.list_groups(ctx.engine, key, search=search, limit=WORST_ON_PAGE)
     except KeyError:
         return None
-    by = ", ".join(listing.group_by)
-    shown = len(listing.reports)
+    matching = f" matching {search!r}" if search else ""
     note = (
-        f"{listing.total} groups by {by}, each with its own budget; the {shown} with the least "
-        "budget left, their figures over the period. Open a group for its charts and attribution."
+        f"{listing.total} groups by {', '.join(listing.group_by)}{matching}, each with its own "
+        "budget, least budget left first, their figures over the period. Open a group for its "
+        "charts and attribution."
     )
+    firing = alerts.firing(ctx.engine)
     table = (
         raw_html(
-            worst_table(
-                ctx.engine,
-                listing,
-                definition.key,
-                alerts.firing(ctx.engine),
-                ctx.state,
-                "group-table",
-            ),
+            worst_table(ctx.engine, listing, key, firing, state, "group-table"),
             "worst-groups",
             className="table-wrap",
         )
         if listing.reports
-        else ui.notice("No group has data yet.", "muted", id="groups-empty")
+        else ui.notice(
+            "No group matches." if search else "No group has data yet.", "muted", id="groups-empty"
+        )
     )
     return ui.section(
-        "Worst groups",
+        "Worst groups" if not (search or offset) else "Groups",
         _overflow(listing),
+        _browse(key, state, offset, listing),
         table,
         note=note,
         id="worst-groups",
-        **{"data-total": str(listing.total)},
+        **{"data-total": str(listing.total), "data-offset": str(offset)},
     )
 
 
