@@ -12,7 +12,7 @@ from app.engine import spend
 from app.engine.reports import build_slo_report
 from app.engine.service import Engine
 from app.engine.view_models import Attribution, SLOShare
-from app.slo.groups import GroupDefinition, group_definition, group_slo_key
+from app.slo.groups import GroupDefinition, bounded_key, group_definition, group_slo_key
 from app.slo.report import SLOReport
 from app.slo.spec import slo_key
 from app.slo.windows import Window
@@ -118,7 +118,7 @@ def find_group(
     if sorted(labels) != sorted(group_by):
         return None
     ordered = {name: labels[name] for name in group_by}
-    group_key = groups.bounded_key(group_slo_key(definition.service, definition.name, ordered))
+    group_key = group_slo_key(definition.service, definition.name, ordered)  # bounded
     with engine.store.read() as connection:
         parent = registry.get_slo(connection, key)
         stored = registry.get_slo(connection, group_key)
@@ -180,7 +180,7 @@ def group_ledgers(
         if parent is None:
             return {}
         for group_key in group_keys:
-            stored = registry.get_slo(connection, groups.bounded_key(group_key))
+            stored = registry.get_slo(connection, bounded_key(group_key))
             if stored is not None and stored.parent_id == parent.id and stored.group_labels:
                 out[group_key] = (group_definition(definition, stored.group_labels), stored)
     return out
