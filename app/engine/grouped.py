@@ -240,16 +240,6 @@ def _window_totals(
         kept = None
         if hours is not None:
             marks = {m.id: LedgerMark(m.checkpoint, m.history_rewrites) for m in part}
-            kept = partial(_kept, hours, marks)
+            kept = partial(hours.summed_for, marks)
         totals |= ledger.window_totals_many(connection, [m.id for m in part], windows, kept)
     return totals
-
-
-def _kept(
-    hours: HourSums,
-    marks: Mapping[int, LedgerMark],
-    connection: Connection,
-    slo_ids: Sequence[int],
-    windows: Sequence[Window],
-) -> dict[int, list[WindowTotals]]:
-    return hours.summed(connection, {slo_id: marks[slo_id] for slo_id in slo_ids}, windows)

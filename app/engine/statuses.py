@@ -124,7 +124,7 @@ class Statuses:
             for offset in range(0, len(members), GROUP):
                 part = members[offset : offset + GROUP]
                 marks = {slo.id: LedgerMark(slo.checkpoint, slo.history_rewrites) for slo in part}
-                hours = partial(_kept_hours, self.hours, marks)
+                hours = partial(self.hours.summed_for, marks)
                 totals.update(ledger.window_totals_many(connection, list(marks), windows, hours))
         return totals
 
@@ -148,16 +148,6 @@ class Statuses:
             for slo_id, at in succeeded.items():
                 registry.record_success(connection, slo_id, at)
             status.save_statuses(connection, reports, moment)
-
-
-def _kept_hours(
-    hours: HourSums,
-    marks: Mapping[int, LedgerMark],
-    connection: Connection,
-    slo_ids: Sequence[int],
-    windows: Sequence[Window],
-) -> dict[int, list[WindowTotals]]:
-    return hours.summed(connection, {slo_id: marks[slo_id] for slo_id in slo_ids}, windows)
 
 
 def _stored(connection: Connection, keys: Sequence[str]) -> dict[str, StoredSLO]:

@@ -96,3 +96,14 @@ class HourSums:
                 else:
                     self._kept.pop(slo_id, None)
         return found | read
+
+    def summed_for(
+        self,
+        marks: Mapping[int, LedgerMark],
+        connection: Connection,
+        slo_ids: Sequence[int],
+        windows: Sequence[Window],
+    ) -> dict[int, list[WindowTotals]]:
+        """`summed` for `slo_ids` among `marks`: the shape `ledger.window_totals_many` calls
+        back with, once `marks` is bound (`partial(hours.summed_for, marks)`)."""
+        return self.summed(connection, {slo_id: marks[slo_id] for slo_id in slo_ids}, windows)
