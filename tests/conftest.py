@@ -45,6 +45,7 @@ TEST_SCENARIOS: dict[str, dict[str, int]] = {
     "demo_history": {"minutes": 2 * 1440},
     "backtest_week": {"minutes": 9 * 1440},
     "region_outage": {"minutes": 240},
+    "route_burn": {"minutes": 240},
 }
 
 

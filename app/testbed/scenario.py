@@ -143,6 +143,15 @@ class RegionOutage(Window):
 
 
 @dataclass(frozen=True)
+class RouteTimeouts(Window):
+    """An upstream of one checkout-api route times out: `ratio` of its requests are 504s, each
+    counted once by `upstream_timeouts_total` of that route (the scenario must list the route)."""
+
+    route: str = "/checkout"
+    ratio: float = 0.05
+
+
+@dataclass(frozen=True)
 class ReplicationConflicts(Window):
     """Concurrent cart writes conflict; each conflict rejects one storefront request (500)."""
 
@@ -175,6 +184,7 @@ Injection = (
     | ProjectionLag
     | RegionOutage
     | ReplicationConflicts
+    | RouteTimeouts
     | FailedCheckouts
 )
 
@@ -213,6 +223,8 @@ class Scenario:
     injections: tuple[Injection, ...] = ()
     resets: tuple[CounterReset, ...] = ()
     gaps: tuple[ScrapeGap, ...] = ()
+    # The checkout-api's routes: only scenarios that list some export their per-route series.
+    routes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         validate(self)
@@ -276,6 +288,8 @@ def validate(scenario: Scenario) -> None:
             problems.append(f"{injection} must start on a minute")
         if isinstance(injection, RegionOutage) and injection.region not in REGIONS:
             problems.append(f"unknown region {injection.region!r}")
+        if isinstance(injection, RouteTimeouts) and injection.route not in scenario.routes:
+            problems.append(f"unknown route {injection.route!r}")
     problems += _gap_problems(scenario) + _reset_problems(scenario)
     if problems:
         raise ScenarioError(f"scenario {scenario.name!r}: " + "; ".join(problems))

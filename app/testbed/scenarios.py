@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import fields
 
+from app.testbed.grouped_scenarios import region_outage, route_burn
 from app.testbed.scenario import (
     CacheStaleness,
     CacheStampede,
@@ -33,6 +33,9 @@ from app.testbed.scenario import (
     SlowCheckouts,
     WorkerOutage,
 )
+from app.testbed.story import NamedScenario, clock, require
+
+__all__ = ["NAMED_SCENARIOS", "NamedScenario", "clock", "named", "start_ending_before"]
 
 DAY_MINUTES = 1440
 # The demo's unnamed error baseline, a tenth of the test scenarios': most of its budget is spent by
@@ -40,25 +43,9 @@ DAY_MINUTES = 1440
 DEMO_BASELINE_ERRORS = 0.1
 
 
-@dataclass(frozen=True)
-class NamedScenario:
-    scenario: Scenario
-    story: str
-    facts: Mapping[str, float] = field(default_factory=dict)
-
-
-def clock(t: int) -> str:
-    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
 def start_ending_before(now: float, minutes: int, margin_minutes: int = 2) -> int:
     """A minute-aligned start so that `minutes` end `margin_minutes` before `now`."""
     return (int(now) // 60 - margin_minutes - minutes) * 60
-
-
-def _require(name: str, minutes: int, at_least: int) -> None:
-    if minutes < at_least:
-        raise ScenarioError(f"scenario {name!r} needs at least {at_least} minutes, got {minutes}")
 
 
 def steady(start: int, minutes: int = 360, *, interval: int = 60, seed: int = 1) -> NamedScenario:
@@ -76,7 +63,7 @@ def steady(start: int, minutes: int = 360, *, interval: int = 60, seed: int = 1)
 def fast_burn(
     start: int, minutes: int = 360, *, interval: int = 60, seed: int = 2
 ) -> NamedScenario:
-    _require("fast_burn", minutes, 180)
+    require("fast_burn", minutes, 180)
     incident = start + (minutes - 150) * 60
     timeouts = PaymentTimeouts(incident, 60, ratio=0.03)
     scenario = Scenario("fast_burn", start, minutes, interval, seed, injections=(timeouts,))
@@ -95,7 +82,7 @@ def fast_burn(
 def slow_burn(
     start: int, minutes: int = DAY_MINUTES, *, interval: int = 60, seed: int = 3
 ) -> NamedScenario:
-    _require("slow_burn", minutes, 360)
+    require("slow_burn", minutes, 360)
     burn_start, burn_end = start + 120 * 60, start + (minutes - 60) * 60
     timeouts = PaymentTimeouts(burn_start, (burn_end - burn_start) // 60, ratio=0.0018)
     resets = (
@@ -137,7 +124,7 @@ def slow_burn(
 def queue_age(
     start: int, minutes: int = 360, *, interval: int = 60, seed: int = 4
 ) -> NamedScenario:
-    _require("queue_age", minutes, 300)
+    require("queue_age", minutes, 300)
     backlog_start = start + (minutes - 240) * 60
     backlog = QueueBacklog(backlog_start, 60, growth=0.5, drain=3.0)
     outage = WorkerOutage(backlog_start + 20 * 60, 20)
@@ -164,7 +151,7 @@ def queue_age(
 def overlapping(
     start: int, minutes: int = 360, *, interval: int = 60, seed: int = 5
 ) -> NamedScenario:
-    _require("overlapping", minutes, 300)
+    require("overlapping", minutes, 300)
     t0 = start + (minutes - 240) * 60
     injections: tuple[Injection, ...] = (
         QueueBacklog(t0, 60, growth=0.5, drain=3.0),
@@ -191,7 +178,7 @@ def overlapping(
 def low_traffic(
     start: int, minutes: int = 180, *, interval: int = 60, seed: int = 6
 ) -> NamedScenario:
-    _require("low_traffic", minutes, 120)
+    require("low_traffic", minutes, 120)
     failure_at = start + (minutes - 60) * 60
     scenario = Scenario(
         "low_traffic",
@@ -215,7 +202,7 @@ def low_traffic(
 def demo_history(
     start: int, minutes: int = 30 * DAY_MINUTES, *, interval: int = 60, seed: int = 7
 ) -> NamedScenario:
-    _require("demo_history", minutes, DAY_MINUTES)
+    require("demo_history", minutes, DAY_MINUTES)
 
     def at(fraction: float) -> int:
         return start + int(minutes * fraction) * 60
@@ -293,33 +280,10 @@ def described(injection: Injection) -> str:
     return text + (f" ({', '.join(rest)})" if rest else "")
 
 
-def region_outage(
-    start: int, minutes: int = 240, *, interval: int = 60, seed: int = 8
-) -> NamedScenario:
-    """For grouped SLOs: one region burns on its own failure mode, the other stays healthy."""
-    _require("region_outage", minutes, 180)
-    outage = start + (minutes - 90) * 60
-    backlog = start + (minutes - 170) * 60
-    injections: tuple[Injection, ...] = (
-        QueueBacklog(backlog, 40, growth=0.5, drain=3.0),
-        RegionOutage(outage, 30, region="us-east", failure_ratio=0.2),
-        ErrorBurst(outage + 45 * 60, 15, service="storefront", ratio=0.003),
-    )
-    scenario = Scenario("region_outage", start, minutes, interval, seed, injections=injections)
-    story = (
-        f"From {clock(backlog)} the orders queue backs up for 40 minutes (a condition of no "
-        f"region). From {clock(outage)} us-east fails its probes for 30 minutes and serves 20 % "
-        "of its storefront requests as 503, while eu-west stays healthy. 45 minutes after the "
-        "outage began, 0.3 % of storefront requests in both regions fail with 500 for 15 "
-        "minutes, for a cause no mode names."
-    )
-    return NamedScenario(scenario, story, {"outage": outage, "backlog": backlog})
-
-
 def backtest_week(
     start: int, minutes: int = 9 * DAY_MINUTES, *, interval: int = 60, seed: int = 8
 ) -> NamedScenario:
-    _require("backtest_week", minutes, 9 * DAY_MINUTES)
+    require("backtest_week", minutes, 9 * DAY_MINUTES)
     fast = PaymentTimeouts(start + (DAY_MINUTES + 720) * 60, 60, ratio=0.03)
     slow = PaymentTimeouts(start + (2 * DAY_MINUTES + 360) * 60, 480, ratio=0.004)
     blip = ErrorBurst(start + (5 * DAY_MINUTES + 600) * 60, 10, service="checkout", ratio=0.01)
@@ -353,6 +317,7 @@ NAMED_SCENARIOS: dict[str, Callable[..., NamedScenario]] = {
     "demo_history": demo_history,
     "backtest_week": backtest_week,
     "region_outage": region_outage,
+    "route_burn": route_burn,
 }
 
 

@@ -58,6 +58,7 @@ STOREFRONT_CODES = ("200", "500", "503")
 PAYMENT_OUTCOMES = ("success", "timeout", "error")
 PROJECTION_OUTCOMES = ("applied", "out_of_order", "gap")
 REGIONS = ("eu-west", "us-east")
+ROUTE_CODES = ("200", "500", "504")
 FULFILMENT_WORKERS = (
     "fulfilment-worker-1:9100",
     "fulfilment-worker-2:9100",
@@ -128,14 +129,16 @@ class _Builder:
         self.add(key, name, name, FamilyType.GAUGE, target, labels.items())
 
 
-def build_catalog() -> Catalog:
-    """Every series of the simulated shop, in the order the exposition writes them."""
+def build_catalog(routes: tuple[str, ...] = ()) -> Catalog:
+    """Every series of the simulated shop, in the order the exposition writes them; with
+    `routes`, the checkout-api's per-route series come last (other scenarios do not have them)."""
     b = _Builder()
     # Positions are part of the data format (datasets index series by position): keep the order.
     _checkout(b)
     _order_status_and_catalog(b)
     _infrastructure(b)
     _storefront(b)
+    _routes(b, routes)
     return Catalog(tuple(b.series), b.index)
 
 
@@ -270,3 +273,27 @@ def _storefront(b: _Builder) -> None:
         job="storefront",
         instance="cart-replicator:8080",
     )
+
+
+def _routes(b: _Builder, routes: tuple[str, ...]) -> None:
+    """The checkout-api's requests by route and code, and its upstream timeouts by route."""
+    api = {"job": "checkout", "instance": "checkout:8080", "service": "checkout-api"}
+    for route in routes:
+        for code in ROUTE_CODES:
+            b.counter(
+                f"route.{route}.{code}",
+                "http_requests_total",
+                "checkout",
+                **api,
+                route=route,
+                code=code,
+            )
+    for route in routes:
+        b.counter(
+            f"route.{route}.timeouts",
+            "upstream_timeouts_total",
+            "checkout",
+            **api,
+            route=route,
+            upstream="payment-provider",
+        )

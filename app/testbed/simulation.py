@@ -39,7 +39,7 @@ class Simulation:
 
     def __init__(self, scenario: Scenario, catalog: Catalog | None = None) -> None:
         self.scenario = scenario
-        self.catalog = catalog or build_catalog()
+        self.catalog = catalog or build_catalog(scenario.routes)
         self.interval = scenario.interval
         self.time = scenario.first_sample
         self.rng = random.Random(scenario.seed)  # noqa: S311 - a seeded simulation, not secrets
@@ -84,6 +84,7 @@ class Simulation:
             replica_lag=self.values[self._index["replica.lag"]],
             increments=increments,
             index=self._index,
+            routes=self.scenario.routes,
         )
         for service in traffic.ALL_SERVICES:
             service(context)

@@ -22,6 +22,7 @@ from app.testbed.scenario import (
     RegionOutage,
     ReplicaLag,
     ReplicationConflicts,
+    RouteTimeouts,
     SlowCheckouts,
 )
 from app.testbed.series import LATENCY_BOUNDS, REGIONS, format_le
@@ -33,6 +34,7 @@ BASE_RATE = {
     "catalog": 80.0,
     "storefront": 120.0,
     "order-history": 12.0,
+    "checkout-api": 40.0,
 }
 REGION_SHARE = {"eu-west": 0.55, "us-east": 0.45}
 # Baseline error ratios (scaled by the scenario's `baseline_errors`). Checkout's internal 500s
@@ -42,6 +44,7 @@ PAYMENT_ERROR = 0.0001
 ORDER_STATUS_ERROR = 0.0002
 CATALOG_ERROR = 0.0001
 STOREFRONT_ERROR = 0.0002
+ROUTE_ERROR = 0.0002
 # Effects of gauge states on requests.
 BACKLOG_REFUSAL = 0.02  # checkout handoff refused (503) while the queue is older than 300 s
 STATUS_TIMEOUT = 0.01  # order-status reads time out (500) while the queue is older than 300 s
@@ -79,6 +82,7 @@ class StepContext:
     replica_lag: float
     increments: list[float]
     index: dict[str, int]
+    routes: tuple[str, ...] = ()
 
     def mean(self, service: str, share: float = 1.0) -> float:
         return BASE_RATE[service] * share * self.load * self.scale.get(service, 1.0) * self.interval
@@ -231,4 +235,22 @@ def projection(ctx: StepContext) -> None:
     ctx.add("projection.gap", gaps)
 
 
-ALL_SERVICES = (checkout, order_status, catalog, storefront, projection)
+def routes(ctx: StepContext) -> None:
+    """The checkout-api by route (only in scenarios with routes, so no other draws change): an
+    even split of its traffic, unnamed 500s at the baseline, and each route's upstream timeouts
+    as 504s counted once by that route's timeout counter."""
+    rng = ctx.rng
+    for route in ctx.routes:
+        requests = poisson(rng, ctx.mean("checkout-api", 1 / len(ctx.routes)))
+        ratio = sum(
+            i.ratio for i in ctx.active if isinstance(i, RouteTimeouts) and i.route == route
+        )
+        timeouts = binomial(rng, requests, min(0.95, ratio))
+        errors = binomial(rng, requests - timeouts, ROUTE_ERROR * ctx.baseline)
+        ctx.add(f"route.{route}.200", requests - timeouts - errors)
+        ctx.add(f"route.{route}.500", errors)
+        ctx.add(f"route.{route}.504", timeouts)
+        ctx.add(f"route.{route}.timeouts", timeouts)
+
+
+ALL_SERVICES = (checkout, order_status, catalog, storefront, projection, routes)
