@@ -10,7 +10,7 @@ against the sum of the regions' truths, and the group ledgers against the SLO's 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -184,12 +184,22 @@ def test_each_region_and_the_slo_match_the_truth_and_add_up(
     assert_group_ledgers_add_up(engine, running.scenario.start, end)
 
 
-def assert_group_ledgers_add_up(engine: Engine, start: int, end: int) -> None:
+def assert_group_ledgers_add_up(
+    engine: Engine,
+    start: int,
+    end: int,
+    key: str = KEY,
+    group_keys: Sequence[str] = tuple(group_key(region) for region in REGIONS),
+    *,
+    every_group_sampled: bool = False,
+) -> None:
+    """Slice by slice, the SLO's ledger is the sum of its groups' (`every_group_sampled`: each
+    group has an ok record in every slice)."""
     with engine.store.read() as connection:
-        parent = registry.get_slo(connection, KEY)
+        parent = registry.get_slo(connection, key)
         assert parent is not None
         members = groups.groups_of(connection, parent.id)
-        assert sorted(group.key for group in members) == [group_key(r) for r in REGIONS]
+        assert sorted(group.key for group in members) == sorted(group_keys)
         window = Window(start, end)
         slo = {r.t: r for r in ledger.read_slices(connection, parent.id, window)}
         parts = [
@@ -198,6 +208,7 @@ def assert_group_ledgers_add_up(engine: Engine, start: int, end: int) -> None:
     assert len(slo) == (end - start) // 60
     for t, record in slo.items():
         records = [part[t] for part in parts if t in part and part[t].status == "ok"]
+        assert not every_group_sampled or len(records) == len(group_keys), t
         assert record.total == sum(r.total for r in records), t
         assert record.bad == sum(r.bad for r in records), t
         assert record.unattributed == sum(r.unattributed for r in records), t

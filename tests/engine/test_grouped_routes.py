@@ -17,16 +17,19 @@ import pytest
 
 from app.engine import backfill, group_views
 from app.engine.service import Engine
-from app.slo.windows import Window
 from app.sources.prometheus import PrometheusSource, SourceConfig
-from app.store import groups, ledger, registry
 from app.testbed.grouped_scenarios import BURNING_ROUTE, ROUTES
 from app.testbed.shipped import ModeTruthSpec, SLOTruthSpec, match
 from app.testbed.truth import GroundTruth
 from tests.conftest import RunningPrometheus
 from tests.engine.conftest import definitions_with
 from tests.engine.test_accuracy import epoch
-from tests.engine.test_grouped import burn_mismatches, mismatches, summed
+from tests.engine.test_grouped import (
+    assert_group_ledgers_add_up,
+    burn_mismatches,
+    mismatches,
+    summed,
+)
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
 
@@ -124,26 +127,7 @@ def test_each_route_and_the_slo_match_the_truth_and_add_up(
     # At SLO level the mode's share is /checkout's timeouts over every route's bad events.
     slo_share = {row.failure_mode: row.share for row in slo.attribution}
     assert slo_share[MODE] < burning_share[MODE]
-    assert_group_ledgers_add_up(engine, running.scenario.start, end)
-
-
-def assert_group_ledgers_add_up(engine: Engine, start: int, end: int) -> None:
-    with engine.store.read() as connection:
-        parent = registry.get_slo(connection, KEY)
-        assert parent is not None
-        members = groups.groups_of(connection, parent.id)
-        assert sorted(group.key for group in members) == [group_key(r) for r in ROUTES]
-        window = Window(start, end)
-        slo = {r.t: r for r in ledger.read_slices(connection, parent.id, window)}
-        parts = [
-            {r.t: r for r in ledger.read_slices(connection, group.id, window)} for group in members
-        ]
-    assert len(slo) == (end - start) // 60
-    for t, record in slo.items():
-        records = [part[t] for part in parts if t in part and part[t].status == "ok"]
-        assert len(records) == len(ROUTES), t
-        assert record.total == sum(r.total for r in records), t
-        assert record.bad == sum(r.bad for r in records), t
-        assert record.unattributed == sum(r.unattributed for r in records), t
-        for mode, credit in record.modes.items():
-            assert credit.credited == sum(r.modes[mode].credited for r in records), (t, mode)
+    keys = [group_key(route) for route in ROUTES]
+    assert_group_ledgers_add_up(
+        engine, running.scenario.start, end, KEY, keys, every_group_sampled=True
+    )
