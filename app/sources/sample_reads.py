@@ -66,16 +66,17 @@ def counted_matrix(
     raw samples; None when it is to be asked as the formula instead."""
     selector = counted.selector
     slices = (end - start) // step + 1
+    whole_span = fetch_span_ms(counted, start, end)
     try:
         counts = source.query_instant(
-            f"count_over_time({selector}[{fetch_span_ms(counted, start, end)}ms])",
+            f"count_over_time({selector}[{whole_span}ms])",
             end,
             read_values,
             deadline=deadline,
         )
         total = sum(counts)
         parts = max(1, math.ceil(total / MAX_SAMPLES))
-        spanned = fetch_span_ms(counted, start, end) / 1000 / step  # slices the samples span
+        spanned = whole_span / 1000 / step  # slices the samples span
         if parts > slices or total > MAX_DENSITY * len(counts) * spanned:
             return None
         per_part = math.ceil(slices / parts)

@@ -102,13 +102,18 @@ def multi_select(name: str, label: str, options: Sequence[str], value: Sequence[
 
 
 def search_box(state: ViewState) -> html.Label:
+    return search_field("Search", "search", state.search, "service/slo")
+
+
+def search_field(label: str, name: str, value: str, placeholder: str) -> html.Label:
+    """A labelled search input for the URL key `name`, applied when typing pauses."""
     return field(
-        "Search",
+        label,
         dcc.Input(
-            id=control_id("search"),
+            id=control_id(name),
             type="search",
-            value=state.search,
-            placeholder="service/slo",
+            value=value,
+            placeholder=placeholder,
             debounce=True,
             className="text-input",
         ),

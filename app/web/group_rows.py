@@ -105,7 +105,7 @@ def hint(listing: GroupListing) -> Markup:
         text = "no groups yet"
         worst = ""
     else:
-        text = f"{listing.total} group{'s' if listing.total != 1 else ''}, worst: "
+        text = f"{fmt.counted(listing.total, 'group')}, worst: "
         worst = group_name(group_labels(listing.reports[0], listing.group_by))
     overflow = listing.overflow.count
     extra = f" · {overflow} more counted in other" if overflow else ""
@@ -127,7 +127,7 @@ def _more(listing: GroupListing, slo_key: str, query: str) -> Markup | None:
         return None
     link = element(
         "a",
-        f"{hidden} more group{'s' if hidden != 1 else ''} on the SLO's page",
+        f"{fmt.counted(hidden, 'more group')} on the SLO's page",
         href=f"/slo/{slo_key}{query}",
         data_nav=True,
     )

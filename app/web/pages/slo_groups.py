@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import dcc, html
+from dash import html
 
 from app.engine import group_views
 from app.engine.group_views import GroupListing
@@ -15,7 +15,8 @@ from app.slo.groups import GroupDefinition, ModeScope, mode_scopes
 from app.slo.spec import slo_key
 from app.web import alerts
 from app.web import components as ui
-from app.web.controls import control_id, field
+from app.web import format as fmt
+from app.web.controls import search_field
 from app.web.group_links import group_name, is_other
 from app.web.group_rows import WORST_ON_PAGE, worst_table
 from app.web.markup import raw_html
@@ -82,7 +83,7 @@ def _overflow(listing: GroupListing) -> html.Div | None:
     named = ", ".join(group_name(labels) for labels in overflow.groups[:OVERFLOW_NAMED])
     more = "…" if overflow.count > OVERFLOW_NAMED else ""
     return ui.notice(
-        f"{overflow.count} group{'s' if overflow.count != 1 else ''} counted in other "
+        f"{fmt.counted(overflow.count, 'group')} counted in other "
         f"(beyond max_groups: {listing.max_groups}): {named}{more}",
         "info",
         id="groups-overflow",
@@ -106,17 +107,7 @@ def _browse(key: str, state: ViewState, offset: int, listing: GroupListing) -> h
 
     return html.Div(
         [
-            field(
-                "Search groups",
-                dcc.Input(
-                    id=control_id("group_search"),
-                    type="search",
-                    value=state.group_search,
-                    placeholder="us-east",
-                    debounce=True,
-                    className="text-input",
-                ),
-            ),
+            search_field("Search groups", "group_search", state.group_search, "us-east"),
             html.Span(f"Groups {span}", className="muted", id="groups-span"),
             page("← previous", max(0, offset - WORST_ON_PAGE), "groups-previous")
             if offset
