@@ -12,16 +12,15 @@ from dataclasses import dataclass
 
 import pytest
 
-from app.engine.service import Engine
 from app.testbed.prometheus import PrometheusServer
 from app.testbed.series import REGIONS
 from app.testbed.truth import GroundTruth
 from app.testbed.tsdb import link_tsdb
 from tests.conftest import TestbedCache, require_prometheus
 from tests.engine.test_grouped import KEY, YAML, group_key, region_truth
+from tests.web.conftest import Live
 from tests.web.harness import (
     REPO,
-    LiveServer,
     StoppedClock,
     engine_factory,
     run_until,
@@ -41,19 +40,8 @@ CAPPED_YAML = (
 
 
 @dataclass(frozen=True)
-class GroupedLive:
-    server: LiveServer
-    end: int
+class GroupedLive(Live):
     truth: GroundTruth  # per region, under the group keys of `KEY`
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
-    def engine(self) -> Engine:
-        engine: Engine = self.server.app.state.faultline.engine
-        return engine
 
 
 @pytest.fixture(scope="module")
