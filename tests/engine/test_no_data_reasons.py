@@ -16,10 +16,9 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -34,6 +33,7 @@ from app.web.urlstate import ViewState
 from tests.api.conftest import TOKEN, serve_engine
 from tests.conftest import RunningPrometheus
 from tests.engine.conftest import REPO
+from tests.web.components import by_id
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
 
@@ -140,9 +140,7 @@ def test_each_no_data_slice_carries_its_reason_in_the_api_and_the_report(
     # The SLO page says it too.
     page = gather(engine, "ghost/never-scraped", ViewState())
     assert page is not None
-    (line,) = [
-        node for node in _nodes(headline(page)) if getattr(node, "id", None) == "detail-no-data"
-    ]
+    line = by_id(headline(page), "detail-no-data")
     assert line.children.startswith("No data since ") and "(no-series)" in line.children
     assert page.report.no_data is not None and page.report.no_data.message in line.children
 
@@ -153,11 +151,7 @@ def test_each_no_data_slice_carries_its_reason_in_the_api_and_the_report(
         engine, COUNTER, ViewState(range="custom", start=str(in_gap - 3600), end=str(in_gap))
     )
     assert in_gap_page is not None
-    (sparse_line,) = [
-        node
-        for node in _nodes(headline(in_gap_page))
-        if getattr(node, "id", None) == "detail-no-data"
-    ]
+    sparse_line = by_id(headline(in_gap_page), "detail-no-data")
     assert sparse_line.children.startswith("No data since ")
     assert "(too-sparse): " in sparse_line.children
     assert "series sampled every 1m" in sparse_line.children
@@ -168,14 +162,6 @@ def test_each_no_data_slice_carries_its_reason_in_the_api_and_the_report(
     assert after.status.value == "ok" and after.no_data is not None
     assert after.no_data.reason == "too-sparse"
     assert engine.report(COUNTER, gap.end + 2 * 3600).no_data is None
-
-
-def _nodes(component: Any) -> Iterator[Any]:
-    yield component
-    children = getattr(component, "children", None)
-    for child in children if isinstance(children, list) else [children]:
-        if child is not None and not isinstance(child, str):
-            yield from _nodes(child)
 
 
 def _epoch(text: str) -> float:

@@ -8,9 +8,8 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -24,6 +23,7 @@ from app.web.urlstate import ViewState
 from tests.api.conftest import TOKEN, serve_engine
 from tests.conftest import RunningPrometheus
 from tests.engine.conftest import REPO
+from tests.web.components import by_id
 
 pytestmark = pytest.mark.prometheus
 
@@ -106,15 +106,7 @@ def shown_everywhere(engine: Engine, prometheus_url: str, database_url: str, end
     assert reported[KEY]["sampling"] == CHOSEN
     page = gather(engine, KEY, ViewState())
     assert page is not None
-    (line,) = [n for n in _nodes(headline(page)) if getattr(n, "id", None) == "detail-sampling"]
+    line = by_id(headline(page), "detail-sampling")
     assert line.children == (
         "2m slices · series sampled every 2m (data) · configured 1m, too short for it"
     )
-
-
-def _nodes(component: Any) -> Iterator[Any]:
-    yield component
-    children = getattr(component, "children", None)
-    for child in children if isinstance(children, list) else [children]:
-        if child is not None and not isinstance(child, str):
-            yield from _nodes(child)

@@ -8,9 +8,7 @@ served any. No Prometheus is asked: the page reads the ledger.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from app.engine.service import Engine
 from app.slo.ledger import SliceRecord, SliceStatus
@@ -23,6 +21,7 @@ from app.web.theme import LIGHT
 from app.web.urlstate import ViewState
 from tests.alerting.copies import registered_copies
 from tests.alerting.support import only, shipped
+from tests.web.components import by_id
 
 START = 1_709_510_400  # 2024-03-04 00:00 UTC
 HOURS = 6
@@ -41,19 +40,6 @@ def _records(busy_until: int) -> list[SliceRecord]:
         )
         for t in range(START + 60, END + 1, 60)
     ]
-
-
-def _nodes(component: Any) -> Iterator[Any]:
-    yield component
-    children = getattr(component, "children", None)
-    for child in children if isinstance(children, list) else [children]:
-        if child is not None and not isinstance(child, str):
-            yield from _nodes(child)
-
-
-def _by_id(component: Any, wanted: str) -> Any:
-    (found,) = [node for node in _nodes(component) if getattr(node, "id", None) == wanted]
-    return found
 
 
 def test_a_window_without_events_is_shown_without_an_sli_and_spends_nothing(
@@ -79,14 +65,14 @@ def test_a_window_without_events_is_shown_without_an_sli_and_spends_nothing(
         assert report.events.total == 0 and report.sli is None  # not 1.0
         assert report.budget.consumed == 0.0
         assert all(rate in (0.0, None) for rate in report.burn_rates.values())
-        sli = _by_id(headline(quiet), "detail-sli")
+        sli = by_id(headline(quiet), "detail-sli")
         assert sli.children == "no events"
         assert quiet.history.points and all(p.sli is None for p in quiet.history.points)
 
         busy = gather(engine, BUSY, state)
         assert busy is not None
         assert busy.report.sli is not None and 0.99 < busy.report.sli < 1.0
-        assert _by_id(headline(busy), "detail-sli").children != "no events"
+        assert by_id(headline(busy), "detail-sli").children != "no events"
         points = busy.history.points
         quiet_points = [p for p in points if p.total == 0]
         assert quiet_points and all(p.sli is None for p in quiet_points)
