@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 
 from sqlalchemy import Connection
 
@@ -22,15 +21,13 @@ from app.slo.definitions import DefinitionSet, SLODefinition
 from app.slo.grid import Flags
 from app.slo.group_chunk import GroupedChunk, GroupedEvaluator, LabelledAnswer
 from app.slo.groups import group_definition, group_labels, group_slo_key
-from app.slo.ledger import WindowTotals
-from app.slo.windows import Window, period_window
+from app.slo.windows import period_window
 from app.sources.signals import Matrix, SignalReader
 from app.store import groups, ledger, registry, status
 from app.store.chunk_writes import write_chunk
 from app.store.errors import StoreError
 from app.store.hour_sums import HourSums, LedgerMark
 from app.store.locks import lock_slo
-from app.store.registry import StoredSLO
 from app.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -198,7 +195,8 @@ def save_group_statuses(
             members = [member for member in listed if member.active]
             # Every group's windows in the same few queries, not a few queries per group.
             windows = report_windows(definition, definitions, moment)
-            totals = _window_totals(connection, members, windows, hours)
+            marks = {m.id: LedgerMark(m.checkpoint, m.history_rewrites) for m in members}
+            totals = ledger.window_totals_in_parts(connection, marks, windows, hours, GROUP)
             reports = [
                 (
                     member.id,
@@ -225,21 +223,3 @@ def save_group_statuses(
 # Groups summed in one set of queries: each range condition repeats the list of ids, which
 # must stay under SQLite's parameter limit (500 ids × the report windows' ranges).
 GROUP = 500
-
-
-def _window_totals(
-    connection: Connection,
-    members: Sequence[StoredSLO],
-    windows: Sequence[Window],
-    hours: HourSums | None,
-) -> dict[int, list[WindowTotals]]:
-    """The groups' window sums, from whole-hour sums kept between ticks where still valid."""
-    totals: dict[int, list[WindowTotals]] = {}
-    for offset in range(0, len(members), GROUP):
-        part = members[offset : offset + GROUP]
-        kept = None
-        if hours is not None:
-            marks = {m.id: LedgerMark(m.checkpoint, m.history_rewrites) for m in part}
-            kept = partial(hours.summed_for, marks)
-        totals |= ledger.window_totals_many(connection, [m.id for m in part], windows, kept)
-    return totals

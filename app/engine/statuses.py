@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from functools import partial
 
 from sqlalchemy import Connection
 
@@ -121,11 +120,8 @@ class Statuses:
             groups.setdefault(windows, []).append(stored[definition.key])
         totals: dict[int, list[WindowTotals]] = {}
         for windows, members in groups.items():
-            for offset in range(0, len(members), GROUP):
-                part = members[offset : offset + GROUP]
-                marks = {slo.id: LedgerMark(slo.checkpoint, slo.history_rewrites) for slo in part}
-                hours = partial(self.hours.summed_for, marks)
-                totals.update(ledger.window_totals_many(connection, list(marks), windows, hours))
+            marks = {slo.id: LedgerMark(slo.checkpoint, slo.history_rewrites) for slo in members}
+            totals |= ledger.window_totals_in_parts(connection, marks, windows, self.hours, GROUP)
         return totals
 
     def record_successes(self, succeeded: Mapping[str, int]) -> None:

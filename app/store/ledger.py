@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import math
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from sqlalchemy import Connection, Table, delete, func, select
@@ -20,7 +20,7 @@ from app.slo.ledger import ModeSlice, NoData, SliceRecord, SliceStatus, WindowTo
 from app.slo.windows import Window, align_up
 from app.store import rollup_reads, rollups
 from app.store.database import dialect_insert, insert_sql
-from app.store.hour_sums import note_rewrite
+from app.store.hour_sums import HourSums, LedgerMark, note_rewrite
 from app.store.locks import lock_slo
 from app.store.tables import fivemin, fivemin_modes, hourly, hourly_modes, slices
 
@@ -193,6 +193,24 @@ def window_totals(
     """Sums over each window: whole hours and five-minute buckets from rollups (summed by the
     database), and at most four slices at each edge from the ledger itself."""
     return window_totals_many(connection, [slo_id], windows)[slo_id]
+
+
+def window_totals_in_parts(
+    connection: Connection,
+    marks: Mapping[int, LedgerMark],
+    windows: Sequence[Window],
+    hours: HourSums | None,
+    part_size: int,
+) -> dict[int, list[WindowTotals]]:
+    """`window_totals_many` of the SLOs of `marks`, `part_size` SLOs to a set of queries (each
+    range condition repeats the list of ids), whole hours from `hours` where still valid."""
+    ids = list(marks)
+    totals: dict[int, list[WindowTotals]] = {}
+    for offset in range(0, len(ids), part_size):
+        part = {slo_id: marks[slo_id] for slo_id in ids[offset : offset + part_size]}
+        kept = None if hours is None else partial(hours.summed_for, part)
+        totals |= window_totals_many(connection, list(part), windows, kept)
+    return totals
 
 
 def window_totals_many(
