@@ -1,6 +1,6 @@
 """Writing an evaluated chunk (`ChunkOutcome`): slice rows in bulk, rollups from the columns.
 
-Rows go to the driver in one batch (`executemany` on SQLite; on PostgreSQL a `COPY` into a
+Rows go to the driver in bulk (a few hundred a statement on SQLite; on PostgreSQL a `COPY` into a
 staging table and one upsert from it). Whole hours of the chunk get their hourly and five-minute
 rollups from array sums; the slices of hours the chunk covers only in part (its edges, a tick's
 one new slice) take the exact new-minus-old path of `app.store.rollups.apply_writes`, with the
@@ -21,14 +21,10 @@ from app.slo.chunk_outcome import BucketSums, ChunkOutcome, bucket_spans, bucket
 from app.slo.ledger import SliceRecord, SliceStatus
 from app.slo.windows import Window
 from app.store import ledger, rollups
+from app.store.bulk_rows import insert_rows
 from app.store.hour_sums import note_rewrite
 from app.store.locks import lock_slo
 from app.store.rollups import FIVE_MINUTES, HOUR, LEVELS, Level
-
-_SLICE_COLUMNS = (
-    "slo_id", "t", "status", "total", "bad", "unattributed", "modes",
-    "events_total", "events_bad", "value", "excluded", "no_data",
-)  # fmt: skip
 
 
 def write_chunk(
@@ -107,9 +103,9 @@ def _upsert_slices(connection: Connection, slo_id: int, outcome: ChunkOutcome) -
     if connection.dialect.name == "postgresql":
         from app.store.copy_upsert import copy_upsert  # noqa: PLC0415 - PostgreSQL only
 
-        copy_upsert(connection, "slices", _SLICE_COLUMNS, ("slo_id", "t"), rows)
+        copy_upsert(connection, "slices", ledger.SLICE_COLUMNS, ("slo_id", "t"), rows)
         return
-    connection.exec_driver_sql(ledger.slice_upsert_sql(connection.dialect.paramstyle), rows)
+    insert_rows(connection, "slices", ledger.SLICE_COLUMNS, rows, on_conflict=ledger.SLICE_UPSERT)
 
 
 def mode_texts(outcome: ChunkOutcome) -> list[str]:

@@ -174,15 +174,3 @@ def dialect_insert(dialect: str) -> Any:
     from sqlalchemy.dialects import sqlite  # noqa: PLC0415
 
     return sqlite.insert
-
-
-@cache
-def insert_sql(table: str, columns: tuple[str, ...], paramstyle: str) -> str:
-    """`INSERT INTO table (columns) VALUES (…)` in the DB-API driver's parameter style, for the
-    hottest writes, which go straight to the driver (SQLite and PostgreSQL share the text)."""
-    marker = "?" if paramstyle == "qmark" else "%s"
-    # Built from the tables' own column names, never from input.
-    return (
-        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
-        f"VALUES ({', '.join(marker for _ in columns)})"
-    )

@@ -19,7 +19,8 @@ from sqlalchemy import Connection, Table, delete, func, select
 from app.slo.ledger import ModeSlice, NoData, SliceRecord, SliceStatus, WindowTotals
 from app.slo.windows import Window, align_up
 from app.store import rollup_reads, rollups
-from app.store.database import dialect_insert, insert_sql
+from app.store.bulk_rows import insert_rows
+from app.store.database import dialect_insert
 from app.store.hour_sums import HourSums, LedgerMark, note_rewrite
 from app.store.locks import lock_slo
 from app.store.tables import fivemin, fivemin_modes, hourly, hourly_modes, slices
@@ -141,23 +142,18 @@ def write_slices(
     ]
     # Straight to the driver: this is the hottest write of a backfill, and SQLAlchemy's
     # per-row parameter processing would cost more than the database's own work.
-    connection.exec_driver_sql(slice_upsert_sql(connection.dialect.paramstyle), rows)
+    insert_rows(connection, "slices", SLICE_COLUMNS, rows, on_conflict=SLICE_UPSERT)
     rollups.apply_writes(connection, slo_id, records, previous, slice_seconds)
 
 
-_SLICE_COLUMNS = (
+SLICE_COLUMNS = (
     "slo_id", "t", "status", "total", "bad", "unattributed", "modes",
     "events_total", "events_bad", "value", "excluded", "no_data",
 )  # fmt: skip
-
-
-@cache
-def slice_upsert_sql(paramstyle: str) -> str:
-    """INSERT … ON CONFLICT (slo_id, t) DO UPDATE, in the driver's parameter style (the
-    statement itself is the same on SQLite and PostgreSQL)."""
-    updates = ", ".join(f"{name} = excluded.{name}" for name in _SLICE_COLUMNS[2:])
-    insert = insert_sql("slices", _SLICE_COLUMNS, paramstyle)
-    return f"{insert} ON CONFLICT (slo_id, t) DO UPDATE SET {updates}"
+# A slice written again takes the new values (the same on SQLite and PostgreSQL).
+SLICE_UPSERT = "ON CONFLICT (slo_id, t) DO UPDATE SET " + ", ".join(
+    f"{name} = excluded.{name}" for name in SLICE_COLUMNS[2:]
+)
 
 
 def rebuild_hours(

@@ -27,8 +27,9 @@ from sqlalchemy import (
 
 from app.slo.ledger import SliceRecord, SliceStatus, WindowTotals
 from app.slo.windows import align_up
+from app.store.bulk_rows import insert_rows
 from app.store.copy_upsert import copy_rows
-from app.store.database import dialect_insert, insert_sql
+from app.store.database import dialect_insert
 from app.store.tables import fivemin, fivemin_modes, hourly, hourly_modes
 
 HOUR = 3600
@@ -134,15 +135,14 @@ def replace_rows(
         connection.execute(delete(table).where(and_(table.c.slo_id == slo_id, chosen)))
     # Straight to the driver, as for slices: a backfill writes a rollup row per five minutes
     # and per mode, and SQLAlchemy's per-row parameter processing cost more than the inserts.
-    paramstyle = connection.dialect.paramstyle
     for table, columns, rows in (
         (level.sums, level.sum_columns, number_rows),
         (level.modes, level.mode_columns, mode_rows),
     ):
-        if rows and connection.dialect.name == "postgresql":
+        if connection.dialect.name == "postgresql":
             copy_rows(connection, table.name, columns, rows)
-        elif rows:
-            connection.exec_driver_sql(insert_sql(table.name, columns, paramstyle), rows)
+        else:
+            insert_rows(connection, table.name, columns, rows)
 
 
 def _rows(
