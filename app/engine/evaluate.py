@@ -112,9 +112,11 @@ def evaluate_range(
             outcome = evaluator.evaluate(chunk_first, size, grid, excluded)
         unexplained = outcome.unexplained()
         if unexplained.size:  # only chunks with `no-series` slices ask the source why
-            records = outcome.records()
+            # Only those slices' records: a chunk of 10,000 slices with one gap built all of
+            # them, 3 s of a 30-SLO backfill's interpreter time.
+            records = outcome.records(unexplained.tolist())
             refined = explained(source, evaluator.signals, records, last, step)
-            outcome.set_no_data(unexplained, [refined[int(i)].no_data for i in unexplained])
+            outcome.set_no_data(unexplained, [record.no_data for record in refined])
         no_data.update(outcome.no_data_counts())
         write = partial(
             _write,

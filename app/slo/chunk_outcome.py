@@ -8,6 +8,7 @@ columns directly, and `bucket_sums` adds them up per hour or five minutes as arr
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,7 +92,7 @@ class ChunkOutcome:
             texts[index] = None if found is None else found.encode()
         return texts
 
-    def records(self, indices: range | None = None) -> list[SliceRecord]:
+    def records(self, indices: Sequence[int] | None = None) -> list[SliceRecord]:
         """The ledger records, as the per-slice evaluator builds them."""
         chosen = range(self.size) if indices is None else indices
         ends = self.ends.tolist()
