@@ -340,6 +340,12 @@ def delete_history(connection: Connection, slo_id: int) -> None:
         connection.execute(delete(table).where(table.c.slo_id == slo_id))
 
 
+def holds_slices(connection: Connection, slo_id: int, window: Window) -> bool:
+    """Whether any slice of the SLO ends in `window`."""
+    chosen = (slices.c.slo_id == slo_id) & (slices.c.t > window.start) & (slices.c.t <= window.end)
+    return connection.execute(select(slices.c.t).where(chosen).limit(1)).first() is not None
+
+
 def count_slices(connection: Connection, slo_id: int) -> int:
     return int(
         connection.execute(

@@ -87,10 +87,12 @@ failure_modes = Table(
 )
 
 # One row per SLO per slice end `t`, covering (t - slice, t]. Upserted, never appended twice.
+# The ledger's row tables (slices and rollups) have no foreign key to `slos`: it was checked
+# for every row a backfill writes (migration 0011 says why nothing needs it).
 slices = Table(
     "slices",
     metadata,
-    Column("slo_id", Integer, ForeignKey("slos.id", ondelete="CASCADE"), primary_key=True),
+    Column("slo_id", Integer, primary_key=True, autoincrement=False),
     Column("t", BigInteger, primary_key=True, autoincrement=False),
     Column("status", String(8), nullable=False),
     Column("total", Float, nullable=False),
@@ -112,7 +114,7 @@ def _rollup(name: str, key: str) -> tuple[Table, Table]:
     sums = Table(
         name,
         metadata,
-        Column("slo_id", Integer, ForeignKey("slos.id", ondelete="CASCADE"), primary_key=True),
+        Column("slo_id", Integer, primary_key=True, autoincrement=False),
         Column(key, BigInteger, primary_key=True, autoincrement=False),
         Column("total", Float, nullable=False),
         Column("bad", Float, nullable=False),
@@ -124,7 +126,7 @@ def _rollup(name: str, key: str) -> tuple[Table, Table]:
     modes = Table(
         f"{name}_modes",
         metadata,
-        Column("slo_id", Integer, ForeignKey("slos.id", ondelete="CASCADE"), primary_key=True),
+        Column("slo_id", Integer, primary_key=True, autoincrement=False),
         Column(key, BigInteger, primary_key=True, autoincrement=False),
         Column("mode", String(100), primary_key=True),
         Column("credited", Float, nullable=False),
