@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import http.client
 import io
+import ipaddress
 import socket
 import threading
 import time
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -108,9 +110,14 @@ class _DeadlineAdapter(HTTPAdapter):
         return manager
 
 
-def deadline_session() -> requests.Session:
-    """A requests session whose requests honour `bounded_get`'s deadline and cancel event."""
+def deadline_session(url: str | None = None) -> requests.Session:
+    """A requests session whose requests honour `bounded_get`'s deadline and cancel event.
+    For a server on this host (`url` on a loopback address) answers come uncompressed: gzip
+    cost the server and this process CPU and saved no time (a 30-day backfill's raw queries
+    read about a gigabyte of JSON, compressed by Prometheus and inflated here for nothing)."""
     session = requests.Session()
+    if url is not None and _on_loopback(url):
+        session.headers["Accept-Encoding"] = "identity"
     adapter = _DeadlineAdapter(max_retries=0)  # retries are ours: capped, jittered, error-aware
     session.mount("http://", adapter)
     session.mount("https://", adapter)
@@ -151,3 +158,13 @@ def bounded_get(
         return response
     finally:
         _current.deadline, _current.cancel = float("inf"), None
+
+
+def _on_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: it may resolve anywhere
+        return False

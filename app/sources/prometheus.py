@@ -138,7 +138,7 @@ class PrometheusSource:
         # guaranteed thread-safe.
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
-            session = deadline_session()
+            session = deadline_session(self.config.url)
             session.headers.update(self.config.headers)
             self._local.session = session
         return session

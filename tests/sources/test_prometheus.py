@@ -16,6 +16,7 @@ import pytest
 
 from app.slo.counts import rewrite
 from app.sources.credentials import Credential
+from app.sources.deadline import deadline_session
 from app.sources.errors import QueryError, SourceUnavailableError
 from app.sources.prometheus import PrometheusSource, SourceConfig
 from app.sources.retry import RetryPolicy
@@ -153,6 +154,18 @@ def test_auth_and_custom_headers_are_sent(scripted: Callable[..., Scripted]) -> 
     assert server.requests[0]["authorization"] == "Bearer s3cret"
     assert server.requests[0]["x-scope-orgid"] == "team-a"
     assert basic.requests[0]["authorization"] == "Basic cmVhZGVyOnB3"
+
+
+def test_a_server_on_this_host_answers_uncompressed(scripted: Callable[..., Scripted]) -> None:
+    # Compressing on loopback costs both sides CPU and saves no time; elsewhere it saves the
+    # network, so requests' default (gzip) stays.
+    server = scripted([])
+    source(server.url).query_range("up", 1800000060, 1800000120, 60)
+    assert server.requests[0]["accept-encoding"] == "identity"
+    for url in ("http://localhost:9090", "http://[::1]:9090/prometheus", "http://127.0.0.2"):
+        assert deadline_session(url).headers["Accept-Encoding"] == "identity"
+    for url in ("http://prometheus.example:9090", "https://10.0.0.7:9090", "http://mimir"):
+        assert "gzip" in str(deadline_session(url).headers["Accept-Encoding"])
 
 
 def test_chunks_stay_under_the_points_limit() -> None:
