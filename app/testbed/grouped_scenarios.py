@@ -2,6 +2,9 @@
 
 Each group's truth is its own series' (see `tests/engine/test_grouped.py` and
 `tests/engine/test_grouped_routes.py`); `facts` holds the incidents' times (epoch seconds).
+Like every scenario they are sampled in the field by replacing the scenario's `interval`, `phase`
+and `jitter` (as the tests' testbed does; `tests/engine/test_grouped_field.py`); the injections
+start on minutes, so the facts hold at any sampling.
 """
 
 from __future__ import annotations
