@@ -16,6 +16,7 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -28,6 +29,7 @@ from app.slo.spec_base import (
     DurationSeconds,
     Spec,
     duration_field,
+    key_rule,
 )
 
 # Shared building blocks stay importable from here, where every spec module has found them.
@@ -272,6 +274,24 @@ class SLOSpec(Spec):
             return RollingPeriod(seconds=duration_field(value))
         return value
 
+    # The grouping rules about one key are field validators, so validation points at that key
+    # (`group_by` is validated before `max_groups`, in the order of the fields).
+    @field_validator("group_by")
+    @classmethod
+    def _labels_once(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        repeated = sorted({name for name in value or () if (value or ()).count(name) > 1})
+        if repeated:
+            raise key_rule(f"`group_by` names each label once; repeated: {', '.join(repeated)}")
+        return value
+
+    @field_validator("max_groups")
+    @classmethod
+    def _bounds_groups(cls, value: int | None, info: ValidationInfo) -> int | None:
+        # An invalid `group_by` is absent from `info.data`: its own error is the one to report.
+        if value is not None and "group_by" in info.data and not info.data["group_by"]:
+            raise key_rule("`max_groups` bounds the groups of `group_by`, which is not given")
+        return value
+
     @field_validator("alerting", mode="before")
     @classmethod
     def _alerting(cls, value: object) -> object:
@@ -309,7 +329,7 @@ class SLOSpec(Spec):
                 raise ValueError(
                     "an events SLI needs `bad` or `good`, unless failure modes give `bad` counts"
                 )
-        _check_grouping(self.group_by or (), self.max_groups, kind, budgeting)
+        _check_grouping(self.group_by or (), kind, budgeting)
         names = [mode.name for mode in self.failure_modes]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
@@ -336,13 +356,7 @@ class SLOSpec(Spec):
         return self.budgeting
 
 
-def _check_grouping(
-    group_by: tuple[str, ...], max_groups: int | None, kind: str, budgeting: Budgeting
-) -> None:
-    if max_groups is not None and not group_by:
-        raise ValueError("`max_groups` bounds the groups of `group_by`, which is not given")
-    if len(set(group_by)) != len(group_by):
-        raise ValueError("`group_by` names each label once")
+def _check_grouping(group_by: tuple[str, ...], kind: str, budgeting: Budgeting) -> None:
     if group_by and (kind == "threshold" or budgeting is Budgeting.TIMESLICES):
         # A sum of per-group time slices is not yet a defined SLO-level figure.
         raise ValueError(

@@ -9,11 +9,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic_core import PydanticCustomError
 
 from app.slo.durations import DurationError, parse_duration
 
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"
 LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
+# The error type of a rule about a key as a whole (a list naming something twice, a key that
+# needs another): validation points at the key, not at its value (`app.slo.yamlsource`).
+KEY_RULE = "key_rule"
+
+
+def key_rule(message: str) -> PydanticCustomError:
+    """Raise from a field validator: the problem is reported at that field's key."""
+    return PydanticCustomError(KEY_RULE, message)
 
 
 class Spec(BaseModel):

@@ -14,6 +14,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from app.slo.problems import Problem
+from app.slo.spec_base import KEY_RULE
 from app.slo.yamlbounds import bounded_yaml, size_problems, yaml_problem
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -159,9 +160,8 @@ def problems_from_validation_error(
             message = f"unknown key {loc[-1]!r}" + _allowed_keys(model, loc)
         elif kind == "missing":
             message = "required key is missing"
-        problems.append(
-            document.problem((*prefix, *loc), message, at_key=kind == "extra_forbidden")
-        )
+        at_key = kind in ("extra_forbidden", KEY_RULE)
+        problems.append(document.problem((*prefix, *loc), message, at_key=at_key))
     return _dedupe(problems)
 
 

@@ -61,3 +61,49 @@ def test_unsupported_grouping_is_refused_at_file_line_col(tmp_path: Path, monkey
     assert len(lines) == 3, lines
     summary = " ".join(result.stderr.split())
     assert summary.startswith("3 problems in 1 file; 1 SLO valid"), summary
+
+
+KEYED = f"""\
+service: shop
+slos:
+  - name: bounded
+    objective: 99
+    max_groups: 10
+    sli: {{events: {{total: 'sum(rate(a[{{{{window}}}}]))', bad: 'sum(rate(b[{{{{window}}}}]))'}}}}
+  - name: twice
+    objective: 99
+    group_by: [route, route]
+    sli: {EVENTS}
+  - name: twice-in-a-block
+    objective: 99
+    group_by:
+      - route
+      - route
+    sli: {EVENTS}
+  - name: clash
+    objective: 99
+    group_by:
+      - slo
+    sli: {{events: {{total: 'sum by (slo) (rate(a[{{{{window}}}}]))', bad: 'sum by (slo) (rate(b[{{{{window}}}}]))'}}}}
+"""
+
+
+def test_grouping_mistakes_point_at_the_group_by_or_max_groups_key(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Not at the SLO's first line: at the key the rule is about (at the label, for a label
+    Faultline sets on alerts)."""
+    monkeypatch.chdir(ROOT)
+    shop = tmp_path / "shop.yaml"
+    shop.write_text(KEYED)
+    result = CliRunner().invoke(cli, ["validate", str(shop)])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"{shop}:5:5: slos[0].max_groups: `max_groups` bounds the groups of `group_by`, which "
+        "is not given",
+        f"{shop}:9:5: slos[1].group_by: `group_by` names each label once; repeated: route",
+        f"{shop}:13:5: slos[2].group_by: `group_by` names each label once; repeated: route",
+        f"{shop}:20:9: slos[3].group_by[0]: `slo` is a label Faultline sets on every alert, so "
+        "the groups' alerts could not be told apart: name the group label otherwise in the "
+        'queries (e.g. `label_replace(..., "slo_group", "$1", "slo", "(.*)")`) and group by that',
+    ]

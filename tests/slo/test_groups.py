@@ -156,8 +156,9 @@ def test_every_grouping_mistake_is_pinned_to_file_line_col(tmp_path: Path) -> No
     assert "per group or global" in found[16, 15] and "not aggregated" in found[16, 15]
     assert "threshold SLIs and time slices cannot be grouped" in found[17, 5]
     assert "less than or equal to 5000" in found[24, 17]
-    assert "`group_by` names each label once" in found[26, 5]
-    assert "bounds the groups of `group_by`" in found[30, 5]
+    # Rules about one key point at that key.
+    assert "`group_by` names each label once; repeated: route" in found[28, 5]
+    assert "bounds the groups of `group_by`" in found[32, 5]
     assert len(result.problems) == 8, result.problems
     assert not result.definitions.slos
 
