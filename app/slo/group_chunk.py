@@ -4,6 +4,9 @@ evaluated column-wise by the SLO's own `ChunkEvaluator`, and the SLO's ledger th
 The SLO-level outcome is the sum of the group outcomes (the "other" group included), so the
 group ledgers add up to it exactly. A slice is no-data at SLO level only where every group is;
 a group without data in a slice adds nothing to it (as its own ledger shows no-data there).
+Budgeted in time slices (a threshold SLI, or `timeslices` of events), each group's slice is
+one unit at SLO level: the SLO's slice counts the groups with data in it, and its bad the
+groups whose slice is bad.
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ from app.slo.chunk_outcome import ChunkOutcome, ModeColumns
 from app.slo.grid import Flags, Floats, GridAnswer
 from app.slo.groups import GroupKey, ModeScope, group_of, other_group, query_scope
 from app.slo.queries import SignalRole
-from app.slo.spec import SLOSpec
+from app.slo.spec import SLOSpec, ThresholdOp
 
 # One query's answer on the chunk's grid, with the labels of each of its rows.
 LabelledAnswer = tuple[GridAnswer, Sequence[Mapping[str, str]]]
 
-_SLI_ROLES = frozenset({SignalRole.TOTAL, SignalRole.BAD, SignalRole.GOOD})
+# The queries whose series make the groups (a failure mode's alone does not make one).
+_SLI_ROLES = frozenset({SignalRole.TOTAL, SignalRole.BAD, SignalRole.GOOD, SignalRole.THRESHOLD})
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,11 @@ class GroupedEvaluator:
             if s.role is SignalRole.MODE_WHEN
             and query_scope(s.template, self.group_by) is ModeScope.GLOBAL
         }
+        # A threshold's freshness is counted by group; where none of its selectors' series
+        # carries a group label (the label made by `label_replace`), it holds for every group.
+        self.freshness_keys = {s.key for s in signals if s.role is SignalRole.FRESHNESS}
+        threshold = spec.sli.threshold if spec.sli is not None else None
+        self.lower_is_better = threshold is not None and threshold.op in _UPPER_BOUNDS
 
     def evaluate(
         self,
@@ -93,7 +102,12 @@ class GroupedEvaluator:
         if not outcomes:  # no group answered: the SLO's no-data says why, as ungrouped
             grids = {key: answer[0] for key, answer in answers.items()}
             return GroupedChunk(self.evaluator.evaluate(first, slices, grids, excluded), {}, ())
-        return GroupedChunk(sum_outcomes(list(outcomes.values())), outcomes, overflow, beyond_total)
+        return GroupedChunk(
+            sum_outcomes(list(outcomes.values()), self.lower_is_better),
+            outcomes,
+            overflow,
+            beyond_total,
+        )
 
     def _answers_of(
         self,
@@ -103,8 +117,11 @@ class GroupedEvaluator:
         slices: int,
     ) -> dict[str, GridAnswer]:
         chosen: dict[str, GridAnswer] = {}
+        blank = tuple("" for _ in self.group_by)
         for key, (grid, _) in answers.items():
-            if key in self.global_keys:
+            if key in self.global_keys or (
+                key in self.freshness_keys and set(rows[key]) <= {blank}
+            ):
                 chosen[key] = grid
                 continue
             picked = [row for group in groups for row in rows[key].get(group, ())]
@@ -125,15 +142,20 @@ def _rows_by_group(
     return found
 
 
-def sum_outcomes(outcomes: list[ChunkOutcome]) -> ChunkOutcome:
+def sum_outcomes(outcomes: list[ChunkOutcome], lower_is_better: bool = False) -> ChunkOutcome:
     """The SLO-level outcome of its groups' (all of one chunk, of one evaluator): amounts
     summed, a slice counted where any group has data; where none has, the first group's
-    no-data reason stands for it."""
+    no-data reason stands for it. A threshold's value is the worst group's (the highest where
+    the condition is an upper bound, `lower_is_better`, else the lowest)."""
     head = outcomes[0]
     ok = _any([outcome.ok for outcome in outcomes])
 
     def total(column: list[Floats]) -> Floats:
         return np.asarray(np.stack(column).sum(axis=0), dtype=np.float64)
+
+    def summed(column: list[Floats | None]) -> Floats | None:
+        present = [values for values in column if values is not None]
+        return total(present) if present else None
 
     modes = []
     for index, mode in enumerate(head.modes):
@@ -157,12 +179,27 @@ def sum_outcomes(outcomes: list[ChunkOutcome]) -> ChunkOutcome:
         bad=total([o.bad for o in outcomes]),
         unattributed=total([o.unattributed for o in outcomes]),
         modes=tuple(modes),
-        events_total=None,  # occurrences only: grouped SLOs are not budgeted in time slices
-        events_bad=None,
-        value=None,
+        # Time slices: the events of every group's slices (0 where a group has no data).
+        events_total=summed([o.events_total for o in outcomes]),
+        events_bad=summed([o.events_bad for o in outcomes]),
+        value=_worst(outcomes, ok, lower_is_better),
         excluded=head.excluded,
     )
 
 
 def _any(columns: list[Flags]) -> Flags:
     return np.asarray(np.stack(columns).any(axis=0), dtype=bool)
+
+
+_UPPER_BOUNDS = frozenset({ThresholdOp.LT, ThresholdOp.LE})
+
+
+def _worst(outcomes: list[ChunkOutcome], ok: Flags, lower_is_better: bool) -> Floats | None:
+    """The threshold's value of the worst group with data in each slice (0 where none has)."""
+    columns = [(o.ok, o.value) for o in outcomes if o.value is not None]
+    if not columns:
+        return None
+    fill = -np.inf if lower_is_better else np.inf
+    stacked = np.stack([np.where(has, value, fill) for has, value in columns])
+    worst = stacked.max(axis=0) if lower_is_better else stacked.min(axis=0)
+    return np.asarray(np.where(ok, worst, 0.0), dtype=np.float64)

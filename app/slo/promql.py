@@ -88,7 +88,7 @@ def _instant_selectors(query: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def freshness_query(query: str, slice_seconds: int) -> str | None:
+def freshness_query(query: str, slice_seconds: int, by: tuple[str, ...] = ()) -> str | None:
     """A query that returns a series only if every series `query` reads was sampled in the slice.
 
     An instant query returns a gauge's last sample for up to five minutes (Prometheus' lookback);
@@ -96,7 +96,8 @@ def freshness_query(query: str, slice_seconds: int) -> str | None:
     range is one millisecond (Prometheus' resolution) shorter than the slice so that it covers
     `(t - slice, t]` whether the Prometheus version closes range selectors on the left (2.x) or
     not (3.x). Selectors with
-    `offset` or `@` read the past on purpose and are not checked.
+    `offset` or `@` read the past on purpose and are not checked. A grouped SLO's counts `by`
+    its group labels, so each group is judged on its own series' samples.
     """
     try:
         found = instant_selectors(query)
@@ -107,8 +108,9 @@ def freshness_query(query: str, slice_seconds: int) -> str | None:
     ]
     if not selectors:
         return None
+    grouping = f" by ({', '.join(by)})" if by else ""
     return " and ".join(
-        f"count(count_over_time({selector}[{slice_seconds * 1000 - 1}ms]))"
+        f"count{grouping}(count_over_time({selector}[{slice_seconds * 1000 - 1}ms]))"
         for selector in selectors
     )
 

@@ -95,7 +95,9 @@ def signals(spec: SLOSpec) -> tuple[Signal, ...]:
         found.append(counter_signal("good", SignalRole.GOOD, good, "rate"))
     elif sli is not None and sli.threshold is not None:
         found.append(Signal("threshold", SignalRole.THRESHOLD, sli.threshold.query))
-        freshness = promql.freshness_query(sli.threshold.query, spec.slice_seconds)
+        freshness = promql.freshness_query(
+            sli.threshold.query, spec.slice_seconds, spec.group_by or ()
+        )
         if freshness is not None:
             found.append(Signal("freshness", SignalRole.FRESHNESS, freshness))
     for mode in spec.failure_modes:

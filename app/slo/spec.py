@@ -329,7 +329,6 @@ class SLOSpec(Spec):
                 raise ValueError(
                     "an events SLI needs `bad` or `good`, unless failure modes give `bad` counts"
                 )
-        _check_grouping(self.group_by or (), kind, budgeting)
         names = [mode.name for mode in self.failure_modes]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
@@ -354,15 +353,6 @@ class SLOSpec(Spec):
     def effective_budgeting(self) -> Budgeting:
         assert self.budgeting is not None  # set by the model validator
         return self.budgeting
-
-
-def _check_grouping(group_by: tuple[str, ...], kind: str, budgeting: Budgeting) -> None:
-    if group_by and (kind == "threshold" or budgeting is Budgeting.TIMESLICES):
-        # A sum of per-group time slices is not yet a defined SLO-level figure.
-        raise ValueError(
-            "`group_by` works with `occurrences` budgeting of an events or latency SLI; "
-            "threshold SLIs and time slices cannot be grouped yet"
-        )
 
 
 class ServiceFile(Spec):

@@ -57,6 +57,16 @@ def group_problems(spec: SLOSpec) -> tuple[Found, Found]:
                     f"`sum by ({labels}) (...)`; this one {_keeps(query)}",
                 )
             )
+    threshold = spec.sli.threshold
+    if threshold is not None and _scope(threshold.query, group_by) is not ModeScope.GROUP:
+        problems.append(
+            (
+                ("sli", "threshold", "query"),
+                f"a grouped SLO's gauge keeps the group labels, so each group's slices are "
+                f"judged on its own series: aggregate with `max by ({labels}) (...)` (or `min`); "
+                f"this one {_keeps(threshold.query)}",
+            )
+        )
     for index, mode in enumerate(spec.failure_modes):
         if mode.bad is not None and _scope(mode.bad, group_by) is not ModeScope.GROUP:
             problems.append(

@@ -102,7 +102,8 @@ class DataCheck:
         """A grouped SLO whose total answers for more groups than `max_groups` now: the rest
         would be counted in its "other" group (a warning: nothing is lost)."""
         spec = definition.spec
-        total = next(s for s in signals(spec) if s.role is SignalRole.TOTAL)
+        # The query every group answers: the events' total, or a threshold's gauge.
+        total = next(s for s in signals(spec) if s.role in (SignalRole.TOTAL, SignalRole.THRESHOLD))
         end = self.at - self.at % spec.slice_seconds
         try:
             answer = self.source.query_matrix(total.render(spec.slice_seconds), end, end, 60)

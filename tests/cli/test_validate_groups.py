@@ -1,11 +1,12 @@
-"""`faultline validate` refuses what grouping does not support, each at file:line:col:
+"""`faultline validate` refuses what grouping cannot split into groups, each at file:line:col:
 
-- a threshold (gauge) SLI and time-slice budgeting of an events SLI: a group's slices would not
-  add up to an SLO-level figure, so the engine does not group them (refused, not half-done);
+- a query that keeps no group label (here a threshold's gauge, `max(...)` instead of
+  `max by (route) (...)`): its groups' slices could not be told apart;
 - a group label Faultline sets on every alert itself (`service`, `slo`, `severity`, ...): the
   groups' alerts (its own and those of `faultline rules`) could not be told apart.
 
-The other SLOs of the file still load.
+Time-slice budgeting is grouped as occurrences are (each group's slice is one unit of the SLO's
+sum). The other SLOs of the file still load.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ slos:
   - name: gauge
     objective: 99
     group_by: [route]
-    sli: {{threshold: {{query: max by (route) (queue_age), op: '<=', value: 300}}}}
+    sli: {{threshold: {{query: max(queue_age), op: '<=', value: 300}}}}
   - name: sliced
     objective: 99
     budgeting: timeslices
@@ -52,15 +53,13 @@ def test_unsupported_grouping_is_refused_at_file_line_col(tmp_path: Path, monkey
     result = CliRunner().invoke(cli, ["validate", str(shop)])
     lines = result.stdout.splitlines()
     assert result.exit_code == 1
-    refused = "`group_by` works with `occurrences` budgeting of an events or latency SLI"
-    assert lines[0].startswith(f"{shop}:3:5: slos[0]: ") and refused in lines[0]
-    assert "threshold SLIs and time slices cannot be grouped yet" in lines[0]
-    assert lines[1].startswith(f"{shop}:7:5: slos[1]: ") and refused in lines[1]
-    assert lines[2].startswith(f"{shop}:15:23: slos[2].group_by[1]: `service` is a label")
-    assert "Faultline sets on every alert" in lines[2] and "label_replace" in lines[2]
-    assert len(lines) == 3, lines
+    assert lines[0].startswith(f"{shop}:6:30: slos[0].sli.threshold.query: "), lines[0]
+    assert "gauge keeps the group labels" in lines[0] and "max by (route)" in lines[0]
+    assert lines[1].startswith(f"{shop}:15:23: slos[2].group_by[1]: `service` is a label")
+    assert "Faultline sets on every alert" in lines[1] and "label_replace" in lines[1]
+    assert len(lines) == 2, lines
     summary = " ".join(result.stderr.split())
-    assert summary.startswith("3 problems in 1 file; 1 SLO valid"), summary
+    assert summary.startswith("2 problems in 1 file; 2 SLOs valid"), summary
 
 
 KEYED = f"""\

@@ -130,7 +130,7 @@ slos:
   - name: gauge
     objective: 99
     group_by: [route]
-    sli: {threshold: {query: max by (route) (q), op: '<=', value: 1}}
+    sli: {threshold: {query: max(q), op: '<=', value: 1}}
   - name: too-many
     objective: 99
     group_by: [route]
@@ -154,7 +154,7 @@ def test_every_grouping_mistake_is_pinned_to_file_line_col(tmp_path: Path) -> No
     assert "is not aggregated" in found[9, 14]
     assert "`bad` count of a grouped SLO is per group" in found[13, 14]
     assert "per group or global" in found[16, 15] and "not aggregated" in found[16, 15]
-    assert "threshold SLIs and time slices cannot be grouped" in found[17, 5]
+    assert "gauge keeps the group labels" in found[20, 30] and "max by (route)" in found[20, 30]
     assert "less than or equal to 5000" in found[24, 17]
     # Rules about one key point at that key.
     assert "`group_by` names each label once; repeated: route" in found[28, 5]
