@@ -46,6 +46,7 @@ TEST_SCENARIOS: dict[str, dict[str, int]] = {
     "backtest_week": {"minutes": 9 * 1440},
     "region_outage": {"minutes": 240},
     "route_burn": {"minutes": 240},
+    "replica_lag_by_region": {"minutes": 240},
 }
 
 

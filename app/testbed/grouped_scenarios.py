@@ -14,12 +14,15 @@ from app.testbed.scenario import (
     Injection,
     QueueBacklog,
     RegionOutage,
+    ReplicaLag,
     RouteTimeouts,
     Scenario,
 )
 from app.testbed.story import NamedScenario, clock, require
 
 ROUTES = ("/cart", "/checkout", "/products", "/search")
+# Regions with a read replica of their own in `replica_lag_by_region` (ap-south has no probe).
+REPLICA_REGIONS = ("ap-south", "eu-west", "us-east")
 BURNING_ROUTE = "/checkout"
 
 
@@ -64,4 +67,41 @@ def route_burn(
         "route also fails about 0.02 % of its requests with 500s no failure mode names."
     )
     facts = {"incident_start": incident, "incident_end": timeouts.end, "timeout_ratio": 0.05}
+    return NamedScenario(scenario, story, facts)
+
+
+def replica_lag_by_region(
+    start: int, minutes: int = 240, *, interval: int = 60, seed: int = 10
+) -> NamedScenario:
+    """For grouped threshold SLOs (replica lag per region): one region lags because of a named
+    per-region failure mode, one briefly for no named cause, one during a global condition."""
+    require("replica_lag_by_region", minutes, 240)
+    partition = start + 60 * 60
+    blip = start + 150 * 60
+    burst = start + 190 * 60
+    injections: tuple[Injection, ...] = (
+        RegionOutage(partition, 40, region="us-east", failure_ratio=0.2),
+        ReplicaLag(partition, 40, peak=120.0, region="us-east"),
+        ReplicaLag(blip, 8, peak=50.0, region="eu-west"),
+        ReplicaLag(burst, 20, peak=90.0),
+        ReplicaLag(burst, 20, peak=90.0, region="ap-south"),
+    )
+    scenario = Scenario(
+        "replica_lag_by_region",
+        start,
+        minutes,
+        interval,
+        seed,
+        injections=injections,
+        replicas=REPLICA_REGIONS,
+    )
+    story = (
+        f"The orders database has a read replica in each of {', '.join(REPLICA_REGIONS)}. From "
+        f"{clock(partition)} us-east is cut off for 40 minutes (its probes fail, 20 % of its "
+        "storefront requests are 503) and its replica falls up to 120 s behind. From "
+        f"{clock(blip)} the eu-west replica lags up to 50 s for 8 minutes, for a cause no mode "
+        f"names. From {clock(burst)} a write burst on the primary makes the order-status replica "
+        "(no region) and the ap-south replica lag up to 90 s for 20 minutes."
+    )
+    facts = {"partition": partition, "blip": blip, "burst": burst}
     return NamedScenario(scenario, story, facts)

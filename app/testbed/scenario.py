@@ -94,10 +94,12 @@ class WorkerOutage(Window):
 
 @dataclass(frozen=True)
 class ReplicaLag(Window):
-    """The order-status replica lags up to `peak` s; above 30 s, `stale_ratio` of reads are 409."""
+    """The order-status replica lags up to `peak` s; above 30 s, `stale_ratio` of reads are 409.
+    With a `region`, that region's replica lags instead (the scenario lists it in `replicas`)."""
 
     peak: float = 120.0
     stale_ratio: float = 0.05
+    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,8 @@ class Scenario:
     gaps: tuple[ScrapeGap, ...] = ()
     # The checkout-api's routes: only scenarios that list some export their per-route series.
     routes: tuple[str, ...] = ()
+    # Regions with a read replica of their own: only scenarios that list some export their lag.
+    replicas: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         validate(self)
@@ -290,6 +294,8 @@ def validate(scenario: Scenario) -> None:
             problems.append(f"unknown region {injection.region!r}")
         if isinstance(injection, RouteTimeouts) and injection.route not in scenario.routes:
             problems.append(f"unknown route {injection.route!r}")
+        if isinstance(injection, ReplicaLag) and injection.region not in (None, *scenario.replicas):
+            problems.append(f"unknown replica region {injection.region!r}")
     problems += _gap_problems(scenario) + _reset_problems(scenario)
     if problems:
         raise ScenarioError(f"scenario {scenario.name!r}: " + "; ".join(problems))

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import fields
 
-from app.testbed.grouped_scenarios import region_outage, route_burn
+from app.testbed.grouped_scenarios import region_outage, replica_lag_by_region, route_burn
 from app.testbed.scenario import (
     CacheStaleness,
     CacheStampede,
@@ -318,6 +318,7 @@ NAMED_SCENARIOS: dict[str, Callable[..., NamedScenario]] = {
     "backtest_week": backtest_week,
     "region_outage": region_outage,
     "route_burn": route_burn,
+    "replica_lag_by_region": replica_lag_by_region,
 }
 
 

@@ -129,9 +129,10 @@ class _Builder:
         self.add(key, name, name, FamilyType.GAUGE, target, labels.items())
 
 
-def build_catalog(routes: tuple[str, ...] = ()) -> Catalog:
+def build_catalog(routes: tuple[str, ...] = (), replicas: tuple[str, ...] = ()) -> Catalog:
     """Every series of the simulated shop, in the order the exposition writes them; with
-    `routes`, the checkout-api's per-route series come last (other scenarios do not have them)."""
+    `routes`, the checkout-api's per-route series come last (other scenarios do not have them),
+    and after them with `replicas` the lag of a read replica per region."""
     b = _Builder()
     # Positions are part of the data format (datasets index series by position): keep the order.
     _checkout(b)
@@ -139,6 +140,7 @@ def build_catalog(routes: tuple[str, ...] = ()) -> Catalog:
     _infrastructure(b)
     _storefront(b)
     _routes(b, routes)
+    _replicas(b, replicas)
     return Catalog(tuple(b.series), b.index)
 
 
@@ -296,4 +298,17 @@ def _routes(b: _Builder, routes: tuple[str, ...]) -> None:
             **api,
             route=route,
             upstream="payment-provider",
+        )
+
+
+def _replicas(b: _Builder, replicas: tuple[str, ...]) -> None:
+    """A read replica of the orders database per region, each exporting its own lag."""
+    for region in replicas:
+        b.gauge(
+            f"replica.lag.{region}",
+            "pg_replication_lag_seconds",
+            "postgres",
+            job="postgres",
+            instance=f"orders-db-{region}:9187",
+            region=region,
         )

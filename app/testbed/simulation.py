@@ -39,7 +39,7 @@ class Simulation:
 
     def __init__(self, scenario: Scenario, catalog: Catalog | None = None) -> None:
         self.scenario = scenario
-        self.catalog = catalog or build_catalog(scenario.routes)
+        self.catalog = catalog or build_catalog(scenario.routes, scenario.replicas)
         self.interval = scenario.interval
         self.time = scenario.first_sample
         self.rng = random.Random(scenario.seed)  # noqa: S311 - a seeded simulation, not secrets
@@ -130,8 +130,12 @@ class Simulation:
         for worker in FULFILMENT_WORKERS:
             self._set(f"up.{worker}", workers_up)
 
-        lag = max((_ramp(i, t, i.peak) for i in active if isinstance(i, ReplicaLag)), default=0.0)
+        lags = [i for i in active if isinstance(i, ReplicaLag)]
+        lag = max((_ramp(i, t, i.peak) for i in lags if i.region is None), default=0.0)
         self._set("replica.lag", max(round(rng.uniform(0.2, 2.0), 3), lag))
+        for region in self.scenario.replicas:
+            behind = max((_ramp(i, t, i.peak) for i in lags if i.region == region), default=0.0)
+            self._set(f"replica.lag.{region}", max(round(rng.uniform(0.2, 2.0), 3), behind))
 
         stale = any(isinstance(i, CacheStaleness) for i in active)
         self._cache_stall = self._cache_stall + step if stale else 0.0

@@ -166,7 +166,10 @@ def order_status(ctx: StepContext) -> None:
     reads = poisson(rng, ctx.mean("order-status"))
     stale_ratio = 0.0
     if ctx.replica_lag > 30:
-        lagging = [i.stale_ratio for i in ctx.active if isinstance(i, ReplicaLag)]
+        # (A region's replica, `region`, serves no order-status reads.)
+        lagging = [
+            i.stale_ratio for i in ctx.active if isinstance(i, ReplicaLag) and i.region is None
+        ]
         stale_ratio = max(lagging, default=STALE_READ)
     stale = binomial(rng, reads, stale_ratio)
     timed_out = binomial(rng, reads - stale, STATUS_TIMEOUT) if ctx.queue_age > 300 else 0

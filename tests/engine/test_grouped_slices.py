@@ -1,0 +1,282 @@
+"""Grouped SLOs budgeted in time slices against a real Prometheus, with known truth per group.
+
+The `replica_lag_by_region` scenario: the orders database has a read replica per region. us-east
+is cut off for 40 minutes (its probes fail: a per-region `when`) and its replica lags up to
+120 s; eu-west's replica lags up to 50 s for 8 minutes for no named cause; later a write burst
+on the primary (a global `when`: the order-status replica's lag, no region) makes ap-south's
+replica lag too. The threshold SLO (lag ≤ 30 s per region) and a time-slice SLO of storefront
+requests per region are evaluated into their ledgers once for the module. Each group's ledger is
+checked against the truth of that group alone, the SLO's against the groups' sum (one unit per
+group slice with data), and the group ledgers against the SLO's slice by slice.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.engine import group_views
+from app.engine.service import Engine
+from app.testbed.grouped_scenarios import REPLICA_REGIONS
+from app.testbed.prometheus import PrometheusServer
+from app.testbed.series import REGIONS
+from app.testbed.shipped import (
+    REPLICA_LAG,
+    InstantCompare,
+    ModeTruthSpec,
+    SLOTruthSpec,
+    match,
+)
+from app.testbed.truth import GroundTruth, SLOTruth
+from app.testbed.tsdb import link_tsdb
+from app.testbed.window import attribute_slice
+from tests.api.conftest import TOKEN, serve_engine
+from tests.conftest import BuiltScenario, TestbedCache, require_prometheus
+from tests.engine.conftest import definitions_with, make_engine
+from tests.engine.test_accuracy import epoch
+from tests.engine.test_grouped import (
+    assert_group_ledgers_add_up,
+    burn_mismatches,
+    mismatches,
+    summed,
+)
+
+pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
+
+SCENARIO = "replica_lag_by_region"
+LAG = "orders/replica-lag-by-region"
+SLICED = "orders/storefront-slices-by-region"
+OBJECTIVE = 99.9  # as `summed` and `burn_mismatches` of test_grouped assume
+SLICE_TARGET = 99.0
+YAML = """\
+service: orders
+slos:
+  - name: replica-lag-by-region
+    objective: 99.9
+    group_by: [region]
+    sli:
+      threshold:
+        query: max by (region) (pg_replication_lag_seconds{job="postgres", region!=""})
+        op: "<="
+        value: 30
+    failure_modes:
+      - name: region-partition
+        design_choice: multi-region
+        when: min by (region) (probe_success{job="blackbox"}) == 0
+      - name: primary-write-burst
+        design_choice: read-replica
+        when: max(pg_replication_lag_seconds{instance="orders-db-replica:9187"}) > 30
+  - name: storefront-slices-by-region
+    objective: 99.9
+    budgeting: timeslices
+    slice_target: 99
+    group_by: [region]
+    sli:
+      events:
+        total: sum by (region) (rate(http_requests_total{service="storefront"}[{{window}}]))
+        bad: sum by (region) (rate(http_requests_total{service="storefront", code=~"5.."}[{{window}}]))
+    failure_modes:
+      - name: region-outage
+        design_choice: multi-region
+        when: min by (region) (probe_success{job="blackbox"}) == 0
+"""
+
+
+def group_key(slo: str, region: str) -> str:
+    return f'{slo}{{region="{region}"}}'
+
+
+def probe_down(region: str) -> InstantCompare:
+    return InstantCompare("min", match("probe_success", job="blackbox", region=region), "==", 0)
+
+
+def lag_truth(region: str) -> SLOTruthSpec:
+    """The group's SLO restated by hand: its region's replica, its probe (none in ap-south),
+    and the order-status replica's lag for every region."""
+    lag = match("pg_replication_lag_seconds", job="postgres", region=region)
+    return SLOTruthSpec(
+        group_key(LAG, region),
+        OBJECTIVE,
+        threshold=InstantCompare("max", lag, "<=", 30),
+        modes=(
+            ModeTruthSpec("region-partition", when=probe_down(region)),
+            ModeTruthSpec("primary-write-burst", when=InstantCompare("max", REPLICA_LAG, ">", 30)),
+        ),
+    )
+
+
+def storefront_events(region: str) -> SLOTruthSpec:
+    """The region's storefront requests as events (judged into slices by `sliced`)."""
+    storefront = {"service": "storefront", "region": region}
+    return SLOTruthSpec(
+        group_key(SLICED, region),
+        OBJECTIVE,
+        total=match("http_requests_total", **storefront),
+        bad=match("http_requests_total", **storefront, code=("500", "503")),
+        modes=(ModeTruthSpec("region-outage", when=probe_down(region)),),
+    )
+
+
+def sliced(events: SLOTruth) -> SLOTruth:
+    """Time slices of an events truth: a slice with requests is bad when fewer than
+    `SLICE_TARGET` % of them succeeded; a bad slice goes to the modes whose `when` held."""
+    truth = replace(
+        events,
+        timeslices=True,
+        total=events.total[:],
+        bad=events.bad[:],
+        attributed={mode: column[:] for mode, column in events.attributed.items()},
+        unattributed=events.unattributed[:],
+    )
+    for k in range(len(events.ends)):
+        requests, failed = events.total[k], events.bad[k]
+        judged = not events.no_data[k] and requests > 0
+        bad = 1.0 if judged and (requests - failed) * 100 < SLICE_TARGET * requests else 0.0
+        when = {mode: bool(column[k]) for mode, column in events.mode_when.items()}
+        credited, rest = attribute_slice(bad, events.modes, when)
+        truth.total[k], truth.bad[k], truth.unattributed[k] = float(judged), bad, rest
+        for mode, amount in credited.items():
+            truth.attributed[mode][k] = amount
+    return truth
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    engine: Engine
+    built: BuiltScenario
+    truth: GroundTruth
+    definitions: Path  # the directory the SLOs load from
+    prometheus_url: str
+
+
+@pytest.fixture(scope="module")
+def evaluated(
+    testbed: TestbedCache, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Evaluated]:
+    """One Prometheus over the scenario and one SQLite ledger of both SLOs, for the module."""
+    require_prometheus()
+    root = tmp_path_factory.mktemp("grouped-slices")
+    built = testbed.get(SCENARIO)
+    server = PrometheusServer(
+        link_tsdb(testbed.tsdb(SCENARIO), root / "data"), work_dir=root / "prometheus"
+    )
+    server.start()
+    try:
+        directory, definitions = definitions_with(root, "orders.yaml", YAML)
+        start, end = built.scenario.start, built.scenario.end
+        engine = make_engine(server.url, f"sqlite:///{root}/ledger.db", start, end, definitions)
+        try:
+            result = engine.tick(now=end)
+            assert not result.errors and result.unavailable is None, result
+            specs = [lag_truth(r) for r in REPLICA_REGIONS]
+            specs += [storefront_events(r) for r in REGIONS]
+            truth = GroundTruth(built.dataset, specs)
+            yield Evaluated(engine, built, truth, directory, server.url)
+        finally:
+            engine.store.close()
+    finally:
+        server.close()
+
+
+def test_each_replica_region_and_the_slo_match_the_truth_and_add_up(
+    evaluated: Evaluated,
+) -> None:
+    engine, built, truth = evaluated.engine, evaluated.built, evaluated.truth
+    end = built.scenario.end
+    slo = engine.report(LAG, end)
+    start = epoch(slo.window.start)
+    truths = {region: truth.slo(group_key(LAG, region)) for region in REPLICA_REGIONS}
+    windows = {region: truths[region].window(start, end) for region in REPLICA_REGIONS}
+    whole = replace(summed(list(windows.values())), key=LAG)
+    # The SLO's slices: one per region with data in each, its bad the regions lagging then.
+    assert whole.total == sum(w.slices - w.no_data_slices for w in windows.values())
+    failures = mismatches(slo, whole)
+    failures += burn_mismatches(slo, list(truths.values()), end)
+    reports = {}
+    for region in REPLICA_REGIONS:
+        reports[region] = group_views.group_report(engine, LAG, group_key(LAG, region), end)
+        failures += mismatches(reports[region], windows[region])
+    assert not failures, "\n".join(failures)
+    # The story, as the figures tell it.
+    east, west, south = (reports[r] for r in ("us-east", "eu-west", "ap-south"))
+    shares = {r: {row.failure_mode: row.share for row in reports[r].attribution} for r in reports}
+    assert windows["us-east"].bad > 30 and shares["us-east"]["region-partition"] > 0.9
+    assert windows["eu-west"].bad > 0 and west.unattributed.share == pytest.approx(1.0)
+    assert shares["ap-south"]["primary-write-burst"] > 0.9  # the global mode, where it lagged
+    assert shares["us-east"].get("primary-write-burst", 0.0) == 0.0  # it held, nothing lagged
+    assert east.budget.consumed > 3 * west.budget.consumed > 0
+    assert south.budget.consumed > west.budget.consumed
+    assert_group_ledgers_add_up(
+        engine, built.scenario.start, end, LAG, [group_key(LAG, r) for r in REPLICA_REGIONS]
+    )
+
+
+def test_a_grouped_time_slice_slo_matches_the_truth_per_region_and_adds_up(
+    evaluated: Evaluated,
+) -> None:
+    engine, built, truth = evaluated.engine, evaluated.built, evaluated.truth
+    end = built.scenario.end
+    slo = engine.report(SLICED, end)
+    start = epoch(slo.window.start)
+    truths = {region: sliced(truth.slo(group_key(SLICED, region))) for region in REGIONS}
+    windows = {region: truths[region].window(start, end) for region in REGIONS}
+    failures = mismatches(slo, replace(summed(list(windows.values())), key=SLICED))
+    failures += burn_mismatches(slo, list(truths.values()), end)
+    reports = {}
+    for region in REGIONS:
+        reports[region] = group_views.group_report(engine, SLICED, group_key(SLICED, region), end)
+        failures += mismatches(reports[region], windows[region])
+        failures += burn_mismatches(reports[region], [truths[region]], end)
+    assert not failures, "\n".join(failures)
+    east = {row.failure_mode: row.share for row in reports["us-east"].attribution}
+    assert windows["us-east"].bad >= 35 and east["region-outage"] > 0.9
+    assert windows["eu-west"].attributed["region-outage"] == 0.0
+    assert_group_ledgers_add_up(
+        engine,
+        built.scenario.start,
+        end,
+        SLICED,
+        [group_key(SLICED, r) for r in REGIONS],
+        every_group_sampled=True,
+    )
+    assert math.isclose(slo.events.total, sum(w.total for w in windows.values()))
+
+
+def test_the_api_lists_the_regions_worst_first_with_their_scopes(evaluated: Evaluated) -> None:
+    server, url = serve_engine(
+        evaluated.engine,
+        definitions=evaluated.definitions,
+        database_url=evaluated.engine.store.url,
+        prometheus_url=evaluated.prometheus_url,
+    )
+    try:
+        with httpx.Client(
+            base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
+        ) as client:
+            page = client.get(f"/api/v1/slos/{LAG}/groups").json()
+            assert [item["labels"]["region"] for item in page["items"]] == [
+                "us-east",
+                "ap-south",
+                "eu-west",
+            ]
+            assert page["total"] == 3 and page["group_by"] == ["region"]
+            assert page["mode_scopes"] == {
+                "region-partition": "group",
+                "primary-write-burst": "global",
+            }
+            one = client.get(
+                f"/api/v1/slos/{LAG}/groups/report", params={"group": "region:eu-west"}
+            )
+            assert one.status_code == 200 and one.json()["key"] == group_key(LAG, "eu-west")
+            sliced_page = client.get(f"/api/v1/slos/{SLICED}/groups").json()
+            assert [item["labels"]["region"] for item in sliced_page["items"]] == [
+                "us-east",
+                "eu-west",
+            ]
+    finally:
+        server.stop()
