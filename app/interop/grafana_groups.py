@@ -7,9 +7,11 @@ group's error ratio over a window divided by the budget is its burn rate.
 
 Each group label gets a template variable of its own, named like the label (`$region`; a label
 named `datasource` becomes `$group_datasource`), whose values are `label_values(...)` of the
-SLI's first selector; "All" is `.*`. The panels keep the groups the variables select with
-`and on (labels) group by (labels) (selector{label=~"$label"})`, so the SLI queries themselves
-are used as written.
+SLI's first selector (a threshold's: its gauge's); "All" is `.*`. The panels keep the groups
+the variables select with `and on (labels) group by (labels) (selector{label=~"$label"})`, so
+the SLI queries themselves are used as written. An SLO budgeted in time slices (a threshold
+SLI, or `timeslices` of events) shows each group's share of bad slices: `avg_over_time` of the
+slice condition `faultline rules` records, as a subquery stepped by the slice.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import promql_parser
 from app.interop.grafana_panels import Layout, bar_gauge, query_variable, target, timeseries
 from app.slo import promql
 from app.slo.definitions import SLODefinition
-from app.slo.promexpr import events_signals, number
+from app.slo.durations import format_duration
+from app.slo.promexpr import bad_slice, events_signals, is_timeslices, number
 
 RESERVED_VARIABLES = frozenset({"datasource"})
 BURN_WINDOW = 3600  # the timeseries: burn over the last hour, like the page tier's long window
@@ -33,11 +36,17 @@ def variable_name(label: str) -> str:
 
 
 def sli_selector(definition: SLODefinition) -> str | None:
-    """The first vector selector of the SLI's `total` query (`http_requests_total{...}`)."""
+    """The first vector selector of the SLI's `total` query (`http_requests_total{...}`), or
+    of a threshold's gauge."""
+    sli = definition.spec.sli
     signals = events_signals(definition.spec)
-    if signals is None:
+    if sli is not None and sli.threshold is not None:
+        query = sli.threshold.query
+    elif signals is not None:
+        query = signals.total.query
+    else:
         return None
-    expr = promql_parser.parse(promql.render(signals.total.query, 60))
+    expr = promql_parser.parse(promql.render(query, 60))
     for node in promql.nodes(expr):
         if isinstance(node, promql_parser.MatrixSelector):
             node = node.vector_selector  # noqa: PLW2901 - the selector of `x[5m]`
@@ -72,14 +81,21 @@ def group_variables(definitions: list[SLODefinition]) -> list[dict[str, Any]]:
 
 def burn_by_group(definition: SLODefinition, window: int) -> str | None:
     """Each selected group's burn rate over `window`, from the SLI."""
-    signals = events_signals(definition.spec)
+    spec = definition.spec
+    signals = events_signals(spec)
     selector = sli_selector(definition)
-    group_by = definition.spec.group_by or ()
-    if signals is None or selector is None or not group_by:
+    group_by = spec.group_by or ()
+    if selector is None or not group_by:
         return None
     labels = ", ".join(group_by)
     chosen = f"group by ({labels}) ({with_matchers(selector, group_by)})"
-    ratio = signals.error_ratio(window)
+    if is_timeslices(spec):
+        span = f"{format_duration(window)}:{format_duration(spec.slice_seconds)}"
+        ratio = f"avg_over_time(({bad_slice(spec)})[{span}])"
+    elif signals is not None:
+        ratio = signals.error_ratio(window)
+    else:
+        return None
     return f"(({ratio}) / {number(definition.spec.budget)}) and on ({labels}) {chosen}"
 
 

@@ -13,7 +13,7 @@ without series has no data (the recorded series is absent, which the no-data ale
 A grouped SLO (`group_by`) sums `by` its group labels instead, so every expression answers one
 series per group, and a group's ratio is its own bad over its own total; a group without `bad`
 series counts zero bad events (`or (total * 0)`, which keeps the group's labels, where an
-ungrouped SLO uses `or vector(0)`).
+ungrouped SLO uses `or vector(0)`). A grouped threshold's slice is bad per group (`max by`).
 """
 
 from __future__ import annotations
@@ -167,11 +167,13 @@ def bad_slice(spec: SLOSpec) -> str:
     assert sli is not None
     if sli.threshold is not None:
         query, op = sli.threshold.query, _NEGATED[sli.threshold.op]
-        condition = f"{query} {op} bool {number(sli.threshold.value)}"
+        bound = number(sli.threshold.value)
+        if spec.group_by:  # a group's slice is bad when any of its series breaks the condition
+            return f"max by ({', '.join(spec.group_by)}) (({query}) {op} bool {bound})"
         return (
-            condition
+            f"{query} {op} bool {bound}"
             if _aggregation(query)
-            else f"max(({query}) {op} bool {number(sli.threshold.value)})"
+            else f"max(({query}) {op} bool {bound})"
         )
     signals = events_signals(spec)
     assert signals is not None and spec.slice_target is not None
