@@ -19,7 +19,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from app.cli import cli
 from app.engine import group_views
 from app.engine.service import Engine
 from app.testbed.grouped_scenarios import REPLICA_REGIONS
@@ -280,3 +282,31 @@ def test_the_api_lists_the_regions_worst_first_with_their_scopes(evaluated: Eval
             ]
     finally:
         server.stop()
+
+
+def test_validate_against_prometheus_warns_of_regions_beyond_max_groups(
+    evaluated: Evaluated, tmp_path: Path
+) -> None:
+    """The data check counts a threshold SLO's groups from its gauge (it has no `total`)."""
+    capped = YAML.replace(
+        "    group_by: [region]\n", "    group_by: [region]\n    max_groups: 2\n", 1
+    )
+    directory, _ = definitions_with(tmp_path, "orders.yaml", capped)
+    arguments = ["validate", "--definitions", str(directory)]
+    arguments += [
+        "--prometheus-url",
+        evaluated.prometheus_url,
+        "--at",
+        str(evaluated.built.scenario.end),
+    ]
+    environment = {"FAULTLINE_PROMETHEUS_RETRIES": "0", "COLUMNS": "400"}
+    result = CliRunner().invoke(cli, arguments, env=environment)
+    file = directory / "orders.yaml"
+    lines = result.stdout.splitlines()
+    warnings = [line for line in lines if line.startswith(str(file)) and "max_groups:" in line]
+    assert "0 can never have data as written" in result.stderr, result.stderr
+    assert warnings == [
+        f"{file}:6:17: slos[0].max_groups: warning: 3 groups answer now, more than max_groups "
+        "(2): 1 of them would be counted together in the other group; fix: raise "
+        "max_groups (at most 5000) or group by fewer labels"
+    ], result.stdout + result.stderr
