@@ -37,9 +37,13 @@ from app.testbed.shipped import (
 from app.testbed.truth import GroundTruth, SLOTruth
 from app.testbed.tsdb import link_tsdb
 from app.testbed.window import attribute_slice
+from app.web import urlstate
+from app.web.dashboard import route
+from app.web.pages import Context
+from app.web.theme import theme_named
 from tests.api.conftest import TOKEN, serve_engine
 from tests.conftest import BuiltScenario, TestbedCache, require_prometheus
-from tests.engine.conftest import definitions_with, make_engine
+from tests.engine.conftest import REPO, definitions_with, make_engine
 from tests.engine.test_accuracy import epoch
 from tests.engine.test_grouped import (
     assert_group_ledgers_add_up,
@@ -310,3 +314,25 @@ def test_validate_against_prometheus_warns_of_regions_beyond_max_groups(
         "(2): 1 of them would be counted together in the other group; fix: raise "
         "max_groups (at most 5000) or group by fewer labels"
     ], result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("path", "search", "shown"),
+    [
+        (f"/slo/{LAG}", "", "us-east"),  # the SLO's page with its worst groups
+        (f"/slo/{LAG}", "?group=region:eu-west", "eu-west"),  # a group's own page
+        (f"/slo/{SLICED}", "?group=region:us-east", "region-outage"),
+        ("/", "?groups=expanded", "ap-south"),  # the overview, the groups beneath their SLO
+        ("/failure-modes", "", "primary-write-burst"),
+    ],
+)
+def test_the_pages_of_grouped_slice_slos_draw(
+    evaluated: Evaluated, path: str, search: str, shown: str
+) -> None:
+    context = Context(
+        evaluated.engine, urlstate.parse(search), theme_named(None), REPO / "dashboards"
+    )
+    page = route(path, context)
+    text = str(page.body)
+    assert page.title not in ("Unknown SLO", "Not found") and "not-found" not in text, text[:500]
+    assert shown in text
