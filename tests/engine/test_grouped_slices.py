@@ -24,8 +24,12 @@ from typer.testing import CliRunner
 
 from app.alerting.evaluator import AlertEvaluator
 from app.cli import cli
-from app.engine import group_views
+from app.engine import backfill, group_views
 from app.engine.service import Engine
+from app.slo.ledger import SliceRecord
+from app.slo.windows import Window
+from app.sources.prometheus import PrometheusSource, SourceConfig
+from app.store import ledger, registry
 from app.testbed.grouped_scenarios import REPLICA_REGIONS
 from app.testbed.prometheus import PrometheusServer
 from app.testbed.series import REGIONS
@@ -363,3 +367,37 @@ def test_each_region_is_judged_by_the_alert_policy_with_its_labels(evaluated: Ev
         (sliced_slo, None, "ticket-slow"),
         (sliced_slo, "us-east", "ticket-slow"),
     }
+
+
+def test_a_backfill_in_many_chunks_writes_the_same_ledgers(
+    evaluated: Evaluated, tmp_path: Path
+) -> None:
+    """Small query ranges: every chunk's answers are split into groups on their own, and the
+    regions' and the SLOs' slices are those of the one-tick ledger."""
+    start, end = evaluated.built.scenario.start, evaluated.built.scenario.end
+    url = evaluated.prometheus_url
+    engine = make_engine(
+        url, f"sqlite:///{tmp_path}/chunked.db", start, end, evaluated.engine.definitions
+    )
+    try:
+        engine.source = PrometheusSource(SourceConfig(url=url, timeout=10, max_points=50))
+        keys = [LAG, SLICED]
+        outcome = backfill.run(engine, backfill.plan(engine, keys, start, end))
+        assert not outcome.failed and sorted(outcome.done) == keys, outcome
+        window = Window(start, end)
+        for key, regions in ((LAG, REPLICA_REGIONS), (SLICED, REGIONS)):
+            for ledger_key in (key, *(group_key(key, region) for region in regions)):
+                assert ledger_slices(engine, ledger_key, window) == ledger_slices(
+                    evaluated.engine, ledger_key, window
+                ), ledger_key
+    finally:
+        engine.store.close()
+
+
+def ledger_slices(engine: Engine, key: str, window: Window) -> list[SliceRecord]:
+    with engine.store.read() as connection:
+        stored = registry.get_slo(connection, key)
+        assert stored is not None, key
+        found = ledger.read_slices(connection, stored.id, window)
+    assert len(found) == (window.end - window.start) // 60
+    return found
