@@ -10,9 +10,13 @@ ledgers are written by a backfill in many chunks; per group and at SLO level: co
 of the truth, shares within 1 pp, 1h/6h/1d burns within 2 %, and the group ledgers add up to the
 SLO's slice by slice.
 
+`replica_lag_by_region` (tests/engine/test_grouped_slices.py) adds a grouped threshold SLO,
+budgeted in time slices: each region's slice judged on its gauge's last sample and its freshness.
+
 In CI one cell per scenario runs (route_burn at 30 s on SQLite, region_outage at 15 s on
-PostgreSQL); `FAULTLINE_FIELD_MATRIX=full` runs 10/15/30/60 s × phases 17/43 s × both scenarios
-on SQLite and PostgreSQL (32 cells), as the ungrouped matrix does.
+PostgreSQL, replica_lag_by_region at 15 s on SQLite); `FAULTLINE_FIELD_MATRIX=full` runs
+10/15/30/60 s × phases 17/43 s × the three scenarios on SQLite and PostgreSQL (48 cells), as the
+ungrouped matrix does.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from app.slo.report import SLOReport
 from app.slo.windows import Window
 from app.sources.prometheus import PrometheusSource, SourceConfig
 from app.store import ledger, registry
-from app.testbed.grouped_scenarios import ROUTES
+from app.testbed.grouped_scenarios import REPLICA_REGIONS, ROUTES
 from app.testbed.series import REGIONS
 from app.testbed.shipped import SLOTruthSpec
 from app.testbed.truth import GroundTruth, SLOTruth
@@ -38,6 +42,7 @@ from app.testbed.window import WindowTruth
 from tests.conftest import RunningPrometheus
 from tests.engine import test_grouped as regions
 from tests.engine import test_grouped_routes as routes
+from tests.engine import test_grouped_slices as replicas
 from tests.engine.conftest import definitions_with
 from tests.engine.test_accuracy import epoch
 
@@ -70,12 +75,21 @@ CASES = {
         regions.KEY,
         {regions.group_key(r): regions.region_truth(r) for r in REGIONS},
     ),
+    # A threshold per region, in time slices: a gauge's slice is judged on its last sample.
+    "replica_lag_by_region": GroupedCase(
+        "replica_lag_by_region",
+        "orders.yaml",
+        replicas.YAML,
+        replicas.LAG,
+        {replicas.group_key(replicas.LAG, r): replicas.lag_truth(r) for r in REPLICA_REGIONS},
+    ),
 }
 JITTER = 1.0
 # (scenario, database, interval, phase)
 FIELD_CELLS = [
     ("route_burn", "sqlite", 30, 17),
     pytest.param("region_outage", "postgresql", 15, 43, marks=pytest.mark.postgres),
+    ("replica_lag_by_region", "sqlite", 15, 43),
 ]
 if os.environ.get("FAULTLINE_FIELD_MATRIX") == "full":
     FIELD_CELLS = [
