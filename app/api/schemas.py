@@ -36,6 +36,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, object]]:
         403: "Writes are disabled (no FAULTLINE_API_TOKEN configured)",
         404: "No such SLO",
         422: "Invalid parameters or definitions (details say which)",
+        429: "Busy: as many replays as a process computes at once are running; ask again",
         503: "The ledger store is unavailable",
     }
     return {code: {"model": ErrorBody, "description": meaning[code]} for code in codes}

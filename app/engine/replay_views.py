@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from app.alerting import views as alert_views
 from app.engine.replay import ReplayError, run_replay
 from app.engine.service import Engine
-from app.slo.replay_models import ReplayRequest, SLOReplayOut
+from app.slo.replay_models import ReplayOut, ReplayRequest, SLOReplayOut
 from app.slo.whatif import Change
 from app.slo.windows import Window, align_down
 
@@ -38,9 +38,7 @@ def alert_history(engine: Engine, key: str, window: Window, base_url: str) -> Al
         return AlertHistory(live, live_since)
     request = ReplayRequest(slos=(key,), start=str(window.start - WARM_UP), end=str(end))
     try:
-        answer = run_replay(
-            engine.store, engine.definitions, request, base_url=base_url, now=engine.clock()
-        )
+        answer = _replayed(engine, request, base_url)
     except ReplayError as error:
         return AlertHistory(live, live_since, f"history not replayed: {error}")
     replayed = [
@@ -67,9 +65,14 @@ def what_if(
         slos=(key,), start=str(window.start), end=str(window.end), change=change
     )
     try:
-        answer = run_replay(
-            engine.store, engine.definitions, request, base_url=base_url, now=engine.clock()
-        )
+        answer = _replayed(engine, request, base_url)
     except ReplayError as error:
         return str(error)
     return answer.slos[0] if answer.slos else "this SLO has no ledger to replay yet"
+
+
+def _replayed(engine: Engine, request: ReplayRequest, base_url: str) -> ReplayOut:
+    with engine.replay_slots.taken():
+        return run_replay(
+            engine.store, engine.definitions, request, base_url=base_url, now=engine.clock()
+        )

@@ -22,6 +22,7 @@ from app.engine.evaluate import Fence, Shares, evaluate_range
 from app.engine.exclusions import exclusion_marker, sync_declared
 from app.engine.group_writes import GroupWrites
 from app.engine.registration import evaluable, register, say_superseded
+from app.engine.replay_slots import ReplaySlots
 from app.engine.reports import Freshness, build_slo_report
 from app.engine.sampling import learn_sampling, unknown
 from app.engine.statuses import Statuses
@@ -75,9 +76,9 @@ class Engine:
         clock: Clock = time.time,
         holder: str | None = None,
     ) -> None:
-        self.store = store
-        self.source = source
+        self.store, self.source = store, source
         self.config = config or EngineConfig()
+        self.replay_slots = ReplaySlots()  # replays computed at once (API, dashboards)
         self.clock = clock
         self.started_at = int(clock())  # live alert judging begins with this process
         self._declared = definitions  # as loaded; `_definitions` runs them on effective slices

@@ -33,7 +33,15 @@ def directories(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def served(week: Week, directories: tuple[Path, Path]) -> Iterator[str]:  # noqa: F811
+def served(served_engine: tuple[str, Engine]) -> str:
+    return served_engine[0]
+
+
+@pytest.fixture(scope="module")
+def served_engine(
+    week: Week,  # noqa: F811
+    directories: tuple[Path, Path],
+) -> Iterator[tuple[str, Engine]]:
     definitions, alerts = directories
     loaded = load_definitions(definitions, alerts=alerts)
     source = PrometheusSource(SourceConfig(url=DEAD_PROMETHEUS, timeout=1))
@@ -45,7 +53,7 @@ def served(week: Week, directories: tuple[Path, Path]) -> Iterator[str]:  # noqa
         prometheus_url=DEAD_PROMETHEUS,
         public_url="http://faultline.test",
     )
-    yield url
+    yield url, engine
     server.stop()
 
 
@@ -152,3 +160,17 @@ def test_a_changed_policy_is_echoed_as_it_is_written(served: str) -> None:
     assert response.status_code == 200, response.text
     echoed = response.json()["change"]["policy"]["tiers"][0]
     assert echoed["for"] == 120 and "for_seconds" not in echoed
+
+
+def test_replays_beyond_the_few_a_process_computes_at_once_are_told_to_ask_again(
+    served_engine: tuple[str, Engine],
+) -> None:
+    url, engine = served_engine
+    body = {"slos": [CHECKOUT], "since": "1d"}
+    with engine.replay_slots.taken(), engine.replay_slots.taken():
+        busy = httpx.post(f"{url}/api/v1/replay", json=body, timeout=30)
+    assert busy.status_code == 429
+    assert "ask again in a few seconds" in busy.json()["error"]["message"]
+    # Slots are given back, whatever the answer was.
+    assert httpx.post(f"{url}/api/v1/replay", json=body, timeout=30).status_code == 200
+    assert httpx.post(f"{url}/api/v1/replay", json=body, timeout=30).status_code == 200

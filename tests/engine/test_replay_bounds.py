@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.engine.replay import MAX_SLICE_ENDS, ReplayError, run_replay
+from app.engine.replay_slots import ReplayBusyError, ReplaySlots
 from app.slo.replay_models import ReplayRequest
 from tests.alerting.copies import registered_copies
 from tests.alerting.support import only, shipped
@@ -33,3 +34,15 @@ def test_too_many_slice_ends_are_refused_before_anything_is_read(tmp_path: Path)
         assert len(run_replay(store, definitions, few, base_url="", now=NOW).slos) == 1
     finally:
         store.close()
+
+
+def test_a_process_computes_a_few_replays_at_once_and_refuses_more() -> None:
+    slots = ReplaySlots(2)
+    busy = pytest.raises(ReplayBusyError, match="2 replays are being computed already")
+    with slots.taken(), slots.taken(), busy, slots.taken():
+        pass  # pragma: no cover - refused before
+    with pytest.raises(RuntimeError), slots.taken():
+        raise RuntimeError  # a failed replay gives its slot back too
+    with slots.taken(), slots.taken():
+        pass
+    assert issubclass(ReplayBusyError, ReplayError)  # every caller already answers ReplayError
