@@ -23,7 +23,6 @@ from typing import Literal, TypeVar
 
 import requests
 
-from app.slo.counts import summed_count
 from app.slo.redaction import redact_url
 from app.sources import batching, sample_reads
 from app.sources.answers import Answer, Unusable, Verdict, read_answer, read_tagged_answer
@@ -126,6 +125,7 @@ class PrometheusSource:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
         self._rng_lock = threading.Lock()
         self._local = threading.local()
+        self._densities = sample_reads.Densities()  # what raw-sample answers held, per selector
         self._closed: bool | None = None  # how the server bounds a range (see closed_ranges)
         self._ask_again_at = 0.0
 
@@ -197,9 +197,9 @@ class PrometheusSource:
         Each attempt ends within `timeout`; `deadline` (a `time.monotonic()` instant, e.g. the
         end of a tick) caps the whole query, retries and pauses included.
         """
-        counted = summed_count(query) if sample_reads.worth_it(start, end, step) else None
-        if counted is not None and self.config.kind == "prometheus" and self.config.sample_counts:
-            answer = sample_reads.counted_matrix(self, counted, start, end, step, deadline)
+        if self.config.kind == "prometheus" and self.config.sample_counts:
+            densities = self._densities
+            answer = sample_reads.from_samples(self, query, start, end, step, deadline, densities)
             if answer is not None:
                 return answer
         return self._asked(_range(query, start, end, step), deadline, read_answer)

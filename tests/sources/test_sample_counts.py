@@ -216,3 +216,39 @@ def test_a_tick_and_other_queries_are_asked_as_the_formula(prometheus: Prometheu
     source.query_matrix(other, START + 3600, START + 7200, SLICE)
     assert len(asked) == 2  # one request each: neither was asked for samples
     assert sample_reads.MIN_SLICES == 60
+
+
+@pytest.mark.prometheus
+def test_a_backfill_s_later_chunks_are_planned_from_the_samples_of_the_earlier_ones(
+    prometheus: PrometheusServer,
+) -> None:
+    """One count of the samples per selector, not one per chunk; the counts stay the formula's."""
+    query = rewrite("sum by (code) (increase(x_total[{{window}}]))", SLICE).query
+    asked: list[str] = []
+    source = PrometheusSource(
+        SourceConfig(url=prometheus.url), observer=lambda seconds, outcome: asked.append(outcome)
+    )
+    chunks = [
+        (START + SLICE + hour * 7200, START + (hour + 1) * 7200) for hour in range(HOURS // 2)
+    ]
+    for first, last in chunks:
+        matrix = source.query_matrix(query, first, last, SLICE)
+        new = {
+            tuple(sorted(labels.items())): dict(zip(times.tolist(), values.tolist(), strict=True))
+            for labels, (times, values) in zip(matrix.labels, matrix.series, strict=True)
+        }
+        _equal(new, _answers(prometheus.url, query, first, last, samples=False), exact=True)
+    assert len(asked) == 1 + len(chunks)  # the count, then one request of samples per chunk
+
+
+def test_what_answers_held_is_forgotten_after_a_while_and_beyond_a_bound() -> None:
+    now = [0.0]
+    densities = sample_reads.Densities(clock=lambda: now[0], most=2)
+    densities.put("a", 600, 60_000, 3)
+    assert densities.get("a") == (0.01, 3)
+    now[0] = sample_reads.KNOWN_FOR + 1
+    assert densities.get("a") is None  # a backfill days later asks again
+    for selector in ("a", "b", "c"):
+        densities.put(selector, 1, 1, 1)
+    assert densities.get("a") is None
+    assert densities.get("c") == (1.0, 1)
