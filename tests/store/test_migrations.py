@@ -88,3 +88,41 @@ def test_a_ledger_with_slices_from_before_five_minute_rollups_migrates_to_head(
         assert counted == 30
     finally:
         store.close()
+
+
+def test_the_ledger_s_rows_keep_every_value_when_their_foreign_keys_go(database_url: str) -> None:
+    """0011 drops the row tables' foreign keys (on SQLite by copying each table): nothing else."""
+    from alembic import command  # noqa: PLC0415 - as the store imports it
+    from sqlalchemy import inspect  # noqa: PLC0415
+
+    from app.store import ledger  # noqa: PLC0415
+    from app.store.database import alembic_config  # noqa: PLC0415
+    from app.store.tables import slos  # noqa: PLC0415
+    from tests.store.test_ledger import records  # noqa: PLC0415
+
+    store = Store(database_url)
+    try:
+        with store.engine.begin() as connection:
+            command.upgrade(alembic_config(connection), "0010")
+            connection.execute(
+                slos.insert().values(
+                    id=1, key="s/x", service="s", name="x", active=True, definition="{}",
+                    content_hash="c", history_hash="h", slice_seconds=60, updated_at=0,
+                )
+            )  # fmt: skip
+            batch = records(1_800_000_000, 200)
+            ledger.write_slices(connection, 1, batch, 60)
+            before = {
+                table: connection.execute(text(f"SELECT * FROM {table} ORDER BY 1, 2")).all()
+                for table in ("slices", "hourly", "hourly_modes", "fivemin", "fivemin_modes")
+            }
+        store.open()  # to head
+        with store.read() as connection:
+            for table, rows in before.items():
+                assert (
+                    connection.execute(text(f"SELECT * FROM {table} ORDER BY 1, 2")).all() == rows
+                )
+                assert inspect(connection).get_foreign_keys(table) == []
+            assert inspect(connection).get_foreign_keys("statuses") != []  # the others keep theirs
+    finally:
+        store.close()
