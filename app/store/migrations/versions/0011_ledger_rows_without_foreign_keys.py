@@ -13,6 +13,8 @@ Create Date: 2026-12-05 18:10:00.000000
 
 from __future__ import annotations
 
+import logging
+
 from alembic import op
 
 revision = "0011"
@@ -25,6 +27,11 @@ TABLES = ("slices", "hourly", "hourly_modes", "fivemin", "fivemin_modes")
 
 def upgrade() -> None:
     # On SQLite a batch operation copies each table once (SQLite cannot drop a constraint).
+    if op.get_bind().dialect.name == "sqlite":
+        logging.getLogger(__name__).warning(
+            "migrating the ledger (0011): copying its slices and rollups once, about 2 s a "
+            "million rows (measured: 2.4 million in 5.3 s); the service starts after"
+        )
     for table in TABLES:
         with op.batch_alter_table(table) as batch:
             batch.drop_constraint(f"fk_{table}_slo_id_slos", type_="foreignkey")
