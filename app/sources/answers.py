@@ -8,6 +8,10 @@ Prometheus API documents is named for what it is:
   login page, a proxy's error page);
 - the envelope, but no usable matrix (`data` missing, `result` a string, `values: null`, a value
   that is not a number): a malformed answer.
+
+Each series' samples become arrays as the JSON is read (`_load`), not once the whole answer is
+Python objects: a sample as JSON objects takes ~160 bytes (a list, a number, a string), as
+arrays 16, and a backfill's raw-sample answer holds 200,000 of them (bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -64,9 +68,10 @@ def read_tagged_answer(answer: Answer, tag: str, count: int) -> list[Matrix]:
     return parse_tagged(_data(answer), tag, count)
 
 
-def _data(answer: Answer) -> Any:
-    """The `data` of a successful answer; raises Unusable with what any other answer means."""
-    envelope = _envelope(answer)
+def _data(answer: Answer, scale: int = 1) -> Any:
+    """The `data` of a successful answer, each series' samples as arrays (times × `scale`) where
+    they are in shape; raises Unusable with what any other answer means."""
+    envelope = _envelope(answer, scale)
     if envelope is None:
         if answer.status in AUTH_STATUSES:
             raise Unusable(Verdict("auth", f"HTTP {answer.status} {answer.reason}".strip()))
@@ -79,10 +84,35 @@ def _data(answer: Answer) -> Any:
     return envelope.get("data")
 
 
-def _envelope(answer: Answer) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class _Samples:
+    """A series' `values`, converted to arrays while the JSON was read (see `_load`)."""
+
+    times: NDArray[np.int64]
+    values: NDArray[np.float64]
+
+
+def _load(body: bytes, scale: int) -> Any:
+    """`json.loads(body)`, each JSON object with a `values` list of samples in shape (a
+    series of a matrix) given `_Samples` in its place as soon as the object is read: one
+    series' samples are Python objects at a time, never the whole answer's. Samples out of
+    shape stay as they came, for `_columns` to name."""
+
+    def series_read(found: dict[str, Any]) -> dict[str, Any]:
+        samples = found.get("values")
+        if isinstance(samples, list):
+            columns = _fast_columns(samples, scale)
+            if columns is not None:
+                found["values"] = _Samples(*columns)
+        return found
+
+    return json.loads(body, object_hook=series_read)
+
+
+def _envelope(answer: Answer, scale: int) -> dict[str, Any] | None:
     """The API's JSON object, or None when the answer is not the Prometheus API at all."""
     try:
-        payload = json.loads(answer.body)
+        payload = _load(answer.body, scale)
     except (ValueError, UnicodeDecodeError):
         return None
     if not isinstance(payload, dict) or payload.get("status") not in ("success", "error"):
@@ -120,7 +150,9 @@ def parse_tagged(data: Any, tag: str, count: int) -> list[Matrix]:
     """`parse_matrix` for an answer of `count` queries, each series tagged with its query's
     index in label `tag`: each query's series without the tag, in the order Prometheus gives
     one query's series (by their label sets), so each answer is the one asked alone."""
-    tagged: list[list[tuple[list[tuple[str, str]], list[Any]]]] = [[] for _ in range(count)]
+    tagged: list[list[tuple[list[tuple[str, str]], list[Any] | _Samples]]] = [
+        [] for _ in range(count)
+    ]
     for labels, samples in _series(data):
         index = labels.pop(tag, None)
         if index is None or not index.isdigit() or int(index) >= count:
@@ -144,7 +176,7 @@ def read_samples(answer: Answer) -> list[RawSeries]:
     (a series of native histograms, without `values`, is malformed here)."""
     return [
         RawSeries(labels, *_columns(samples, scale=1000))
-        for labels, samples in _series(_data(answer))
+        for labels, samples in _series(_data(answer, scale=1000))
     ]
 
 
@@ -157,43 +189,40 @@ def read_values(answer: Answer) -> list[float]:
         or data.get("resultType") != "vector"
         or not isinstance(result, list)
     ):
-        raise _malformed(f"expected a vector result, got {_excerpt(json.dumps(data))}")
+        raise _malformed(f"expected a vector result, got {_excerpt(_json(data))}")
     return [_sample(item.get("value") if isinstance(item, dict) else None)[1] for item in result]
 
 
-def _series(data: Any) -> list[tuple[dict[str, str], list[Any]]]:
+def _series(data: Any) -> list[tuple[dict[str, str], list[Any] | _Samples]]:
     """(labels, samples) of each series of a range query's `data`; raises Unusable(malformed)
     when it is not a matrix."""
     if not isinstance(data, dict):
         raise _malformed("`data` is missing")
     result = data.get("result")
     if data.get("resultType") != "matrix" or not isinstance(result, list):
-        raise _malformed(f"expected a matrix result, got {_excerpt(json.dumps(data))}")
+        raise _malformed(f"expected a matrix result, got {_excerpt(_json(data))}")
     found = []
     for series in result:
         samples = series.get("values") if isinstance(series, dict) else None
-        if not isinstance(samples, list):
-            raise _malformed(f"a series without a list of values: {_excerpt(json.dumps(series))}")
+        if not isinstance(samples, list | _Samples):
+            raise _malformed(f"a series without a list of values: {_excerpt(_json(series))}")
         metric = series.get("metric")
         labels = {str(k): str(v) for k, v in metric.items()} if isinstance(metric, dict) else {}
         found.append((labels, samples))
     return found
 
 
-def _columns(samples: list[Any], scale: int = 1) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """(times × `scale`, values) of one series' `[[time, "value"], …]`, converted by numpy in
-    one go; any sample out of shape is found and named by the slow path."""
-    if samples and set(map(type, samples)) == {list} and set(map(len, samples)) == {2}:
-        values = [sample[1] for sample in samples]
-        if set(map(type, values)) == {str}:
-            try:
-                times = np.array([sample[0] for sample in samples], dtype=np.float64)
-                numbers = np.array(values, dtype=np.float64)
-            except (TypeError, ValueError):
-                pass
-            else:
-                if np.isfinite(times).all():
-                    return np.rint(times * scale).astype(np.int64), numbers
+def _columns(
+    samples: list[Any] | _Samples, scale: int = 1
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """(times × `scale`, values) of one series' `[[time, "value"], …]` (arrays already when
+    `_load` converted them, with the same `scale`); any sample out of shape is found and named
+    by the slow path."""
+    if isinstance(samples, _Samples):
+        return samples.times, samples.values
+    fast = _fast_columns(samples, scale)
+    if fast is not None:
+        return fast
     checked = [
         _sample(sample, scale) for sample in samples
     ]  # raises on the first sample out of shape
@@ -201,6 +230,23 @@ def _columns(samples: list[Any], scale: int = 1) -> tuple[NDArray[np.int64], NDA
         np.array([t for t, _ in checked], dtype=np.int64),
         np.array([value for _, value in checked], dtype=np.float64),
     )
+
+
+def _fast_columns(
+    samples: list[Any], scale: int
+) -> tuple[NDArray[np.int64], NDArray[np.float64]] | None:
+    """`_columns` converted by numpy in one go; None for no samples or any out of shape."""
+    if samples and set(map(type, samples)) == {list} and set(map(len, samples)) == {2}:
+        values = [sample[1] for sample in samples]
+        if set(map(type, values)) == {str}:
+            try:
+                times = np.array([sample[0] for sample in samples], dtype=np.float64)
+                numbers = np.array(values, dtype=np.float64)
+            except (TypeError, ValueError):
+                return None
+            if np.isfinite(times).all():
+                return np.rint(times * scale).astype(np.int64), numbers
+    return None
 
 
 def _sample(sample: Any, scale: int = 1) -> tuple[int, float]:
@@ -217,6 +263,11 @@ def _sample(sample: Any, scale: int = 1) -> tuple[int, float]:
 
 def _malformed(message: str) -> Unusable:
     return Unusable(Verdict("malformed", message))
+
+
+def _json(value: Any) -> str:
+    """`value` as JSON for a message (samples already converted shown as their count)."""
+    return json.dumps(value, default=lambda s: f"<{len(s.times)} samples>")
 
 
 def _text(value: Any) -> str:
