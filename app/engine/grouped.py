@@ -73,6 +73,7 @@ class GroupedChunks:
         excluded: Flags | None,
     ) -> ChunkOutcome:
         """The SLO-level outcome of the chunk; its groups' wait for `write`."""
+        self._pending = None  # the last chunk's, written: not held beside this one's
         step = self.definition.spec.slice_seconds
         answers: dict[str, LabelledAnswer] = {
             key: (matrix.on_grid(first, step, size), matrix.labels or ({},) * len(matrix.series))
