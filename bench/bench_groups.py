@@ -11,14 +11,40 @@ Every measured tick or backfill runs in a process of its own (its peak RSS is it
 and ungrouped alternating. Usage:
 
     PYTHONPATH=. .venv/bin/python -m bench.bench_groups tick [--slos 20] [--groups 500] [--ungrouped 1000]
-    PYTHONPATH=. .venv/bin/python -m bench.bench_groups backfill [--slos 1] [--groups 500] [--ungrouped 500] [--days 7]
+    PYTHONPATH=. .venv/bin/python -m bench.bench_groups backfill [--slos 1] [--groups 500] [--ungrouped 500] [--days 7] [--rounds 3]
+
+How to run the backfill comparison (idle machine, ~10 min a pair at full size; the data is
+built once, ~30 s): `backfill --slos 1 --groups 500 --ungrouped 500 --days 7 --rounds 3`; add
+`--before DIR` (a `git archive` of the code to compare with, unpacked) for a third side. During
+development a smaller size answers the same question: `--groups 100 --ungrouped 100 --days 2`
+(or `--groups 500 --ungrouped 500 --days 2`: the same chunks as the full size, fewer of them).
 
 `tick`: an hour of history for every ledger (the warm-up), then `--rounds` rounds of
 (grouped, ungrouped; then ungrouped, grouped) processes, each ticking twice one minute apart
 (the first tick fills what a running process keeps between ticks) and measuring the second,
 each tick followed by the alert evaluation; then the API (`faultline serve`, scheduler off) of both ledgers: a grouped SLO's
 groups list and the SLO list, p50/p95/p99. `backfill`: `--days` of history of every ledger on
-an empty ledger. Prints JSON lines; bench/RESULTS.md records them.
+an empty ledger, in `--rounds` pairs of processes (grouped then ungrouped; ungrouped then
+grouped; …), each pair's per-ledger ratio (grouped ms per ledger over ungrouped's) and peak RSS
+of each side printed as it ends, then the median ratio over the pairs (one pair on a shared
+machine ranged 0.8–1.7×). The alert evaluation is off in a backfill (`--no-alerts`): its time and
+memory are the tick's benchmark, not the backfill's.
+
+The two sides do the same work per ledger: the same `--days` of one-minute slices (each pair
+checks that every ledger holds `--days` × 1,440 slices), the same SLI and three failure modes
+over the same route's series, the same source and `--concurrency` (4 SLOs at once ungrouped; a
+grouped SLO's 4 queries at once). A grouped ledger is a group or its SLO (501 for 1 × 500); what
+differs is the feature: the grouped SLO asks its 5 queries once per chunk for all its groups,
+the ungrouped SLOs 4 each (the global `when` is shared) per chunk.
+
+Why `backfill --slos 1 --groups 500` stands for the issue's 20 grouped SLOs × 500 groups: the
+full size is 20 × 500 group ledgers × 10,080 slices = 100.8 million slices (about 24 GB of
+SQLite, hours here). A backfill's cost is per SLO: each grouped SLO asks its own queries, in its
+own chunks, and writes its own 501 ledgers, whatever the other SLOs do, so 1 × 500 (5.05 million
+slices) against 500 ungrouped SLOs (5.04 million) is a twentieth of 20 × 500 against 10,000
+ungrouped SLOs, at the same cost per ledger. Not its memory: the engine backfills
+`--concurrency` SLOs at once, so 20 grouped SLOs hold up to 4 SLOs' chunks at a time (`--slos 4
+--ungrouped 2000` shows that peak).
 """
 
 from __future__ import annotations
@@ -29,6 +55,7 @@ import os
 import random
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -192,6 +219,7 @@ def step(args: argparse.Namespace) -> None:
         began = time.monotonic()
         result = engine.tick(now=moment)
         seconds = time.monotonic() - began
+        tick_peak = peak_rss_mb()  # before the alert evaluation's
         assert not result.errors and result.unavailable is None, result
         alert_seconds = None
         if args.alerts:
@@ -204,6 +232,8 @@ def step(args: argparse.Namespace) -> None:
         groups = connection.exec_driver_sql(
             "SELECT count(*) FROM slos WHERE parent_id IS NOT NULL"
         ).scalar_one()
+        # Every ledger's slices (a grouped SLO's `result.evaluated` counts its own only).
+        ledger_slices = connection.exec_driver_sql("SELECT count(*) FROM slices").scalar_one()
     slices = sum(result.evaluated.values())
     engine.store.close()
     figures = {
@@ -214,9 +244,11 @@ def step(args: argparse.Namespace) -> None:
         "ledgers": int(ledgers),
         "seconds": round(seconds, 2),
         "slices": slices,
+        "ledger_slices": int(ledger_slices),
         "ms_per_ledger": round(1000 * seconds / max(1, int(ledgers)), 3),
         "prometheus_requests": counter.count,
         "alert_seconds": alert_seconds,
+        "tick_peak_rss_mb": round(tick_peak, 1),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
@@ -249,21 +281,60 @@ def kinds_of(args: argparse.Namespace) -> list[str]:
 
 
 def bench_backfill(args: argparse.Namespace, root: Path) -> list[dict[str, Any]]:
+    """`--rounds` pairs (with `--before`, triples), the order reversed every other pair."""
     server = world(root, args.groups, args.days * 1440 + 1)
     args.url = server.url
     try:
         end = START + 86400 * args.days
-        figures = []
+        # Every sample read once first, so the first pair's first side does not pay for a cold
+        # Prometheus (its blocks' pages) alone.
+        warm = {"query": f'count(count_over_time({{__name__=~"shop_.+"}}[{args.days}d]))'}
+        httpx.get(f"{server.url}/api/v1/query", params={**warm, "time": str(end)}, timeout=600)
+        figures: list[dict[str, Any]] = []
+        pairs = []
         kinds = kinds_of(args)
-        for kind in ((kinds + kinds[::-1]) * args.rounds)[: len(kinds) * args.rounds]:
-            (root / kind / "ledger.db").unlink(missing_ok=True)
-            for suffix in ("-wal", "-shm"):
-                (root / kind / f"ledger.db{suffix}").unlink(missing_ok=True)
-            ran = run_step(kind, args, root, end, 86400 * args.days)
-            figures.append({**ran, "phase": "backfill", "days": args.days})
-        return figures
+        for index in range(args.rounds):
+            ran = {}
+            for kind in kinds if index % 2 == 0 else kinds[::-1]:
+                (root / kind / "ledger.db").unlink(missing_ok=True)
+                for suffix in ("-wal", "-shm"):
+                    (root / kind / f"ledger.db{suffix}").unlink(missing_ok=True)
+                ran[kind] = run_step(kind, args, root, end, 86400 * args.days)
+                figures.append({**ran[kind], "phase": "backfill", "days": args.days})
+            pairs.append(pair_figures(ran, index + 1, args.days))
+            print(json.dumps(pairs[-1]), flush=True)
+        summary: dict[str, Any] = {"phase": "backfill median", "pairs": len(pairs)}
+        for key in pairs[0]:
+            if key.startswith("ratio"):
+                summary[key] = round(statistics.median(p[key] for p in pairs), 3)
+        for kind in kinds:
+            peaks = [p[f"{kind}_peak_rss_mb"] for p in pairs]
+            summary[f"{kind}_peak_rss_mb"] = [min(peaks), max(peaks)]
+        print(json.dumps(summary), flush=True)
+        return [*figures, *pairs, summary]
     finally:
         server.close()
+
+
+def kinds_in(ran: dict[str, dict[str, Any]]) -> list[str]:
+    return sorted(ran, key=["grouped", "grouped-before", "ungrouped"].index)
+
+
+def pair_figures(ran: dict[str, dict[str, Any]], round_: int, days: int) -> dict[str, Any]:
+    """One pair's per-ledger ratios (each grouped side's ms per ledger over the ungrouped's)
+    and peak RSS; says so when a side's ledgers do not all hold `days` of slices."""
+    base = ran["ungrouped"]["ms_per_ledger"]
+    row: dict[str, Any] = {"phase": "backfill pair", "round": round_, "order": list(ran)}
+    for kind in kinds_in(ran):
+        if kind != "ungrouped":
+            row[f"ratio_{kind.replace('-', '_')}"] = round(ran[kind]["ms_per_ledger"] / base, 3)
+    for kind, figures in ran.items():
+        row[f"{kind}_seconds"] = figures["seconds"]
+        row[f"{kind}_peak_rss_mb"] = figures["tick_peak_rss_mb"]
+        per_ledger = figures["ledger_slices"] / max(1, figures["ledgers"])
+        if per_ledger != days * 1440:
+            row[f"{kind}_unequal_work"] = f"{per_ledger:g} slices per ledger, not {days * 1440}"
+    return row
 
 
 def serve(root: Path, kind: str, before: Path | None) -> tuple[subprocess.Popen[bytes], str]:
@@ -359,7 +430,9 @@ def main() -> None:
     )
     parser.add_argument("--days", type=int, default=7, help="backfill: days of history")
     parser.add_argument("--minutes", type=int, default=90, help="tick: minutes of data")
-    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="tick: rounds of 2 ticks each; backfill: pairs"
+    )
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--no-alerts", dest="alerts", action="store_false")
     parser.add_argument("--requests", type=int, default=200, help="API: requests per endpoint")
@@ -382,6 +455,8 @@ def main() -> None:
         step(args)
         return
     args.slos = args.slos or (20 if args.which == "tick" else 1)
+    if args.which == "backfill":
+        args.alerts = False  # the backfill's time and memory, not the alert evaluation's
     args.ungrouped = args.ungrouped or (1000 if args.which == "tick" else args.slos * args.groups)
     root = args.keep or Path(tempfile.mkdtemp(prefix="faultline-bench-groups-"))
     root.mkdir(parents=True, exist_ok=True)
