@@ -55,9 +55,8 @@ __all__ = ["PrometheusSource", "QueryObserver", "Series", "SourceConfig", "Sourc
 Read = TypeVar("Read")
 
 # One answer decoded at a time in this process: decoding holds the interpreter lock throughout
-# (JSON to Python objects, then to arrays), so threads gain nothing by decoding side by side,
-# while each answer's JSON objects take ~8 times its body: four raw-sample answers of a grouped
-# backfill decoded at once were four times 30 MB held together, and the process kept that peak.
+# (JSON to arrays, `app.sources.answers`), so threads gain nothing by decoding side by side,
+# while each decoding holds its answer as text and a series as Python objects besides the body.
 _DECODING = threading.Lock()
 
 # Called after every HTTP query: (seconds taken, outcome: "ok" or an error kind, see errors.py).
