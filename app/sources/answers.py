@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -55,6 +57,19 @@ class Unusable(Exception):  # noqa: N818 - carries a Verdict, translated by the 
     def __init__(self, verdict: Verdict) -> None:
         super().__init__(verdict.message)
         self.verdict = verdict
+
+
+# One answer decoded at a time in this process: decoding holds the interpreter lock throughout
+# (JSON to arrays), so threads gain nothing by decoding side by side, while each decoding holds
+# its answer as text and a series as Python objects besides the body.
+_DECODING = threading.Lock()
+Read = TypeVar("Read")
+
+
+def decoded(read: Callable[[Answer], Read], answer: Answer) -> Read:
+    """`read(answer)`, one answer at a time (see `_DECODING`)."""
+    with _DECODING:
+        return read(answer)
 
 
 def read_answer(answer: Answer) -> Matrix:

@@ -25,7 +25,7 @@ import requests
 
 from app.slo.redaction import redact_url
 from app.sources import batching, sample_reads
-from app.sources.answers import Answer, Unusable, Verdict, read_answer, read_tagged_answer
+from app.sources.answers import Answer, Unusable, Verdict, decoded, read_answer, read_tagged_answer
 from app.sources.credentials import (
     Credential,
     CredentialError,
@@ -53,11 +53,6 @@ __all__ = ["PrometheusSource", "QueryObserver", "Series", "SourceConfig", "Sourc
 
 # What an answer is read as: one query's series, or several queries' (`query_batch`).
 Read = TypeVar("Read")
-
-# One answer decoded at a time in this process: decoding holds the interpreter lock throughout
-# (JSON to arrays, `app.sources.answers`), so threads gain nothing by decoding side by side,
-# while each decoding holds its answer as text and a series as Python objects besides the body.
-_DECODING = threading.Lock()
 
 # Called after every HTTP query: (seconds taken, outcome: "ok" or an error kind, see errors.py).
 QueryObserver = Callable[[float, str], None]
@@ -283,9 +278,7 @@ class PrometheusSource:
             raise QueryCancelledError("the source is shutting down")
         started = time.monotonic()
         try:
-            answer = self._get(path, params, seconds, form=form)
-            with _DECODING:
-                series = read(answer)
+            series = decoded(read, self._get(path, params, seconds, form=form))
         except Unusable as unusable:
             verdict = unusable.verdict
         except requests.Timeout as error:
