@@ -111,12 +111,17 @@ class GroupedChunks:
         `PARALLEL_QUERIES`); the first failure raises, as `source.read`'s."""
 
         def read(queries: Mapping[str, str], first: int, last: int, step: int) -> dict[str, Matrix]:
+            slices = (last - first) // step + 1
             with ThreadPoolExecutor(PARALLEL_QUERIES, thread_name_prefix="group-read") as pool:
                 asked = {
                     key: pool.submit(source.read, {key: query}, first, last, step)
                     for key, query in queries.items()
                 }
-                return {key: future.result()[key] for key, future in asked.items()}
+                # On the grid at once: the points are not held beside it until the chunk is written.
+                return {
+                    key: future.result()[key].placed(first, step, slices)
+                    for key, future in asked.items()
+                }
 
         return read
 
