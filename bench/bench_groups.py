@@ -13,8 +13,8 @@ and ungrouped alternating. Usage:
     PYTHONPATH=. .venv/bin/python -m bench.bench_groups tick [--slos 20] [--groups 500] [--ungrouped 1000]
     PYTHONPATH=. .venv/bin/python -m bench.bench_groups backfill [--slos 1] [--groups 500] [--ungrouped 500] [--days 7] [--rounds 3]
 
-How to run the backfill comparison (idle machine, ~10 min a pair at full size; the data is
-built once, ~30 s): `backfill --slos 1 --groups 500 --ungrouped 500 --days 7 --rounds 3`; add
+How to run the backfill comparison (idle machine; at full size a pair took ~2.5 min at load 1.5,
+~4.5 with `--before`; the data is built once, ~30 s): `backfill --slos 1 --groups 500 --ungrouped 500 --days 7 --rounds 3`; add
 `--before DIR` (a `git archive` of the code to compare with, unpacked) for a third side. During
 development a smaller size answers the same question: `--groups 100 --ungrouped 100 --days 2`
 (or `--groups 500 --ungrouped 500 --days 2`: the same chunks as the full size, fewer of them).
@@ -44,7 +44,7 @@ own chunks, and writes its own 501 ledgers, whatever the other SLOs do, so 1 × 
 slices) against 500 ungrouped SLOs (5.04 million) is a twentieth of 20 × 500 against 10,000
 ungrouped SLOs, at the same cost per ledger. Not its memory: the engine backfills
 `--concurrency` SLOs at once, so 20 grouped SLOs hold up to 4 SLOs' chunks at a time (`--slos 4
---ungrouped 2000` shows that peak).
+--ungrouped 2000` would show that peak; not measured).
 """
 
 from __future__ import annotations
