@@ -20,13 +20,12 @@ from sqlalchemy import Connection
 from app.engine.grouped import GroupedChunks, Read
 from app.engine.no_data import explained
 from app.slo.chunk import ChunkEvaluator
-from app.slo.chunk_outcome import ChunkOutcome
 from app.slo.definitions import SLODefinition
 from app.slo.exclusions import ExcludedSlices
 from app.sources.shared_reads import Ask
 from app.sources.signals import Matrix, SignalReader
 from app.store import jobs, registry
-from app.store.chunk_writes import write_chunk
+from app.store.chunk_writes import PreparedChunk, prepare_chunk, write_prepared
 from app.store.store import Store
 
 # Called after each chunk is durable: (slices written, last slice end of the chunk).
@@ -120,8 +119,7 @@ def evaluate_range(
         no_data.update(outcome.no_data_counts())
         write = partial(
             _write,
-            slo_id=slo_id,
-            outcome=outcome,
+            chunk=prepare_chunk(slo_id, outcome),  # rows built before the writer lock
             last=chunk_last,
             fence=fence,
             job_id=job_id,
@@ -144,8 +142,7 @@ def evaluate_range(
 def _write(
     connection: Connection,
     *,
-    slo_id: int,
-    outcome: ChunkOutcome,
+    chunk: PreparedChunk,
     last: int,
     fence: Fence | None,
     job_id: int | None,
@@ -155,7 +152,8 @@ def _write(
     grouped SLO's group ledgers in the same transaction."""
     if fence is not None:
         fence(connection)
-    write_chunk(connection, slo_id, outcome)
+    write_prepared(connection, chunk)
+    slo_id, outcome = chunk.slo_id, chunk.outcome
     if grouped is not None:
         grouped.write(connection, outcome.first, last)
     registry.advance_checkpoint(connection, slo_id, outcome.first, last, outcome.step)
