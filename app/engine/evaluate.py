@@ -119,7 +119,7 @@ def evaluate_range(
         no_data.update(outcome.no_data_counts())
         write = partial(
             _write,
-            chunk=prepare_chunk(slo_id, outcome),  # rows built before the writer lock
+            chunk=prepare_chunk(slo_id, outcome, store.dialect),  # before the writer lock
             last=chunk_last,
             fence=fence,
             job_id=job_id,

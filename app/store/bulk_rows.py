@@ -30,32 +30,33 @@ def insert_rows(
     rows: Sequence[Sequence[Any]],
     *,
     on_conflict: str = "",
+    row: str = "",
 ) -> None:
     """INSERT `rows` into `table` (names are the tables' own, never input), a few hundred rows
-    per statement; `on_conflict` is appended to each statement (`ON CONFLICT … DO …`)."""
+    per statement; `on_conflict` is appended to each statement (`ON CONFLICT … DO …`). `row`:
+    the VALUES tuple of a row, where literals may stand for columns that every row has the
+    same (SQLite markers `?` for the rest, which `rows` give); by default a marker a column."""
     if not rows:
         return
-    width = len(columns)
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    row = row or f"({', '.join(marker for _ in columns)})"
+    width = len(rows[0])
     per_statement = max(1, min(ROWS_PER_STATEMENT, _MOST_PARAMETERS // width))
     values = list(chain.from_iterable(rows))
     whole = len(rows) // per_statement
     span = per_statement * width
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     if whole:
-        statement = _statement(table, tuple(columns), per_statement, marker, on_conflict)
+        statement = _statement(table, tuple(columns), row, per_statement, on_conflict)
         batches = [tuple(values[index * span : (index + 1) * span]) for index in range(whole)]
         connection.exec_driver_sql(statement, batches)
     rest = len(rows) - whole * per_statement
     if rest:
-        statement = _statement(table, tuple(columns), rest, marker, on_conflict)
+        statement = _statement(table, tuple(columns), row, rest, on_conflict)
         connection.exec_driver_sql(statement, tuple(values[whole * span :]))
 
 
 @lru_cache(maxsize=256)
-def _statement(
-    table: str, columns: tuple[str, ...], rows: int, marker: str, on_conflict: str
-) -> str:
-    row = f"({', '.join(marker for _ in columns)})"
+def _statement(table: str, columns: tuple[str, ...], row: str, rows: int, on_conflict: str) -> str:
     listed = ", ".join(columns)
     suffix = f" {on_conflict}" if on_conflict else ""
     return f"INSERT INTO {table} ({listed}) VALUES {', '.join([row] * rows)}{suffix}"  # noqa: S608

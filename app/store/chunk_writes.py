@@ -9,9 +9,7 @@ old values read for those slices only. Writing the same chunk twice leaves the s
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import cache
 from itertools import repeat
 from typing import Any
 
@@ -20,13 +18,14 @@ from numpy.typing import NDArray
 from sqlalchemy import Connection
 
 from app.slo.chunk_outcome import BucketSums, ChunkOutcome, bucket_spans, bucket_sums
-from app.slo.ledger import SliceRecord, SliceStatus
+from app.slo.ledger import SliceRecord
 from app.slo.windows import Window
 from app.store import ledger, rollups
 from app.store.bulk_rows import insert_rows
 from app.store.hour_sums import note_rewrite
 from app.store.locks import lock_slo
 from app.store.rollups import FIVE_MINUTES, HOUR, LEVELS, Level
+from app.store.slice_rows import SliceRows, slice_rows
 
 
 @dataclass(frozen=True)
@@ -38,15 +37,16 @@ class PreparedChunk:
     slo_id: int
     outcome: ChunkOutcome
     whole_hours: NDArray[np.bool_]  # per slice: its hour is whole in the chunk
-    slice_rows: list[tuple[Any, ...]]
+    slice_rows: SliceRows
     # Per rollup level, the whole buckets' rows: (level, ends, number rows, mode rows).
     rollup_rows: list[tuple[Level, list[int], list[tuple[Any, ...]], list[tuple[Any, ...]]]]
 
 
-def prepare_chunk(slo_id: int, outcome: ChunkOutcome) -> PreparedChunk:
-    """The rows `write_prepared` writes, computed from the chunk's columns (no database)."""
+def prepare_chunk(slo_id: int, outcome: ChunkOutcome, dialect: str = "sqlite") -> PreparedChunk:
+    """The rows `write_prepared` writes on `dialect`, computed from the chunk's columns."""
+    rows = slice_rows(slo_id, outcome, compact=dialect == "sqlite")
     if outcome.size == 0:
-        return PreparedChunk(slo_id, outcome, np.zeros(0, dtype=bool), [], [])
+        return PreparedChunk(slo_id, outcome, np.zeros(0, dtype=bool), rows, [])
     whole_hours = _in_whole_hours(outcome)
     rollup_rows = []
     if whole_hours.any():
@@ -55,7 +55,7 @@ def prepare_chunk(slo_id: int, outcome: ChunkOutcome) -> PreparedChunk:
             sums = bucket_sums(outcome, level.size, whole_hours[starts])
             if sums.ends.size:
                 rollup_rows.append((level, *_sum_rows(slo_id, sums)))
-    return PreparedChunk(slo_id, outcome, whole_hours, _slice_rows(slo_id, outcome), rollup_rows)
+    return PreparedChunk(slo_id, outcome, whole_hours, rows, rollup_rows)
 
 
 def write_chunk(
@@ -63,7 +63,8 @@ def write_chunk(
 ) -> None:
     """Upsert the chunk's slices and bring the rollups up to date, in the caller's write
     transaction (see `write_prepared`)."""
-    write_prepared(connection, prepare_chunk(slo_id, outcome), locked=locked)
+    chunk = prepare_chunk(slo_id, outcome, connection.dialect.name)
+    write_prepared(connection, chunk, locked=locked)
 
 
 def write_prepared(connection: Connection, chunk: PreparedChunk, *, locked: bool = False) -> None:
@@ -106,38 +107,6 @@ def _in_whole_hours(outcome: ChunkOutcome) -> np.ndarray[Any, np.dtype[np.bool_]
     return np.repeat(counts == HOUR // step, counts)
 
 
-def _slice_rows(slo_id: int, outcome: ChunkOutcome) -> list[tuple[Any, ...]]:
-    ok = outcome.ok
-    missing = np.flatnonzero(~ok).tolist()
-
-    def column(values: np.ndarray[Any, Any] | None) -> list[Any]:
-        if values is None:
-            return [None] * outcome.size
-        listed: list[Any] = values.tolist()
-        for index in missing:
-            listed[index] = None
-        return listed
-
-    statuses = np.where(ok, SliceStatus.OK.value, SliceStatus.NO_DATA.value).tolist()
-    return list(
-        zip(
-            [slo_id] * outcome.size,
-            outcome.ends.tolist(),
-            statuses,
-            outcome.total.tolist(),
-            outcome.bad.tolist(),
-            outcome.unattributed.tolist(),
-            mode_texts(outcome),
-            column(outcome.events_total),
-            column(outcome.events_bad),
-            column(outcome.value),
-            outcome.excluded.tolist(),
-            outcome.no_data_texts(),
-            strict=True,
-        )
-    )
-
-
 def _upsert_slices(connection: Connection, chunk: PreparedChunk) -> None:
     slo_id, outcome, rows = chunk.slo_id, chunk.outcome, chunk.slice_rows
     # A backfill's slices are new: inserted straight, without the upsert's per-row conflict
@@ -149,68 +118,15 @@ def _upsert_slices(connection: Connection, chunk: PreparedChunk) -> None:
     if connection.dialect.name == "postgresql":
         from app.store.copy_upsert import copy_rows, copy_upsert  # noqa: PLC0415 - PostgreSQL only
 
+        assert not rows.quiet, "PostgreSQL takes every row whole"
         if fresh:
-            copy_rows(connection, "slices", columns, rows)
+            copy_rows(connection, "slices", columns, rows.full)
         else:
-            copy_upsert(connection, "slices", columns, ("slo_id", "t"), rows)
+            copy_upsert(connection, "slices", columns, ("slo_id", "t"), rows.full)
         return
-    insert_rows(
-        connection, "slices", columns, rows, on_conflict="" if fresh else ledger.SLICE_UPSERT
-    )
-
-
-def mode_texts(outcome: ChunkOutcome) -> list[str]:
-    """Each slice's `modes` column, the text `ledger._encode_modes` writes: `{}` for no-data
-    slices, one shared text for slices where no mode has anything, the rest one by one."""
-    size = outcome.size
-    texts = ["{}"] * size
-    if not outcome.modes:
-        return texts
-    quiet = outcome.ok.copy()
-    for mode in outcome.modes:
-        quiet &= mode.credited == 0
-        if mode.raw_bad is not None:
-            quiet &= mode.raw_bad == 0
-        if mode.held is not None:
-            quiet &= ~mode.held
-    constant = _quiet_text(
-        tuple(
-            (mode.name, mode.raw_bad is not None, mode.held is not None) for mode in outcome.modes
-        )
-    )
-    for index in np.flatnonzero(quiet).tolist():
-        texts[index] = constant
-    busy = np.flatnonzero(outcome.ok & ~quiet).tolist()
-    if busy:
-        columns = [
-            (
-                _name(mode.name),
-                mode.credited.tolist(),
-                None if mode.raw_bad is None else mode.raw_bad.tolist(),
-                None if mode.held is None else mode.held.tolist(),
-            )
-            for mode in outcome.modes
-        ]
-        for index in busy:
-            parts = []
-            for name, credited, raw, held in columns:
-                raw_text = "null" if raw is None else repr(float(raw[index]))
-                held_text = "null" if held is None else ("1" if held[index] else "0")
-                parts.append(f"{name}:[{float(credited[index])!r},{raw_text},{held_text}]")
-            texts[index] = "{" + ",".join(parts) + "}"
-    return texts
-
-
-_name = cache(json.dumps)
-
-
-@cache
-def _quiet_text(modes: tuple[tuple[str, bool, bool], ...]) -> str:
-    parts = [
-        f"{_name(name)}:[0.0,{'0.0' if has_bad else 'null'},{'0' if has_when else 'null'}]"
-        for name, has_bad, has_when in modes
-    ]
-    return "{" + ",".join(parts) + "}"
+    conflict = "" if fresh else ledger.SLICE_UPSERT
+    insert_rows(connection, "slices", columns, rows.full, on_conflict=conflict)
+    insert_rows(connection, "slices", columns, rows.quiet, on_conflict=conflict, row=rows.quiet_row)
 
 
 def _sum_rows(

@@ -15,9 +15,10 @@ from app.slo.chunk_outcome import ChunkOutcome
 from app.slo.grid import GridAnswer
 from app.slo.spec import SLOSpec
 from app.store import ledger
-from app.store.chunk_writes import mode_texts, write_chunk
+from app.store.chunk_writes import write_chunk
 from app.store.invariants import rollup_disagreements
 from app.store.rollups import LEVELS
+from app.store.slice_rows import mode_texts
 from app.store.store import Store
 from app.store.tables import slices, slos
 
