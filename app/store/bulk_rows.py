@@ -30,33 +30,43 @@ def insert_rows(
     rows: Sequence[Sequence[Any]],
     *,
     on_conflict: str = "",
-    row: str = "",
+    select: str = "",
+    shared: tuple[Any, ...] = (),
 ) -> None:
     """INSERT `rows` into `table` (names are the tables' own, never input), a few hundred rows
-    per statement; `on_conflict` is appended to each statement (`ON CONFLICT … DO …`). `row`:
-    the VALUES tuple of a row, where literals may stand for columns that every row has the
-    same (SQLite markers `?` for the rest, which `rows` give); by default a marker a column."""
+    per statement; `on_conflict` is appended to each statement (`ON CONFLICT … DO …`).
+
+    `select`: the rows are not the columns but the `VALUES` a `SELECT` list reads as
+    `column1`, `column2`, …, with literals and markers for `shared` (bound once a statement,
+    the same for every row: an SLO's id, say). The statement's text stays the same for every
+    SLO, so the driver's cache of prepared statements holds a few, not a few per SLO."""
     if not rows:
         return
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    row = row or f"({', '.join(marker for _ in columns)})"
     width = len(rows[0])
     per_statement = max(1, min(ROWS_PER_STATEMENT, _MOST_PARAMETERS // width))
     values = list(chain.from_iterable(rows))
     whole = len(rows) // per_statement
     span = per_statement * width
+    row = f"({', '.join(marker for _ in range(width))})"
     if whole:
-        statement = _statement(table, tuple(columns), row, per_statement, on_conflict)
-        batches = [tuple(values[index * span : (index + 1) * span]) for index in range(whole)]
+        statement = _statement(table, tuple(columns), row, per_statement, on_conflict, select)
+        batches = [(*shared, *values[index * span : (index + 1) * span]) for index in range(whole)]
         connection.exec_driver_sql(statement, batches)
     rest = len(rows) - whole * per_statement
     if rest:
-        statement = _statement(table, tuple(columns), row, rest, on_conflict)
-        connection.exec_driver_sql(statement, tuple(values[whole * span :]))
+        statement = _statement(table, tuple(columns), row, rest, on_conflict, select)
+        connection.exec_driver_sql(statement, (*shared, *values[whole * span :]))
 
 
 @lru_cache(maxsize=256)
-def _statement(table: str, columns: tuple[str, ...], row: str, rows: int, on_conflict: str) -> str:
+def _statement(
+    table: str, columns: tuple[str, ...], row: str, rows: int, on_conflict: str, select: str
+) -> str:
     listed = ", ".join(columns)
     suffix = f" {on_conflict}" if on_conflict else ""
-    return f"INSERT INTO {table} ({listed}) VALUES {', '.join([row] * rows)}{suffix}"  # noqa: S608
+    rows_text = ", ".join([row] * rows)
+    if select:  # WHERE true: SQLite would read ON CONFLICT as a join's ON otherwise
+        source = f"SELECT {select} FROM (VALUES {rows_text}) WHERE true"  # noqa: S608
+        return f"INSERT INTO {table} ({listed}) {source}{suffix}"
+    return f"INSERT INTO {table} ({listed}) VALUES {rows_text}{suffix}"  # noqa: S608

@@ -126,7 +126,10 @@ def _upsert_slices(connection: Connection, chunk: PreparedChunk) -> None:
         return
     conflict = "" if fresh else ledger.SLICE_UPSERT
     insert_rows(connection, "slices", columns, rows.full, on_conflict=conflict)
-    insert_rows(connection, "slices", columns, rows.quiet, on_conflict=conflict, row=rows.quiet_row)
+    insert_rows(
+        connection, "slices", columns, rows.quiet, on_conflict=conflict,
+        select=rows.quiet_select, shared=rows.quiet_shared,
+    )  # fmt: skip
 
 
 def _sum_rows(

@@ -2,11 +2,11 @@
 
 Most slices of a backfill are quiet: they have data and no failure mode has anything in them,
 so their `modes` text is one constant per SLO, their status `ok` and their no-data reason empty.
-On SQLite those go in statements where the columns that are the same for every quiet slice of
-the chunk are literals, binding 5 to 8 values a row instead of 12. Building and binding rows
-holds the interpreter lock, which the backfill's reading threads need: it was a quarter of a
-30-SLO backfill's time under that lock (bench/RESULTS.md). PostgreSQL's COPY takes every row
-whole.
+On SQLite those go in statements where the values that are the same for every quiet slice of
+the chunk are bound once a statement, binding 5 to 8 values a row instead of 12. Building and
+binding rows holds the interpreter lock, which the backfill's reading threads need: it was a
+quarter of a 30-SLO backfill's time under that lock (bench/RESULTS.md). PostgreSQL's COPY takes
+every row whole.
 """
 
 from __future__ import annotations
@@ -28,34 +28,37 @@ Row = tuple[Any, ...]
 @dataclass(frozen=True)
 class SliceRows:
     """Every row in full (`full`), or on SQLite the rows that are not quiet in full and the
-    quiet ones as their varying values (`quiet`), each to be put in `quiet_row`, a VALUES
-    tuple of literals and `?` markers in the order of `ledger.SLICE_COLUMNS`."""
+    quiet ones as their varying values (`quiet`), read by `quiet_select` (a SELECT list in the
+    order of `ledger.SLICE_COLUMNS`, of literals, `columnN` and two markers bound once a
+    statement: `quiet_shared`, the SLO's id and its quiet modes text)."""
 
     full: list[Row]
     quiet: list[Row]
-    quiet_row: str = ""
+    quiet_select: str = ""
+    quiet_shared: tuple[Any, ...] = ()
 
 
 def slice_rows(slo_id: int, outcome: ChunkOutcome, *, compact: bool) -> SliceRows:
-    """The chunk's rows; `compact` (SQLite): quiet slices apart, with their constants inlined."""
+    """The chunk's rows; `compact` (SQLite): quiet slices apart, their shared values once."""
     if not compact:
         return SliceRows(_full_rows(slo_id, outcome, np.arange(outcome.size)), [])
     quiet = quiet_slices(outcome)
-    busy = np.flatnonzero(~quiet)
     chosen = np.flatnonzero(quiet)
     varying: list[Any] = [outcome.ends[chosen].tolist()]
     varying += [column[chosen].tolist() for column in (outcome.total, outcome.bad)]
     varying.append(outcome.unattributed[chosen].tolist())
-    row = [str(int(slo_id)), "?", _literal(SliceStatus.OK.value), "?", "?", "?"]
-    row.append(_literal(_quiet_text(_mode_shape(outcome))))
+    select = ["?", "column1", f"'{SliceStatus.OK.value}'", "column2", "column3", "column4", "?"]
     for column in (outcome.events_total, outcome.events_bad, outcome.value):
-        row.append("NULL" if column is None else "?")
         if column is not None:
             varying.append(column[chosen].tolist())
-    row += ["?", "NULL"]  # excluded; no reason: quiet slices have data
+        select.append(f"column{len(varying)}" if column is not None else "NULL")
     varying.append(outcome.excluded[chosen].tolist())
+    select += [f"column{len(varying)}", "NULL"]  # excluded; no reason: quiet slices have data
     return SliceRows(
-        _full_rows(slo_id, outcome, busy), list(zip(*varying, strict=True)), f"({', '.join(row)})"
+        _full_rows(slo_id, outcome, np.flatnonzero(~quiet)),
+        list(zip(*varying, strict=True)),
+        ", ".join(select),
+        (slo_id, _quiet_text(_mode_shape(outcome))),
     )
 
 
@@ -158,8 +161,3 @@ def _quiet_text(modes: tuple[tuple[str, bool, bool], ...]) -> str:
         for name, has_bad, has_when in modes
     ]
     return "{" + ",".join(parts) + "}"
-
-
-def _literal(text: str) -> str:
-    """An SQL string literal (mode names come from definitions: quotes doubled)."""
-    return "'" + text.replace("'", "''") + "'"
