@@ -8,36 +8,24 @@ the burn rate of its ground truth.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import promql_parser
 import pytest
-from typer.testing import CliRunner
 
-from app.cli import cli
 from app.interop.grafana_groups import burn_by_group
 from app.testbed.grouped_scenarios import REPLICA_REGIONS
 from app.testbed.truth import GroundTruth
 from tests.conftest import RunningPrometheus
 from tests.engine.conftest import definitions_with
 from tests.engine.test_grouped_slices import LAG, YAML, group_key, lag_truth
-from tests.interop.helpers import ROOT
-from tests.interop.test_grafana_groups import query, slo_rows
+from tests.interop.test_grafana_groups import export_service, query, slo_rows
 
 
 def exported(tmp_path: Path) -> dict[str, Any]:
-    directory, _ = definitions_with(tmp_path, "orders.yaml", YAML)
-    out = tmp_path / "grafana"
-    result = CliRunner().invoke(
-        cli,
-        ["dashboards", "export", "--out", str(out), "--definitions", str(directory)],
-        env={"FAULTLINE_ALERTS": str(ROOT / "alerts")},
-    )
-    assert result.exit_code == 0, result.output
-    return dict(json.loads((out / "faultline-service-orders.json").read_text()))
+    return export_service(tmp_path, "orders", YAML)
 
 
 def test_grouped_slice_slos_get_the_variable_and_burn_panels_of_bad_slices(

@@ -60,7 +60,12 @@ ALONE = (
 
 
 def exported(tmp_path: Path) -> dict[str, Any]:
-    directory, _ = definitions_with(tmp_path, "storefront.yaml", GROUPED)
+    return export_service(tmp_path, "storefront", GROUPED)
+
+
+def export_service(tmp_path: Path, service: str, text: str) -> dict[str, Any]:
+    """`faultline dashboards export` of one service's definitions file: its dashboard."""
+    directory, _ = definitions_with(tmp_path, f"{service}.yaml", text)
     out = tmp_path / "grafana"
     result = CliRunner().invoke(
         cli,
@@ -68,7 +73,7 @@ def exported(tmp_path: Path) -> dict[str, Any]:
         env={"FAULTLINE_ALERTS": str(ROOT / "alerts")},
     )
     assert result.exit_code == 0, result.output
-    return dict(json.loads((out / "faultline-service-storefront.json").read_text()))
+    return dict(json.loads((out / f"faultline-service-{service}.json").read_text()))
 
 
 def slo_rows(dashboard: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
