@@ -14,9 +14,10 @@ group list, the data check of `faultline validate`, the pages and each group's a
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -26,6 +27,7 @@ from app.alerting.evaluator import AlertEvaluator
 from app.cli import cli
 from app.engine import backfill, group_views
 from app.engine.service import Engine
+from app.slo.report import SLOReport
 from app.sources.prometheus import PrometheusSource, SourceConfig
 from app.testbed.grouped_scenarios import REPLICA_REGIONS
 from app.testbed.prometheus import PrometheusServer
@@ -193,24 +195,41 @@ def evaluated(
         server.close()
 
 
+def region_figures(
+    evaluated: Evaluated,
+    key: str,
+    regions: Sequence[str],
+    *,
+    truth_of: Callable[[SLOTruth], SLOTruth] = lambda truth: truth,
+    burns_per_region: bool = False,
+) -> tuple[SLOReport, dict[str, Any], dict[str, SLOReport], list[str]]:
+    """The SLO's report, each region's truth over the SLO's window and report, and every
+    figure that differs from the truth (the SLO's against the regions' sum, each region's)."""
+    engine, end = evaluated.engine, evaluated.built.scenario.end
+    slo = engine.report(key, end)
+    start = epoch(slo.window.start)
+    truths = {region: truth_of(evaluated.truth.slo(group_key(key, region))) for region in regions}
+    windows = {region: truths[region].window(start, end) for region in regions}
+    failures = mismatches(slo, replace(summed(list(windows.values())), key=key))
+    failures += burn_mismatches(slo, list(truths.values()), end)
+    reports = {}
+    for region in regions:
+        reports[region] = group_views.group_report(engine, key, group_key(key, region), end)
+        failures += mismatches(reports[region], windows[region])
+        if burns_per_region:
+            failures += burn_mismatches(reports[region], [truths[region]], end)
+    return slo, windows, reports, failures
+
+
 def test_each_replica_region_and_the_slo_match_the_truth_and_add_up(
     evaluated: Evaluated,
 ) -> None:
-    engine, built, truth = evaluated.engine, evaluated.built, evaluated.truth
+    engine, built = evaluated.engine, evaluated.built
     end = built.scenario.end
-    slo = engine.report(LAG, end)
-    start = epoch(slo.window.start)
-    truths = {region: truth.slo(group_key(LAG, region)) for region in REPLICA_REGIONS}
-    windows = {region: truths[region].window(start, end) for region in REPLICA_REGIONS}
-    whole = replace(summed(list(windows.values())), key=LAG)
+    _, windows, reports, failures = region_figures(evaluated, LAG, REPLICA_REGIONS)
     # The SLO's slices: one per region with data in each, its bad the regions lagging then.
+    whole = summed(list(windows.values()))
     assert whole.total == sum(w.slices - w.no_data_slices for w in windows.values())
-    failures = mismatches(slo, whole)
-    failures += burn_mismatches(slo, list(truths.values()), end)
-    reports = {}
-    for region in REPLICA_REGIONS:
-        reports[region] = group_views.group_report(engine, LAG, group_key(LAG, region), end)
-        failures += mismatches(reports[region], windows[region])
     assert not failures, "\n".join(failures)
     # The story, as the figures tell it.
     east, west, south = (reports[r] for r in ("us-east", "eu-west", "ap-south"))
@@ -229,19 +248,11 @@ def test_each_replica_region_and_the_slo_match_the_truth_and_add_up(
 def test_a_grouped_time_slice_slo_matches_the_truth_per_region_and_adds_up(
     evaluated: Evaluated,
 ) -> None:
-    engine, built, truth = evaluated.engine, evaluated.built, evaluated.truth
+    engine, built = evaluated.engine, evaluated.built
     end = built.scenario.end
-    slo = engine.report(SLICED, end)
-    start = epoch(slo.window.start)
-    truths = {region: sliced(truth.slo(group_key(SLICED, region))) for region in REGIONS}
-    windows = {region: truths[region].window(start, end) for region in REGIONS}
-    failures = mismatches(slo, replace(summed(list(windows.values())), key=SLICED))
-    failures += burn_mismatches(slo, list(truths.values()), end)
-    reports = {}
-    for region in REGIONS:
-        reports[region] = group_views.group_report(engine, SLICED, group_key(SLICED, region), end)
-        failures += mismatches(reports[region], windows[region])
-        failures += burn_mismatches(reports[region], [truths[region]], end)
+    slo, windows, reports, failures = region_figures(
+        evaluated, SLICED, REGIONS, truth_of=sliced, burns_per_region=True
+    )
     assert not failures, "\n".join(failures)
     east = {row.failure_mode: row.share for row in reports["us-east"].attribution}
     assert windows["us-east"].bad >= 35 and east["region-outage"] > 0.9
