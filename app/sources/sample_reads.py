@@ -25,7 +25,7 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 
-from app.slo.counts import SummedCount, summed_count
+from app.slo.counts import summed_count
 from app.slo.sample_sums import AmbiguousSeriesError, SummedSeries, fetch_span_ms, summed_counts
 from app.sources.answers import Answer, read_samples, read_values
 from app.sources.errors import MalformedAnswerError, QueryError
@@ -97,26 +97,14 @@ def from_samples(
     deadline: float | None = None,
     densities: Densities | None = None,
 ) -> Matrix | None:
-    """`query`'s answer at `start, start + step, …, end` counted from raw samples, when it is
-    a summed count over enough slice ends; None when it is to be asked as written."""
+    """`query`'s answer at `start, start + step, …, end`, counted from the raw samples of its
+    selector when it is a summed count over enough slice ends; None when it is to be asked as
+    written (also when this path cannot use an answer: the formula is asked then).
+    `densities`: what the selector's last answers held, asked to count the samples only when
+    it does not know."""
     counted = summed_count(query) if worth_it(start, end, step) else None
     if counted is None:
         return None
-    return counted_matrix(source, counted, start, end, step, deadline, densities)
-
-
-def counted_matrix(
-    source: InstantReader,
-    counted: SummedCount,
-    start: int,
-    end: int,
-    step: int,
-    deadline: float | None = None,
-    densities: Densities | None = None,
-) -> Matrix | None:
-    """The answer of the summed count at `start, start + step, …, end`, from the selector's
-    raw samples; None when it is to be asked as the formula instead. `densities`: what the
-    selector's last answers held, asked to count the samples only when it does not know."""
     selector = counted.selector
     slices = (end - start) // step + 1
     whole_span = fetch_span_ms(counted, start, end)

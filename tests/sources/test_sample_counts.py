@@ -189,14 +189,14 @@ def test_series_scraped_much_more_often_than_slices_are_asked_as_the_formula(
     samples."""
     monkeypatch.setattr(sample_reads, "MAX_DENSITY", 2.5)
     answered: list[bool] = []
-    counted_matrix = sample_reads.counted_matrix
+    real = sample_reads.from_samples
 
     def spied(*args: object, **kwargs: object) -> object:
-        answer = counted_matrix(*args, **kwargs)  # type: ignore[arg-type]
+        answer = real(*args, **kwargs)  # type: ignore[arg-type]
         answered.append(answer is not None)
         return answer
 
-    monkeypatch.setattr(sample_reads, "counted_matrix", spied)
+    monkeypatch.setattr(sample_reads, "from_samples", spied)
     query = rewrite(f'sum(increase(x_total{{pod="{pod}"}}[{{{{window}}}}]))', SLICE).query
     start, end = START + SLICE, START + HOURS * 3600
     new = _answers(prometheus.url, query, start, end, samples=True, expected=None)
